@@ -1,0 +1,49 @@
+// JSON Schema validation (ajv). Schemas are the contract: routes and events are checked against them and
+// every failure names the field at fault.
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { invalid, type InvalidParam } from './errors';
+
+export type JsonSchema = Record<string, unknown>;
+
+const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: true });
+addFormats(ajv);
+// Query strings arrive as text; a separate instance coerces "10" → 10 for query schemas only.
+const queryAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true });
+addFormats(queryAjv);
+
+const cache = new WeakMap<JsonSchema, ValidateFunction>();
+const queryCache = new WeakMap<JsonSchema, ValidateFunction>();
+
+function compiled(schema: JsonSchema, forQuery: boolean): ValidateFunction {
+  const store = forQuery ? queryCache : cache;
+  let fn = store.get(schema);
+  if (!fn) {
+    fn = (forQuery ? queryAjv : ajv).compile(schema);
+    store.set(schema, fn);
+  }
+  return fn;
+}
+
+export function toInvalidParams(errors: ErrorObject[] | null | undefined, where: string): InvalidParam[] {
+  return (errors ?? []).map((e) => {
+    let field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    if (e.keyword === 'required') field = [field, e.params.missingProperty].filter(Boolean).join('.');
+    if (e.keyword === 'additionalProperties') field = [field, e.params.additionalProperty].filter(Boolean).join('.');
+    const reason = e.keyword === 'additionalProperties' ? 'is not allowed' : e.keyword === 'required' ? 'is required' : e.message ?? 'is invalid';
+    return { name: field ? `${where}/${field}` : where, reason };
+  });
+}
+
+/** Checks value against schema; throws a 400 problem naming every failing field. */
+export function check<T>(schema: JsonSchema, value: unknown, where: 'body' | 'query' | 'data'): T {
+  const fn = compiled(schema, where === 'query');
+  if (!fn(value)) throw invalid(toInvalidParams(fn.errors, where));
+  return value as T;
+}
+
+/** Same check, returning the failures instead of throwing (for events bound for the dead-letter sink). */
+export function problemsOf(schema: JsonSchema, value: unknown, where: string): InvalidParam[] {
+  const fn = compiled(schema, false);
+  return fn(value) ? [] : toInvalidParams(fn.errors, where);
+}

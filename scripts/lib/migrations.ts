@@ -1,0 +1,110 @@
+// Migrations without Prisma's native schema engine: the same engine compiled to WASM
+// (@prisma/schema-engine-wasm) driven through a driver adapter. applyMigrations records each migration in
+// _prisma_migrations exactly as `prisma migrate deploy` does, so either tool can take over a database.
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const SCHEMA_PATH = path.join(ROOT, 'prisma', 'schema.prisma');
+export const MIGRATIONS_DIR = path.join(ROOT, 'prisma', 'migrations');
+
+type AdapterFactory = Parameters<typeof bindMigrationAwareSqlAdapterFactory>[0];
+
+let wasmModule: Promise<any> | undefined;
+
+/** Loads the WASM engine by hand, so Node 20 needs no --experimental-wasm-modules flag. */
+function loadWasm(): Promise<any> {
+  wasmModule ??= (async () => {
+    const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    const bg = await import(bgPath);
+    const bytes = await readFile(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm'));
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': bg });
+    bg.__wbg_set_wasm(instance.exports);
+    (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
+    return bg;
+  })();
+  return wasmModule;
+}
+
+const noFilter = { externalTables: [], externalEnums: [] };
+
+async function engineFor(factory: AdapterFactory, schema: string) {
+  const bg = await loadWasm();
+  const logs: string[] = [];
+  const engine = await bg.SchemaEngine.new(
+    { datamodels: [['schema.prisma', schema]] },
+    (line: string) => logs.push(line),
+    bindMigrationAwareSqlAdapterFactory(factory),
+  );
+  return engine as {
+    applyMigrations(input: unknown): Promise<{ appliedMigrationNames: string[] }>;
+    diff(input: unknown): Promise<{ stdout: string | null; exitCode: number }>;
+    free(): void;
+  };
+}
+
+async function migrationsList() {
+  const lockPath = path.join(MIGRATIONS_DIR, 'migration_lock.toml');
+  const lock = await readFile(lockPath, 'utf8').catch(() => null);
+  const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true }).catch(() => []);
+  const dirs = [];
+  for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const content = await readFile(path.join(MIGRATIONS_DIR, e.name, 'migration.sql'), 'utf8')
+      .then((value) => ({ tag: 'ok', value }))
+      .catch((err: Error) => ({ tag: 'error', value: err.message }));
+    dirs.push({ path: e.name, migrationFile: { path: 'migration.sql', content } });
+  }
+  return { baseDir: MIGRATIONS_DIR, lockfile: { path: 'migration_lock.toml', content: lock }, migrationDirectories: dirs, shadowDbInitScript: '' };
+}
+
+/** Applies pending migrations; returns the names applied now. */
+export async function applyMigrations(factory: AdapterFactory): Promise<string[]> {
+  const engine = await engineFor(factory, await readFile(SCHEMA_PATH, 'utf8'));
+  try {
+    const out = await engine.applyMigrations({ migrationsList: await migrationsList(), filters: noFilter });
+    return out.appliedMigrationNames;
+  } finally {
+    engine.free();
+  }
+}
+
+/**
+ * SQL that takes a database built by the committed migrations to the current schema. The migrations are
+ * replayed on a throwaway in-memory PGlite, so this needs no database server.
+ */
+export async function pendingSchemaSql(): Promise<string> {
+  const schema = await readFile(SCHEMA_PATH, 'utf8');
+  const shadow = new PrismaPGlite(new PGlite());
+  const engine = await engineFor(shadow, schema);
+  try {
+    const list = await migrationsList();
+    const from = list.migrationDirectories.length ? { tag: 'migrations', ...list } : { tag: 'empty' };
+    const out = await engine.diff({
+      from,
+      to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: schema }] },
+      script: true,
+      exitCode: null,
+      filters: noFilter,
+    });
+    const sql = out.stdout ?? '';
+    return /^\s*(--.*\n?|\s)*$/.test(sql) || /This is an empty migration/.test(sql) ? '' : sql;
+  } finally {
+    engine.free();
+  }
+}
+
+/** Writes prisma/migrations/<timestamp>_<name>/migration.sql from the schema diff, as `prisma migrate dev --create-only` would. */
+export async function createMigration(name: string): Promise<string | undefined> {
+  const sql = await pendingSchemaSql();
+  if (!sql) return undefined;
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const dir = path.join(MIGRATIONS_DIR, `${stamp}_${name.replace(/[^a-zA-Z0-9_]+/g, '_')}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'migration.sql'), sql);
+  await writeFile(path.join(MIGRATIONS_DIR, 'migration_lock.toml'),
+    '# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "postgresql"\n');
+  return dir;
+}
