@@ -10,7 +10,10 @@ import { eventTypes, type EventData, type EventType } from './events/catalogue';
 import { problemsOf, type JsonSchema } from './validate';
 import { logger } from './log';
 
-export type Emit = <T extends EventType>(type: T, data: EventData<T>, options?: { subject?: string }) => Promise<void>;
+type EmitOne<T extends EventType> = (type: T, data: EventData<T>, options?: { subject?: string }) => Promise<void>;
+type Overloads<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never;
+/** emit(type, data): one overload per catalogue type, so data is checked against that type's schema. */
+export type Emit = Overloads<{ [T in EventType]: EmitOne<T> }[EventType]>;
 
 export interface OutboxRow {
   seq: bigint;

@@ -125,7 +125,8 @@ export const eventTypes = {
 } as const;
 
 export type EventType = keyof typeof eventTypes;
-export type EventData<T extends EventType> = FromSchema<(typeof eventTypes)[T]['schema']>;
+type EventDataMap = { [K in EventType]: FromSchema<(typeof eventTypes)[K]['schema']> };
+export type EventData<T extends EventType> = EventDataMap[T];
 
 export function isEventType(type: string): type is EventType {
   return Object.prototype.hasOwnProperty.call(eventTypes, type);

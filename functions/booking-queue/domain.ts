@@ -1,0 +1,147 @@
+// Booking-queue domain rules shared by its functions: what a booking event says, how a queue is ordered,
+// how long a patient will wait. Plumbing (HTTP, events, transactions) lives in functions/shared.
+import type { Tx } from '../shared/db';
+import type { Booking, Slot, Ticket, Branch } from '../shared/generated/prisma/client';
+import { conflict } from '../shared/errors';
+
+export const SYSTEM = 'booking-queue';
+
+export type BookingStatus = Booking['status'];
+export type Lane = Ticket['lane'];
+
+/** Status moves a booking may make; anything else is a 409. */
+const NEXT: Record<BookingStatus, BookingStatus[]> = {
+  pending: ['confirmed', 'cancelled'],
+  confirmed: ['checked_in', 'cancelled', 'no_show'],
+  checked_in: ['completed', 'no_show'],
+  completed: [],
+  cancelled: [],
+  no_show: [],
+};
+
+export function assertTransition(from: BookingStatus, to: BookingStatus): void {
+  if (!NEXT[from].includes(to)) throw conflict(`a ${from} booking cannot become ${to}`, 'status');
+}
+
+export function bookingFacts(booking: Booking, slot: Slot) {
+  return {
+    bookingId: booking.id,
+    patientId: booking.patientId,
+    slotId: slot.id,
+    branchId: slot.branchId,
+    serviceId: slot.serviceId,
+    startsAt: slot.startsAt.toISOString(),
+    status: booking.status,
+  };
+}
+
+export function bookingView(booking: Booking, slot: Slot) {
+  return {
+    ...bookingFacts(booking, slot),
+    endsAt: slot.endsAt.toISOString(),
+    channel: booking.channel,
+    cancelReason: booking.cancelReason,
+    createdAt: booking.createdAt.toISOString(),
+    updatedAt: booking.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Takes one place in a slot if the slot is open, in the future and not full. One conditional UPDATE: under
+ * any number of concurrent bookers PostgreSQL re-checks `booked < capacity` on the locked row, so the
+ * count can never pass capacity.
+ */
+export async function takePlace(tx: Tx, slotId: string, now = new Date()): Promise<Slot | 'full' | 'closed' | 'past' | 'missing'> {
+  const taken = await tx.slot.updateMany({
+    where: { id: slotId, status: 'open', startsAt: { gt: now }, booked: { lt: tx.slot.fields.capacity } },
+    data: { booked: { increment: 1 } },
+  });
+  const slot = await tx.slot.findUnique({ where: { id: slotId } });
+  if (!slot) return 'missing';
+  if (taken.count === 1) return slot;
+  if (slot.status !== 'open') return 'closed';
+  if (slot.startsAt <= now) return 'past';
+  return 'full';
+}
+
+export async function releasePlace(tx: Tx, slotId: string): Promise<Slot> {
+  await tx.slot.updateMany({ where: { id: slotId, booked: { gt: 0 } }, data: { booked: { decrement: 1 } } });
+  return tx.slot.findUniqueOrThrow({ where: { id: slotId } });
+}
+
+// ---------- queue ----------
+
+export const queueId = (branchId: string, serviceId: string) => `${branchId}/${serviceId}`;
+
+/** Serialises changes to one queue (numbering, ordering, events in order) across every replica. */
+export async function lockQueue(tx: Tx, branchId: string, serviceId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${queueId(branchId, serviceId)}))`;
+}
+
+/** The branch-local calendar day of an instant, e.g. 2026-11-21 in Asia/Ho_Chi_Minh. */
+export function branchDay(at: Date, timezone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+export function ticketNumber(prefix: string, seq: number): string {
+  return `${prefix}-${String(seq).padStart(3, '0')}`;
+}
+
+/** Waiting tickets in the order call-next serves them: lane priority (branch setting), then arrival. */
+export async function waitingLine(tx: Tx, branch: Branch, serviceId: string, day: string): Promise<Ticket[]> {
+  const waiting = await tx.ticket.findMany({
+    where: { branchId: branch.id, serviceId, day, status: 'waiting' },
+    orderBy: { seq: 'asc' },
+  });
+  const rank = (lane: Lane) => {
+    const i = branch.laneOrder.indexOf(lane);
+    return i === -1 ? branch.laneOrder.length : i;
+  };
+  return waiting.sort((a, b) => rank(a.lane) - rank(b.lane) || a.seq - b.seq);
+}
+
+/**
+ * Minutes one patient takes at a counter: the mean of the last 20 served tickets of this queue today,
+ * or the service's nominal duration before anyone has been served.
+ */
+export async function minutesPerPatient(tx: Tx, branchId: string, serviceId: string, day: string, nominal: number): Promise<number> {
+  const recent = await tx.ticket.findMany({
+    where: { branchId, serviceId, day, status: 'served', calledAt: { not: null }, servedAt: { not: null } },
+    orderBy: { servedAt: 'desc' },
+    take: 20,
+    select: { calledAt: true, servedAt: true },
+  });
+  if (!recent.length) return nominal;
+  const total = recent.reduce((sum, t) => sum + (t.servedAt!.getTime() - t.calledAt!.getTime()), 0);
+  return Math.max(1, total / recent.length / 60000);
+}
+
+/** Counters that called someone in the last 30 minutes share the line; at least one is assumed. */
+export async function activeCounters(tx: Tx, branchId: string, serviceId: string, day: string, now = new Date()): Promise<number> {
+  const rows = await tx.ticket.findMany({
+    where: { branchId, serviceId, day, calledAt: { gte: new Date(now.getTime() - 30 * 60000) }, counter: { not: null } },
+    distinct: ['counter'],
+    select: { counter: true },
+  });
+  return Math.max(1, rows.length);
+}
+
+export function etaMinutes(ahead: number, perPatient: number, counters: number): number {
+  return Math.round((ahead * perPatient) / counters);
+}
+
+export function ticketFacts(t: Ticket) {
+  return {
+    ticketId: t.id,
+    number: t.number,
+    branchId: t.branchId,
+    serviceId: t.serviceId,
+    lane: t.lane,
+    patientId: t.patientId,
+    bookingId: t.bookingId,
+    queueId: queueId(t.branchId, t.serviceId),
+  };
+}
+
+/** How many upcoming patients get a queue.position-changed event when the line moves. */
+export const NOTIFY_POSITIONS = Number(process.env.QUEUE_NOTIFY_POSITIONS ?? 5);
