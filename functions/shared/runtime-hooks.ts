@@ -21,6 +21,9 @@ function fromFastifyError(err: { statusCode?: number; code?: string; message?: s
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new Problem(400, 'Bad Request', 'Content-Length does not match the body', [{ name: 'header/content-length', reason: 'mismatch' }]);
   }
+  if (status === 400 && (err as Error).name === 'SyntaxError' || /JSON/.test(err.message ?? '') && status === 400) {
+    return new Problem(400, 'Malformed JSON', err.message, [{ name: 'body', reason: 'is not valid JSON' }]);
+  }
   if (status < 500) {
     // CloudEvents SDK validation (missing ce-id, ce-source, …) and other client-side faults.
     const field = /ce-?(\w+)|\b(id|source|type|specversion)\b/i.exec(err.message ?? '');

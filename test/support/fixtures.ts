@@ -1,0 +1,118 @@
+// Test data and helpers: a clean database per test, a branch with services and slots, tokens per role,
+// and functions started under faas-js-runtime exactly as their containers start them.
+import { AddressInfo, createServer } from 'node:net';
+import type { Server } from 'node:http';
+import { start } from 'faas-js-runtime';
+import { db } from '../../functions/shared/db';
+import { signToken, type Role } from '../../functions/shared/auth';
+import { memoryBus } from '../../functions/shared/bus';
+import { settleOutbox } from '../../functions/shared/outbox';
+
+const TABLES = ['ticket', 'booking', 'slot', 'service', 'branch', 'outbox_event', 'inbox_event', 'dead_letter'];
+
+export async function resetDatabase(): Promise<void> {
+  await settleOutbox();
+  await db().$executeRawUnsafe(`TRUNCATE ${TABLES.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`);
+  memoryBus.clear();
+}
+
+export const BRANCH = 'hcm-d1';
+export const OTHER_BRANCH = 'hn-bd';
+
+export async function seedCatalogue(): Promise<void> {
+  await db().branch.createMany({
+    data: [
+      { id: BRANCH, name: 'District 1', timezone: 'Asia/Ho_Chi_Minh' },
+      { id: OTHER_BRANCH, name: 'Ba Dinh', timezone: 'Asia/Ho_Chi_Minh' },
+    ],
+  });
+  await db().service.createMany({
+    data: [
+      { id: 'blood-draw', name: 'Blood draw', ticketPrefix: 'A', durationMinutes: 5 },
+      { id: 'check-up', name: 'General check-up', ticketPrefix: 'B', durationMinutes: 20, requiresConfirmation: true },
+    ],
+  });
+}
+
+export function hoursFromNow(h: number): Date {
+  return new Date(Math.ceil((Date.now() + h * 3600_000) / 60_000) * 60_000);
+}
+
+export async function createSlot(opts: { capacity?: number; startsAt?: Date; serviceId?: string; branchId?: string; status?: 'open' | 'closed' } = {}) {
+  const startsAt = opts.startsAt ?? hoursFromNow(24 + Math.random() * 100);
+  return db().slot.create({
+    data: {
+      branchId: opts.branchId ?? BRANCH,
+      serviceId: opts.serviceId ?? 'blood-draw',
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 15 * 60_000),
+      capacity: opts.capacity ?? 5,
+      status: opts.status ?? 'open',
+    },
+  });
+}
+
+export function token(role: Role, sub: string, extra: { branchId?: string; tier?: 'svip' | 'vip' } = {}): string {
+  return signToken({ sub, role, ...extra, exp: Math.floor(Date.now() / 1000) + 3600 });
+}
+
+export const patientToken = (id = 'patient-1', tier?: 'svip' | 'vip') => token('patient', id, { tier });
+export const staffToken = (branchId = BRANCH) => token('staff', `staff-${branchId}`, { branchId });
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface RunningFunction {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a function module under faas-js-runtime on a free port, as `faas-js-runtime index.js` does. */
+export async function startFunction(mod: Record<string, unknown>): Promise<RunningFunction> {
+  const port = await freePort();
+  // faas-js-runtime exits the process with status 0 on any uncaught exception (its container behaviour);
+  // inside a test run that would turn a crash into a green run, so its handler is taken off again.
+  const before = new Set(process.listeners('uncaughtException'));
+  const server = (await start(mod as any, { port, logLevel: 'silent' } as any)) as unknown as Server;
+  for (const l of process.listeners('uncaughtException')) if (!before.has(l)) process.off('uncaughtException', l);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface Answer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function call<T = any>(url: string, init: { method?: string; token?: string; body?: unknown; raw?: string; headers?: Record<string, string>; query?: Record<string, string> } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  let body: string | undefined = init.raw;
+  if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const target = init.query ? `${url}/?${new URLSearchParams(init.query)}` : url;
+  const res = await fetch(target, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try { parsed = JSON.parse(text); } catch { /* keep text */ }
+  return { status: res.status, headers: res.headers, body: parsed as T };
+}
+
+/** Events published so far (memory bus), after the post-commit publish has run. */
+export async function published(topic: string) {
+  await settleOutbox();
+  return memoryBus.records(topic).map((r) => ({ type: r.headers.ce_type, key: r.key, data: JSON.parse(r.value ?? 'null') }));
+}
