@@ -91,6 +91,11 @@ export function consume(spec: ConsumerSpec, handlers: EventHandlers): ConsumerHa
     } catch (err) {
       if (err instanceof Problem) {
         log.warn({ event: meta, problem: err.toJSON() }, 'event refused');
+        // Knative's Kafka delivery retries 404 and 409; an event whose booking is missing or in the wrong
+        // state will not improve with retries, so it goes out as 422 and reaches the dead-letter sink at once.
+        if (err.status === 404 || err.status === 409) {
+          return problemReply(new Problem(422, 'Unprocessable Event', err.detail, err.invalidParams));
+        }
         return problemReply(err);
       }
       const down = asUnavailable(err);

@@ -55,6 +55,9 @@ export function installRuntimeHooks(): void {
     });
     // Preflight: the runtime answers every OPTIONS with "*"; answer only configured portal origins.
     fastify.addHook('onRequest', (request: any, reply: any, done: () => void) => {
+      // The runtime's metrics stop an execution timer that only starts once a body parsed; a rejected body
+      // would otherwise log a TypeError after its (correct) 4xx answer.
+      request.execTimer ??= () => undefined;
       if (request.method !== 'OPTIONS') return done();
       const origin = request.headers.origin as string | undefined;
       const allowed = origin && allowedOrigins().includes(origin);

@@ -116,3 +116,23 @@ export async function published(topic: string) {
   await settleOutbox();
   return memoryBus.records(topic).map((r) => ({ type: r.headers.ce_type, key: r.key, data: JSON.parse(r.value ?? 'null') }));
 }
+
+/** Delivers a CloudEvent over HTTP in binary mode, as a KafkaSource does. */
+export async function deliver(url: string, event: { type: string; data: unknown; id?: string; source?: string }, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'ce-specversion': '1.0',
+      'ce-id': event.id ?? crypto.randomUUID(),
+      'ce-source': event.source ?? '/test/portal',
+      'ce-type': event.type,
+      'content-type': 'application/json',
+      ...headers,
+    },
+    body: JSON.stringify(event.data),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try { body = JSON.parse(text); } catch { /* keep text */ }
+  return { status: res.status, headers: res.headers, body };
+}

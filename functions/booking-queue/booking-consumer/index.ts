@@ -1,0 +1,52 @@
+// Booking requests that other systems put on the booking-requests topic (the portal's booking form, the
+// patient-booking system). Each request takes a place and is confirmed, or is rejected with a reason;
+// a cancel request releases the place. Delivery is at-least-once: consume() makes each event count once,
+// and the requestId makes a request re-sent under a new event id book once too.
+import { consume } from '../../shared/consume';
+import { notFound } from '../../shared/errors';
+import { topics } from '../../shared/events/catalogue';
+import { SYSTEM, takePlace, releasePlace, bookingFacts, assertTransition } from '../domain';
+
+export const handle = consume(
+  { name: 'booking-consumer', system: SYSTEM, topics: [topics.bookingRequests], summary: 'Decide booking requests from other systems' },
+  {
+    'com.medlab.booking.requested': async (request, { tx, emit }) => {
+      const idempotencyKey = `request:${request.requestId}`;
+      const earlier = await tx.booking.findUnique({ where: { patientId_idempotencyKey: { patientId: request.patientId, idempotencyKey } } });
+      if (earlier) return { outcome: 'already-booked', bookingId: earlier.id };
+
+      const place = await takePlace(tx, request.slotId);
+      if (typeof place === 'string') {
+        const reason = place === 'full' ? 'slot-full' : place === 'closed' ? 'slot-closed' : place === 'past' ? 'slot-in-past' : 'slot-not-found';
+        await emit('com.medlab.booking.rejected', { requestId: request.requestId, patientId: request.patientId, slotId: request.slotId, reason });
+        return { outcome: 'rejected', reason };
+      }
+      const service = await tx.service.findUniqueOrThrow({ where: { id: place.serviceId } });
+      const booking = await tx.booking.create({
+        data: {
+          slotId: place.id, patientId: request.patientId, idempotencyKey, channel: request.channel ?? 'portal',
+          status: service.requiresConfirmation ? 'pending' : 'confirmed',
+        },
+      });
+      const facts = { ...bookingFacts(booking, place), requestId: request.requestId };
+      if (booking.status === 'confirmed') await emit('com.medlab.booking.confirmed', facts);
+      else await emit('com.medlab.booking.pending', facts);
+      await emit('com.medlab.slot.allocated', { slotId: place.id, bookingId: booking.id, booked: place.booked, capacity: place.capacity });
+      return { outcome: booking.status, bookingId: booking.id };
+    },
+
+    'com.medlab.booking.cancel-requested': async (request, { tx, emit }) => {
+      const booking = await tx.booking.findUnique({ where: { id: request.bookingId } });
+      // Wrong booking or patient can never succeed: 4xx sends the event to the dead-letter sink.
+      if (!booking || booking.patientId !== request.patientId) throw notFound('data/bookingId', 'no such booking for this patient');
+      if (booking.status === 'cancelled') return { outcome: 'already-cancelled', bookingId: booking.id };
+      assertTransition(booking.status, 'cancelled');
+      const cancelled = await tx.booking.update({ where: { id: booking.id }, data: { status: 'cancelled', cancelReason: request.reason ?? null } });
+      const slot = await releasePlace(tx, booking.slotId);
+      await emit('com.medlab.booking.cancelled', { ...bookingFacts(cancelled, slot), reason: cancelled.cancelReason, cancelledBy: 'service' });
+      await emit('com.medlab.slot.released', { slotId: slot.id, bookingId: booking.id, booked: slot.booked, capacity: slot.capacity });
+      return { outcome: 'cancelled', bookingId: booking.id };
+    },
+  },
+);
+

@@ -1,0 +1,46 @@
+// scheduled(): the plumbing of a function a PingSource triggers (a dev.knative.sources.ping CloudEvent), or
+// an operator runs by hand with a plain POST. The work returns a summary; failures answer 503 so the
+// PingSource delivery spec retries and the failure shows in its metrics.
+import type { Context } from 'faas-js-runtime';
+import type { CloudEvent } from 'cloudevents';
+import { Problem, unavailable } from './errors';
+import { asUnavailable } from './db';
+import { functionLogger, type Logger } from './log';
+import { installRuntimeHooks } from './runtime-hooks';
+
+installRuntimeHooks();
+
+export interface ScheduledSpec {
+  name: string;
+  system: string;
+  /** Default cron schedule; the PingSource in knative/ is what actually runs. */
+  schedule: string;
+  summary: string;
+}
+
+export interface ScheduledHandler {
+  (context: Context, event?: CloudEvent<unknown>): Promise<{ statusCode: number; headers: Record<string, string>; body: unknown }>;
+  spec: ScheduledSpec;
+}
+
+export class WorkFailed extends Error {}
+
+export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Record<string, unknown>>): ScheduledHandler {
+  const log = functionLogger(spec.name);
+  const handle = async () => {
+    try {
+      const summary = await work(log);
+      return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: summary };
+    } catch (err) {
+      const problem = err instanceof Problem ? err : asUnavailable(err) ?? (err instanceof WorkFailed ? unavailable(err.message, 30) : undefined);
+      if (problem) {
+        log.warn({ err: String(err) }, `${spec.name} could not finish`);
+        return { statusCode: problem.status, headers: { 'content-type': 'application/problem+json', ...problem.headers }, body: problem.toJSON() };
+      }
+      log.error({ err }, `${spec.name} failed`);
+      const p = new Problem(500, 'Internal Server Error', 'the job failed; the error is logged');
+      return { statusCode: 500, headers: { 'content-type': 'application/problem+json' }, body: p.toJSON() };
+    }
+  };
+  return Object.assign(handle, { spec });
+}

@@ -1,0 +1,221 @@
+// Reads the operators' YAML (knative/, keda/) into typed records. The local runtime wires functions from
+// these and nothing else, so what an operator writes is what runs on a laptop. A malformed document is an
+// error naming the file and field, never silently skipped.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const FUNCTION_ANNOTATION = 'medlab.io/function';
+
+export interface Doc {
+  file: string;
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: any;
+}
+
+export interface ServiceManifest {
+  name: string;
+  file: string;
+  /** Folder of the function, relative to the project root. */
+  functionDir: string;
+  system: string;
+  annotations: Record<string, string>;
+  env: Record<string, string>;
+  doc: Doc;
+}
+
+export interface SinkRef {
+  service?: string;
+  uri?: string;
+}
+
+export interface Delivery {
+  retry: number;
+  backoffPolicy: 'exponential' | 'linear';
+  backoffDelayMs: number;
+  timeoutMs: number;
+  deadLetterSink?: SinkRef;
+}
+
+export interface KafkaSourceManifest {
+  name: string;
+  namespace: string;
+  file: string;
+  topics: string[];
+  consumerGroup: string;
+  initialOffset: 'earliest' | 'latest';
+  ordering: 'ordered' | 'unordered';
+  consumers: number;
+  bootstrapServers: string[];
+  sink: SinkRef;
+  delivery: Delivery;
+  /** Whether the manifest spelled out a delivery spec (else the Kafka data plane defaults apply). */
+  deliveryDeclared: boolean;
+  doc: Doc;
+}
+
+export interface PingSourceManifest {
+  name: string;
+  namespace: string;
+  file: string;
+  schedule: string;
+  timezone?: string;
+  data?: string;
+  contentType?: string;
+  sink: SinkRef;
+  doc: Doc;
+}
+
+export interface RouteRule {
+  file: string;
+  route: string;
+  path: string;
+  pathType: 'Exact' | 'PathPrefix';
+  method?: string;
+  service: string;
+}
+
+export interface ManifestSet {
+  docs: Doc[];
+  services: ServiceManifest[];
+  kafkaSources: KafkaSourceManifest[];
+  pingSources: PingSourceManifest[];
+  routes: RouteRule[];
+}
+
+export class ManifestError extends Error {
+  constructor(readonly file: string, readonly field: string, message: string) {
+    super(`${path.relative(ROOT, file)}: ${field}: ${message}`);
+  }
+}
+
+/** Knative's Kafka data plane defaults, used when a KafkaSource has no delivery spec. */
+export const KAFKA_DELIVERY_DEFAULTS: Delivery = { retry: 10, backoffPolicy: 'exponential', backoffDelayMs: 300, timeoutMs: 600_000 };
+
+function yamlFiles(dir: string): string[] {
+  let out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) out = out.concat(yamlFiles(full));
+    else if (/\.ya?ml$/.test(name) && name !== 'kustomization.yaml') out.push(full);
+  }
+  return out;
+}
+
+export function loadDocs(dir: string): Doc[] {
+  const docs: Doc[] = [];
+  for (const file of yamlFiles(dir)) {
+    let parsed: unknown[];
+    try {
+      parsed = yaml.loadAll(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ManifestError(file, '(yaml)', (err as Error).message);
+    }
+    for (const d of parsed) {
+      if (d === null || d === undefined) continue;
+      const doc = d as Partial<Doc>;
+      if (typeof doc !== 'object') throw new ManifestError(file, '(document)', 'is not a mapping');
+      if (!doc.apiVersion) throw new ManifestError(file, 'apiVersion', 'is required');
+      if (!doc.kind) throw new ManifestError(file, 'kind', 'is required');
+      if (!doc.metadata?.name) throw new ManifestError(file, 'metadata.name', `is required (${doc.kind})`);
+      docs.push({ ...(doc as Doc), file, spec: doc.spec ?? {} });
+    }
+  }
+  return docs;
+}
+
+/** ISO-8601 duration as Knative writes them (PT0.3S, PT10M, PT1H30M) → milliseconds. */
+export function isoDurationMs(value: string, file: string, field: string): number {
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
+  if (!m || value === 'P' || value.endsWith('T')) throw new ManifestError(file, field, `"${value}" is not an ISO-8601 duration like PT0.5S`);
+  const [, d, h, min, s] = m.map((x) => (x ? Number(x) : 0));
+  return Math.round(((d * 24 + h) * 60 + min) * 60_000 + s * 1000);
+}
+
+function sinkOf(value: any, file: string, field: string): SinkRef {
+  if (!value) throw new ManifestError(file, field, 'is required');
+  if (value.uri) return { uri: String(value.uri) };
+  const ref = value.ref;
+  if (!ref?.name) throw new ManifestError(file, `${field}.ref.name`, 'is required');
+  if (ref.kind !== 'Service' || !String(ref.apiVersion ?? '').startsWith('serving.knative.dev/')) {
+    throw new ManifestError(file, `${field}.ref`, 'must reference a Knative Service (serving.knative.dev/v1, kind Service)');
+  }
+  return { service: String(ref.name) };
+}
+
+function deliveryOf(spec: any, file: string, field: string): Delivery {
+  if (!spec) return { ...KAFKA_DELIVERY_DEFAULTS };
+  const retry = spec.retry ?? KAFKA_DELIVERY_DEFAULTS.retry;
+  if (!Number.isInteger(retry) || retry < 0) throw new ManifestError(file, `${field}.retry`, 'must be a whole number ≥ 0');
+  const policy = spec.backoffPolicy ?? 'exponential';
+  if (policy !== 'exponential' && policy !== 'linear') throw new ManifestError(file, `${field}.backoffPolicy`, 'must be exponential or linear');
+  return {
+    retry,
+    backoffPolicy: policy,
+    backoffDelayMs: spec.backoffDelay ? isoDurationMs(spec.backoffDelay, file, `${field}.backoffDelay`) : KAFKA_DELIVERY_DEFAULTS.backoffDelayMs,
+    timeoutMs: spec.timeout ? isoDurationMs(spec.timeout, file, `${field}.timeout`) : KAFKA_DELIVERY_DEFAULTS.timeoutMs,
+    deadLetterSink: spec.deadLetterSink ? sinkOf(spec.deadLetterSink, file, `${field}.deadLetterSink`) : undefined,
+  };
+}
+
+export function interpret(docs: Doc[]): ManifestSet {
+  const set: ManifestSet = { docs, services: [], kafkaSources: [], pingSources: [], routes: [] };
+  for (const doc of docs) {
+    const { file } = doc;
+    const ns = doc.metadata.namespace ?? 'patient-portal';
+    if (doc.kind === 'Service' && doc.apiVersion.startsWith('serving.knative.dev/')) {
+      const functionDir = doc.metadata.annotations?.[FUNCTION_ANNOTATION];
+      if (!functionDir) throw new ManifestError(file, `metadata.annotations.${FUNCTION_ANNOTATION}`, 'is required: the function folder this Service runs');
+      const container = doc.spec?.template?.spec?.containers?.[0];
+      if (!container) throw new ManifestError(file, 'spec.template.spec.containers[0]', 'is required');
+      const env: Record<string, string> = {};
+      for (const e of container.env ?? []) if (e?.name && typeof e.value === 'string') env[e.name] = e.value;
+      set.services.push({
+        name: doc.metadata.name, file, functionDir, system: doc.metadata.labels?.['medlab.io/system'] ?? 'unknown',
+        annotations: doc.spec?.template?.metadata?.annotations ?? {}, env, doc,
+      });
+    } else if (doc.kind === 'KafkaSource') {
+      const s = doc.spec;
+      if (!Array.isArray(s.topics) || !s.topics.length) throw new ManifestError(file, 'spec.topics', 'needs at least one topic');
+      if (!s.consumerGroup) throw new ManifestError(file, 'spec.consumerGroup', 'is required');
+      const initialOffset = s.initialOffset ?? 'latest';
+      if (initialOffset !== 'earliest' && initialOffset !== 'latest') throw new ManifestError(file, 'spec.initialOffset', 'must be earliest or latest');
+      const ordering = s.ordering ?? 'ordered';
+      if (ordering !== 'ordered' && ordering !== 'unordered') throw new ManifestError(file, 'spec.ordering', 'must be ordered or unordered');
+      set.kafkaSources.push({
+        name: doc.metadata.name, namespace: ns, file, topics: s.topics.map(String), consumerGroup: String(s.consumerGroup),
+        initialOffset, ordering, consumers: Number(s.consumers ?? 1),
+        bootstrapServers: (s.bootstrapServers ?? []).map(String),
+        sink: sinkOf(s.sink, file, 'spec.sink'),
+        delivery: deliveryOf(s.delivery, file, 'spec.delivery'),
+        deliveryDeclared: Boolean(s.delivery),
+        doc,
+      });
+    } else if (doc.kind === 'PingSource') {
+      const s = doc.spec;
+      if (!s.schedule) throw new ManifestError(file, 'spec.schedule', 'is required');
+      set.pingSources.push({
+        name: doc.metadata.name, namespace: ns, file, schedule: String(s.schedule), timezone: s.timezone,
+        data: s.data, contentType: s.contentType, sink: sinkOf(s.sink, file, 'spec.sink'), doc,
+      });
+    } else if (doc.kind === 'HTTPRoute') {
+      (doc.spec.rules ?? []).forEach((rule: any, i: number) => {
+        const backend = rule.backendRefs?.[0]?.name;
+        if (!backend) throw new ManifestError(file, `spec.rules[${i}].backendRefs[0].name`, 'is required');
+        for (const [j, match] of (rule.matches ?? []).entries()) {
+          const p = match.path;
+          if (!p?.value) throw new ManifestError(file, `spec.rules[${i}].matches[${j}].path.value`, 'is required');
+          set.routes.push({ file, route: doc.metadata.name, path: p.value, pathType: p.type ?? 'PathPrefix', method: match.method, service: String(backend) });
+        }
+      });
+    }
+  }
+  return set;
+}
+
+export function loadManifests(dir = path.join(ROOT, 'knative', 'base')): ManifestSet {
+  return interpret(loadDocs(dir));
+}

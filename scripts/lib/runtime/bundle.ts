@@ -1,0 +1,193 @@
+// The whole bundle in one process, wired as knative/ declares it: route functions behind the HTTPRoute's
+// public paths, KafkaSources delivering topics to their sinks, PingSources firing their schedules, and a
+// gateway on one port with the function listing, per-function URLs and health, and /openapi.json.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Cron } from 'croner';
+import { loadManifests, type ManifestSet, type SinkRef } from '../manifests';
+import { hostFunction, type HostedFunction } from './host';
+import { KafkaDispatcher, MemoryDispatcher, type Dispatcher } from './dispatcher';
+import { schedulePing, firePing } from './ping';
+import { openApiDocument } from './openapi';
+import { kafkaBrokers } from '../../../functions/shared/bus';
+import { logger } from '../../../functions/shared/log';
+
+export interface BundleOptions {
+  port: number;
+  host?: string;
+  manifestsDir?: string;
+  /** Start PingSource schedules (tests fire them by hand). */
+  schedules?: boolean;
+  functionLogLevel?: string;
+}
+
+export class Bundle {
+  manifests!: ManifestSet;
+  functions: HostedFunction[] = [];
+  dispatchers: Dispatcher[] = [];
+  private crons: Cron[] = [];
+  private server?: http.Server;
+  url = '';
+
+  constructor(private readonly options: BundleOptions) {}
+
+  fn(name: string): HostedFunction {
+    const f = this.functions.find((x) => x.name === name);
+    if (!f) throw new Error(`no function ${name} in the bundle`);
+    return f;
+  }
+
+  sinkUrl(ref: SinkRef, where: string): string {
+    if (ref.uri) return ref.uri;
+    const f = this.functions.find((x) => x.name === ref.service);
+    if (!f) throw new Error(`${where} points at Service ${ref.service}, which knative/ does not declare`);
+    return f.url;
+  }
+
+  async start(): Promise<this> {
+    this.manifests = loadManifests(this.options.manifestsDir);
+    for (const service of this.manifests.services) this.functions.push(await hostFunction(service, this.options.functionLogLevel));
+    this.checkRoutes();
+
+    const brokers = kafkaBrokers();
+    for (const source of this.manifests.kafkaSources) {
+      const binding = {
+        source,
+        sinkUrl: this.sinkUrl(source.sink, `KafkaSource ${source.name} spec.sink`),
+        deadLetterUrl: source.delivery.deadLetterSink ? this.sinkUrl(source.delivery.deadLetterSink, `KafkaSource ${source.name} spec.delivery.deadLetterSink`) : undefined,
+      };
+      const d = brokers ? new KafkaDispatcher(binding, brokers) : new MemoryDispatcher(binding);
+      await d.start();
+      this.dispatchers.push(d);
+    }
+    if (this.options.schedules !== false) {
+      for (const ping of this.manifests.pingSources) this.crons.push(schedulePing(ping, this.sinkUrl(ping.sink, `PingSource ${ping.name} spec.sink`)));
+    }
+
+    this.server = http.createServer((req, res) => this.serve(req, res).catch((err) => {
+      logger.error({ err }, 'gateway failed');
+      if (!res.headersSent) sendProblem(res, 502, 'Bad Gateway', 'the function could not be reached');
+    }));
+    await new Promise<void>((resolve) => this.server!.listen(this.options.port, this.options.host ?? '0.0.0.0', resolve));
+    const addr = this.server.address() as { port: number };
+    this.url = `http://localhost:${addr.port}`;
+    return this;
+  }
+
+  /** Route functions must declare the path the HTTPRoute gives them, so docs and gateway agree. */
+  private checkRoutes(): void {
+    for (const rule of this.manifests.routes) {
+      const fn = this.functions.find((f) => f.name === rule.service);
+      if (!fn) throw new Error(`${rule.file}: HTTPRoute ${rule.route} sends ${rule.path} to Service ${rule.service}, which is not declared`);
+      if (fn.route && (fn.route.path !== rule.path || (rule.method && rule.method !== fn.route.method))) {
+        throw new Error(`${rule.file}: HTTPRoute sends ${rule.method ?? '*'} ${rule.path} to ${fn.name}, but the function declares ${fn.route.method} ${fn.route.path}`);
+      }
+    }
+  }
+
+  /** Fires a PingSource now (operators' "run it now", and tests). */
+  async ping(name: string): Promise<number | undefined> {
+    const p = this.manifests.pingSources.find((x) => x.name === name);
+    if (!p) throw new Error(`no PingSource ${name}`);
+    return firePing(p, this.sinkUrl(p.sink, `PingSource ${name}`));
+  }
+
+  listing() {
+    return this.functions.map((f) => ({
+      name: f.name,
+      system: f.system,
+      kind: f.kind,
+      folder: f.dir,
+      url: `${this.url}/functions/${f.name}`,
+      health: `${this.url}/functions/${f.name}/health/readiness`,
+      routes: this.manifests.routes.filter((r) => r.service === f.name).map((r) => `${r.method ?? f.route?.method ?? '*'} ${this.url}${r.path}`),
+      topics: this.manifests.kafkaSources.filter((s) => s.sink.service === f.name).flatMap((s) => s.topics.map((t) => `${t} (KafkaSource ${s.name})`)),
+      schedules: this.manifests.pingSources.filter((s) => s.sink.service === f.name).map((s) => `${s.schedule}${s.timezone ? ` ${s.timezone}` : ''} (PingSource ${s.name})`),
+      scale: f.service.annotations,
+    }));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const pathname = url.pathname.replace(/\/+$/, '') || '/';
+    if (pathname === '/openapi.json') return sendJson(res, 200, openApiDocument(this.manifests.routes, this.functions, this.url));
+    if (pathname === '/functions' && req.method === 'GET') return sendJson(res, 200, { functions: this.listing() });
+    if (pathname === '/' && req.method === 'GET') return sendHtml(res, this.indexPage());
+    if (pathname === '/health') return this.health(res);
+
+    const direct = /^\/functions\/([a-z0-9-]+)(\/.*)?$/.exec(pathname);
+    if (direct) {
+      const fn = this.functions.find((f) => f.name === direct[1]);
+      if (!fn) return sendProblem(res, 404, 'Not Found', `no function ${direct[1]}; see /functions`);
+      return proxy(req, res, fn.url + (direct[2] ?? '/') + url.search);
+    }
+
+    const candidates = this.manifests.routes.filter((r) => (r.pathType === 'Exact' ? pathname === r.path : pathname === r.path || pathname.startsWith(r.path + '/')));
+    const rule = candidates.find((r) => !r.method || r.method === req.method || (req.method === 'OPTIONS'));
+    if (rule) return proxy(req, res, this.sinkUrl({ service: rule.service }, rule.file) + '/' + url.search);
+    if (candidates.length) {
+      const allow = [...new Set(candidates.map((r) => r.method ?? 'GET'))].join(', ');
+      return sendProblem(res, 405, 'Method Not Allowed', `${req.method} ${pathname}: use ${allow}`, { allow });
+    }
+    return sendProblem(res, 404, 'Not Found', `no route ${req.method} ${pathname}; see /openapi.json`);
+  }
+
+  private async health(res: ServerResponse): Promise<void> {
+    const results = await Promise.all(this.functions.map(async (f) => {
+      try {
+        const r = await fetch(`${f.url}/health/readiness`, { signal: AbortSignal.timeout(2000) });
+        return { name: f.name, ready: r.ok };
+      } catch {
+        return { name: f.name, ready: false };
+      }
+    }));
+    const ok = results.every((r) => r.ready);
+    sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'degraded', functions: results });
+  }
+
+  private indexPage(): string {
+    const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+    const rows = this.listing().map((f) => `<tr><td>${esc(f.system)}</td><td><a href="${esc(f.url)}/health/readiness">${esc(f.name)}</a></td><td>${esc(f.kind)}</td>` +
+      `<td>${[...f.routes, ...f.topics, ...f.schedules].map(esc).join('<br>')}</td><td><code>${esc(f.url)}</code></td></tr>`).join('\n');
+    return `<!doctype html><html><head><meta charset="utf-8"><title>Patient portal functions</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}</style></head>
+<body><h1>Patient portal functions</h1><p>${this.functions.length} functions from knative/. API description: <a href="/openapi.json">/openapi.json</a> · JSON listing: <a href="/functions">/functions</a> · <a href="/health">/health</a></p>
+<table><tr><th>system</th><th>function</th><th>kind</th><th>trigger</th><th>function URL</th></tr>
+${rows}</table></body></html>`;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.crons) c.stop();
+    for (const d of this.dispatchers) await d.stop();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections?.();
+    for (const f of this.functions) await f.close();
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body, null, 2));
+}
+
+function sendHtml(res: ServerResponse, html: string): void {
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+}
+
+function sendProblem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers }).end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+}
+
+/** Forwards the request to a function at its root path, as the gateway's ReplaceFullPath rewrite does. */
+function proxy(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...req.headers };
+    delete headers.host;
+    const upstream = http.request(target, { method: req.method, headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+      up.on('end', resolve);
+      up.on('error', reject);
+    });
+    upstream.on('error', reject);
+    req.pipe(upstream);
+  });
+}

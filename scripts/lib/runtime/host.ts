@@ -1,0 +1,77 @@
+// Starts each function of the bundle under faas-js-runtime, on its own port, exactly as its container
+// would start it (module exports handle/init/shutdown/cors, func.yaml read from the function folder).
+import path from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { start } from 'faas-js-runtime';
+import { ROOT, type ServiceManifest } from '../manifests';
+import type { RouteSpec } from '../../../functions/shared/http';
+import type { ConsumerSpec } from '../../../functions/shared/consume';
+import type { ScheduledSpec } from '../../../functions/shared/scheduled';
+
+export type FunctionKind = 'route' | 'consumer' | 'scheduled' | 'sink';
+
+export interface HostedFunction {
+  name: string;
+  system: string;
+  dir: string;
+  kind: FunctionKind;
+  /** Where faas-js-runtime listens for this function (the function URL inside the bundle). */
+  url: string;
+  route?: RouteSpec;
+  consumer?: ConsumerSpec & { types: string[] };
+  scheduled?: ScheduledSpec;
+  service: ServiceManifest;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export function loadFunctionModule(functionDir: string): Record<string, any> {
+  const file = path.join(ROOT, functionDir, 'index.ts');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file);
+}
+
+export function kindOf(mod: Record<string, any>): { kind: FunctionKind; spec?: any } {
+  const spec = mod.handle?.spec;
+  if (spec?.method) return { kind: 'route', spec };
+  if (spec?.types) return { kind: 'consumer', spec };
+  if (spec?.schedule) return { kind: 'scheduled', spec };
+  return { kind: 'sink' };
+}
+
+export async function hostFunction(service: ServiceManifest, logLevel = 'warn'): Promise<HostedFunction> {
+  const mod = loadFunctionModule(service.functionDir);
+  if (typeof mod.handle !== 'function') throw new Error(`${service.functionDir}/index.ts does not export handle (Service ${service.name})`);
+  const port = await freePort();
+  // faas-js-runtime exits the process on signals and uncaught exceptions (right for one container, wrong
+  // for a bundle): keep its handlers out, so one function cannot stop the others and the bundle shuts
+  // down in order (the embedded database is closed last).
+  const signals = ['uncaughtException', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as any))]));
+  const server = (await start(mod as any, { port, logLevel, config: path.join(ROOT, service.functionDir) } as any)) as unknown as Server;
+  for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
+  const { kind, spec } = kindOf(mod);
+  return {
+    name: service.name,
+    system: service.system,
+    dir: service.functionDir,
+    kind,
+    url: `http://127.0.0.1:${port}`,
+    route: kind === 'route' ? spec : undefined,
+    consumer: kind === 'consumer' ? spec : undefined,
+    scheduled: kind === 'scheduled' ? spec : undefined,
+    service,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,65 @@
+// OpenAPI 3.1 document of the portal API, built from what runs: each HTTPRoute rule gives the public path,
+// the route function behind it gives method, summary, auth and the JSON Schemas it validates with.
+import type { HostedFunction } from './host';
+import type { RouteRule } from '../manifests';
+
+const problem = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    'invalid-params': { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, reason: { type: 'string' } } } },
+  },
+};
+
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+
+export function openApiDocument(routes: RouteRule[], functions: HostedFunction[], serverUrl: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const rule of routes) {
+    const fn = functions.find((f) => f.name === rule.service);
+    const spec = fn?.route;
+    if (!spec) continue;
+    const method = (rule.method ?? spec.method).toLowerCase();
+    const query = spec.query as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+    const parameters = [
+      ...Object.entries(query?.properties ?? {}).map(([name, schema]) => ({ name, in: 'query', required: query?.required?.includes(name) ?? false, schema })),
+      ...(spec.idempotencyHeader ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'Retries with the same key have one effect', schema: { type: 'string', maxLength: 200 } }] : []),
+    ];
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(spec.responses ?? { 200: { description: 'OK' } })) {
+      responses[status] = { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}) };
+    }
+    responses['400'] = problemResponse('Invalid input; invalid-params names each failing field');
+    if (spec.auth !== 'public') {
+      responses['401'] = problemResponse('Missing or invalid bearer token');
+      responses['403'] = problemResponse('The caller may not do this');
+    }
+    responses['503'] = problemResponse('Temporarily unavailable; retry after the Retry-After header');
+    paths[rule.path] ??= {};
+    paths[rule.path][method] = {
+      operationId: spec.name,
+      summary: spec.summary,
+      tags: [spec.system],
+      'x-function': spec.name,
+      ...(spec.auth === 'public' ? { security: [] } : { security: [{ bearer: [] }], description: `Roles: ${spec.auth.join(', ')}` }),
+      ...(parameters.length ? { parameters } : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Patient portal API', version: '1.0.0', description: 'Route functions of the patient-portal bundle. Errors are RFC 9457 problem+json.' },
+    servers: [{ url: serverUrl }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Problem: problem },
+    },
+  };
+}
