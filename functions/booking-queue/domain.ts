@@ -75,7 +75,8 @@ export const queueId = (branchId: string, serviceId: string) => `${branchId}/${s
 
 /** Serialises changes to one queue (numbering, ordering, events in order) across every replica. */
 export async function lockQueue(tx: Tx, branchId: string, serviceId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${queueId(branchId, serviceId)}))`;
+  // Two-key form, namespace 2: apart from the outbox publisher's lock (namespace 1).
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(2, hashtext(${queueId(branchId, serviceId)}))`;
 }
 
 /** The branch-local calendar day of an instant, e.g. 2026-11-21 in Asia/Ho_Chi_Minh. */
@@ -145,3 +146,117 @@ export function ticketFacts(t: Ticket) {
 
 /** How many upcoming patients get a queue.position-changed event when the line moves. */
 export const NOTIFY_POSITIONS = Number(process.env.QUEUE_NOTIFY_POSITIONS ?? 5);
+
+export type TicketStatus = Ticket['status'];
+
+/** A booked patient arriving up to this many minutes after their slot starts still counts as on time. */
+export const ON_TIME_MINUTES = 15;
+
+/** A booked patient's lane: their tier first, then punctuality (late arrivals queue as walk-ins). */
+export function bookedLane(startsAt: Date, now: Date, tier: 'svip' | 'vip' | undefined): Lane {
+  if (tier) return tier;
+  return now.getTime() <= startsAt.getTime() + ON_TIME_MINUTES * 60000 ? 'booked' : 'walkin';
+}
+
+/** Takes the next number of a queue's day (numbers restart daily: A-001, A-002, ...). Call under lockQueue. */
+export async function issueTicket(
+  tx: Tx,
+  t: { branchId: string; service: { id: string; ticketPrefix: string }; day: string; lane: Lane; patientId: string | null; bookingId: string | null; now: Date },
+): Promise<Ticket> {
+  const last = await tx.ticket.aggregate({ where: { branchId: t.branchId, serviceId: t.service.id, day: t.day }, _max: { seq: true } });
+  const seq = (last._max.seq ?? 0) + 1;
+  return tx.ticket.create({
+    data: {
+      branchId: t.branchId, serviceId: t.service.id, day: t.day, seq, number: ticketNumber(t.service.ticketPrefix, seq),
+      lane: t.lane, patientId: t.patientId, bookingId: t.bookingId, issuedAt: t.now,
+    },
+  });
+}
+
+export interface Place {
+  ticket: Ticket;
+  /** 1-based place in the waiting line. */
+  position: number;
+  etaMinutes: number;
+}
+
+/** The waiting line of a queue's day with each ticket's position and expected wait. */
+export async function placesInLine(tx: Tx, branch: Branch, service: { id: string; durationMinutes: number }, day: string, now: Date): Promise<Place[]> {
+  const line = await waitingLine(tx, branch, service.id, day);
+  const perPatient = await minutesPerPatient(tx, branch.id, service.id, day, service.durationMinutes);
+  const counters = await activeCounters(tx, branch.id, service.id, day, now);
+  return line.map((ticket, ahead) => ({ ticket, position: ahead + 1, etaMinutes: etaMinutes(ahead, perPatient, counters) }));
+}
+
+/** Where one waiting ticket stands now; undefined once it has left the line. */
+export async function placeOf(tx: Tx, branch: Branch, service: { id: string; durationMinutes: number }, ticket: Ticket, now: Date): Promise<Place | undefined> {
+  if (ticket.status !== 'waiting') return undefined;
+  return (await placesInLine(tx, branch, service, ticket.day, now)).find((p) => p.ticket.id === ticket.id);
+}
+
+/** Reads a ticket after locking its queue, so its status cannot change under the caller. */
+export async function lockTicket(tx: Tx, ticketId: string): Promise<Ticket | null> {
+  const found = await tx.ticket.findUnique({ where: { id: ticketId }, select: { branchId: true, serviceId: true } });
+  if (!found) return null;
+  await lockQueue(tx, found.branchId, found.serviceId);
+  return tx.ticket.findUnique({ where: { id: ticketId } });
+}
+
+/** The ticket a counter of this queue is attending to today, if any: one patient per counter. */
+export function atCounter(tx: Tx, branchId: string, serviceId: string, day: string, counter: string): Promise<Ticket | null> {
+  return tx.ticket.findFirst({ where: { branchId, serviceId, day, counter, status: 'called' } });
+}
+
+export type TicketAction = 'serve' | 'skip' | 'recall' | 'no-show';
+
+/** Statuses each staff action may start from; anything else is a 409. */
+const ACTION_FROM: Record<TicketAction, TicketStatus[]> = {
+  serve: ['called'],
+  skip: ['called'],
+  recall: ['called', 'skipped'],
+  'no-show': ['waiting', 'called', 'skipped'],
+};
+
+export function assertAction(status: TicketStatus, action: TicketAction): void {
+  if (!ACTION_FROM[action].includes(status)) throw conflict(`cannot ${action} a ${status.replace('_', '-')} ticket`, 'body/action');
+}
+
+export const calledFacts = (t: Ticket, recall: boolean) => ({ ...ticketFacts(t), counter: t.counter!, recall });
+
+export const servedFacts = (t: Ticket) => ({
+  ...ticketFacts(t),
+  counter: t.counter!,
+  serviceSeconds: Math.max(0, Math.round((t.servedAt!.getTime() - t.calledAt!.getTime()) / 1000)),
+});
+
+/**
+ * Moves a booking on if it is still in `from` (a conditional update, so a race cannot move it twice) and
+ * returns the booking.status-changed data; null when the booking had already moved on.
+ */
+export async function moveBooking(tx: Tx, bookingId: string, from: BookingStatus, to: BookingStatus) {
+  assertTransition(from, to);
+  const moved = await tx.booking.updateMany({ where: { id: bookingId, status: from }, data: { status: to } });
+  if (!moved.count) return null;
+  const booking = await tx.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { slot: true } });
+  return { ...bookingFacts(booking, booking.slot), previousStatus: from };
+}
+
+/** What a ticket looks like to patients and staff; position and ETA only while it waits. */
+export function ticketView(t: Ticket, place?: Place) {
+  return {
+    ticketId: t.id,
+    number: t.number,
+    branchId: t.branchId,
+    serviceId: t.serviceId,
+    lane: t.lane,
+    status: t.status,
+    position: place?.position ?? null,
+    etaMinutes: place?.etaMinutes ?? null,
+    counter: t.counter,
+    issuedAt: t.issuedAt.toISOString(),
+    calledAt: t.calledAt?.toISOString() ?? null,
+    servedAt: t.servedAt?.toISOString() ?? null,
+    bookingId: t.bookingId,
+    patientId: t.patientId,
+  };
+}

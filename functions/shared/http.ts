@@ -58,6 +58,14 @@ export interface RouteHandler {
   spec: RouteSpec;
 }
 
+function optionalCaller(headers: Record<string, string | string[] | undefined>): Caller | undefined {
+  try {
+    return callerFrom(headers);
+  } catch {
+    return undefined;
+  }
+}
+
 function single(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
@@ -88,6 +96,14 @@ export function route<const B extends JsonSchema | undefined = undefined, const 
       // A browser on a foreign origin must not cause side effects even if the preflight was skipped.
       if (origin && !allowedOrigins().includes(origin)) throw forbidden(`origin ${origin} is not a portal origin`);
 
+      // Who is calling comes first: an anonymous caller learns nothing about the body's schema. On a public
+      // route a stale or broken token is ignored (a waiting-room screen must not go blank).
+      const caller = spec.auth === 'public' ? optionalCaller(headers) : callerFrom(headers);
+      if (spec.auth !== 'public') {
+        if (!caller) throw unauthorized();
+        if (!spec.auth.includes(caller.role)) throw forbidden(`this route is for ${spec.auth.join(' or ')}`);
+      }
+
       let body: unknown = undefined;
       if (spec.body) {
         const type = single(headers['content-type'])?.split(';')[0].trim().toLowerCase();
@@ -100,12 +116,6 @@ export function route<const B extends JsonSchema | undefined = undefined, const 
         body = check(spec.body, rawBody, 'body');
       }
       const query = spec.query ? check(spec.query, { ...context.query }, 'query') : {};
-
-      const caller = callerFrom(headers);
-      if (spec.auth !== 'public') {
-        if (!caller) throw unauthorized();
-        if (!spec.auth.includes(caller.role)) throw forbidden(`this route is for ${spec.auth.join(' or ')}`);
-      }
 
       const reply = await handler({
         body: body as Infer<B>,

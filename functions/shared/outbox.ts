@@ -72,8 +72,6 @@ export function toBusRecord(row: OutboxRow): BusRecord {
   };
 }
 
-// pg_try_advisory_xact_lock key: one publisher at a time across every replica, so order is kept.
-const PUBLISHER_LOCK = 7_240_611;
 
 export interface PublishResult {
   published: number;
@@ -83,8 +81,9 @@ export interface PublishResult {
 
 /** Publishes up to `limit` unsent events in outbox order. */
 export async function publishPending(limit = 500, target: Bus = bus()): Promise<PublishResult> {
+  // One publisher at a time across every replica (advisory lock namespace 1), so order is kept.
   return db().$transaction(async (tx) => {
-    const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${PUBLISHER_LOCK}) AS locked`;
+    const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(1, 0) AS locked`;
     if (!locked) return { published: 0, locked: false };
     const rows = await tx.$queryRaw<OutboxRow[]>`
       SELECT seq, id::text AS id, topic, key, type, source, subject, time, data

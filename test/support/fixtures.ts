@@ -136,3 +136,14 @@ export async function deliver(url: string, event: { type: string; data: unknown;
   try { body = JSON.parse(text); } catch { /* keep text */ }
   return { status: res.status, headers: res.headers, body };
 }
+
+/** Polls until check() returns a truthy value (for effects that arrive through a broker). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

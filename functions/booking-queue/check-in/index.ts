@@ -1,0 +1,79 @@
+// A patient arrives at a branch and takes a queue ticket: for their booking (the booking becomes
+// checked_in) or as a walk-in issued by staff. Numbering and ordering are serialised per queue by
+// lockQueue, and the ticket, the booking move and their events commit together.
+import type { FromSchema } from 'json-schema-to-ts';
+import { route, created, cors } from '../../shared/http';
+import { badRequest, conflict, forbidden, notFound } from '../../shared/errors';
+import { assertAccess, assertBranchAccess, type Caller } from '../../shared/auth';
+import type { Tx } from '../../shared/db';
+import type { Booking, Branch, Service } from '../../shared/generated/prisma/client';
+import { SYSTEM, branchDay, bookedLane, issueTicket, lockQueue, moveBooking, placeOf, ticketFacts, ticketView, type Lane } from '../domain';
+import { body, ticket } from './schema';
+
+export { cors };
+
+type Body = FromSchema<typeof body>;
+
+interface Arrival {
+  service: Service;
+  lane: Lane;
+  patientId: string | null;
+  booking: Booking | null;
+}
+
+export const handle = route(
+  {
+    name: 'check-in', system: SYSTEM, method: 'POST', path: '/api/queue/check-in',
+    summary: 'A patient arrives and takes a queue ticket', auth: ['patient', 'staff'], body,
+    responses: { 201: { description: 'ticket issued', schema: ticket } },
+  },
+  async ({ body, caller, transaction }) =>
+    transaction(async (tx, emit) => {
+      const now = new Date();
+      const branch = await tx.branch.findUnique({ where: { id: body.branchId } });
+      if (!branch) throw notFound('body/branchId', 'no such branch');
+      const day = branchDay(now, branch.timezone);
+      const arrival = body.bookingId ? await bookedArrival(tx, body, caller!, branch, now) : await walkIn(tx, body, caller!);
+
+      await lockQueue(tx, branch.id, arrival.service.id);
+      if (arrival.booking) {
+        const checkedIn = await moveBooking(tx, arrival.booking.id, 'confirmed', 'checked_in');
+        if (!checkedIn) throw conflict('the booking is already checked in', 'body/bookingId');
+        await emit('com.medlab.booking.status-changed', checkedIn);
+      }
+      const issued = await issueTicket(tx, {
+        branchId: branch.id, service: arrival.service, day, lane: arrival.lane, patientId: arrival.patientId, bookingId: arrival.booking?.id ?? null, now,
+      });
+      const place = (await placeOf(tx, branch, arrival.service, issued, now))!;
+      await emit('com.medlab.ticket.issued', { ...ticketFacts(issued), position: place.position, etaMinutes: place.etaMinutes });
+      return created(ticketView(issued, place), `/api/queue/ticket?ticketId=${issued.id}`);
+    }),
+);
+
+/** A booked patient: a confirmed booking of theirs at this branch, for today. Punctuality earns the booked lane. */
+async function bookedArrival(tx: Tx, body: Body, caller: Caller, branch: Branch, now: Date): Promise<Arrival> {
+  const booking = await tx.booking.findUnique({ where: { id: body.bookingId! }, include: { slot: { include: { service: true } } } });
+  if (!booking) throw notFound('body/bookingId', 'no such booking');
+  const { slot } = booking;
+  assertAccess(caller, { patientId: booking.patientId, branchId: slot.branchId });
+  if (caller.role === 'patient' && body.lane) throw forbidden("a patient's lane comes from their tier and their booking");
+  if (body.patientId) throw badRequest('a booking names its patient', 'body/patientId', 'is for walk-ins only');
+  if (body.serviceId && body.serviceId !== slot.serviceId) throw conflict('the booking is for another service', 'body/serviceId');
+  if (slot.branchId !== branch.id) throw conflict('the booking is at another branch', 'body/bookingId');
+  if (branchDay(slot.startsAt, branch.timezone) !== branchDay(now, branch.timezone)) throw conflict('the booking is not for today', 'body/bookingId');
+  if (booking.status === 'pending') throw conflict('the booking is not confirmed yet', 'body/bookingId');
+  if (booking.status === 'checked_in') throw conflict('the booking is already checked in', 'body/bookingId');
+  if (booking.status !== 'confirmed') throw conflict(`a ${booking.status} booking cannot check in`, 'body/bookingId');
+  const lane = body.lane ?? bookedLane(slot.startsAt, now, caller.tier);
+  return { service: slot.service, lane, patientId: booking.patientId, booking };
+}
+
+/** A walk-in: staff at the desk issue the ticket, for a named patient or an anonymous one. */
+async function walkIn(tx: Tx, body: Body, caller: Caller): Promise<Arrival> {
+  if (caller.role !== 'staff') throw forbidden('patients check in with a booking; walk-in tickets are issued by staff');
+  assertBranchAccess(caller, body.branchId);
+  if (!body.serviceId) throw badRequest('a walk-in needs a service', 'body/serviceId', 'is required');
+  const service = await tx.service.findUnique({ where: { id: body.serviceId } });
+  if (!service) throw notFound('body/serviceId', 'no such service');
+  return { service, lane: body.lane ?? 'walkin', patientId: body.patientId ?? null, booking: null };
+}

@@ -1,0 +1,58 @@
+// The screen in a branch's waiting room: for each service with a queue today, who is being served at
+// which counter, how many wait, and how long a wait has been today. It is public, so it shows ticket
+// numbers and counters and never who holds them.
+import { route, ok, cors } from '../../shared/http';
+import { notFound } from '../../shared/errors';
+import { SYSTEM, branchDay } from '../domain';
+import { query, board } from './schema';
+
+export { cors };
+
+export const handle = route(
+  {
+    name: 'queue-board', system: SYSTEM, method: 'GET', path: '/api/queue/board',
+    summary: "Today's queue board of a branch", auth: 'public', query,
+    responses: { 200: { description: 'the board', schema: board } },
+  },
+  async ({ query, transaction }) =>
+    transaction(async (tx) => {
+      const branch = await tx.branch.findUnique({ where: { id: query.branchId } });
+      if (!branch) throw notFound('query/branchId', 'no such branch');
+      const day = branchDay(new Date(), branch.timezone);
+      const tickets = await tx.ticket.findMany({
+        where: { branchId: branch.id, day },
+        select: { serviceId: true, number: true, status: true, counter: true, issuedAt: true, calledAt: true, service: { select: { name: true } } },
+        orderBy: [{ serviceId: 'asc' }, { calledAt: 'asc' }, { seq: 'asc' }],
+      });
+      return ok({ branchId: branch.id, day, services: servicesOf(tickets) });
+    }),
+);
+
+interface BoardTicket {
+  serviceId: string;
+  number: string;
+  status: string;
+  counter: string | null;
+  issuedAt: Date;
+  calledAt: Date | null;
+  service: { name: string };
+}
+
+function servicesOf(tickets: BoardTicket[]) {
+  const byService = new Map<string, BoardTicket[]>();
+  for (const t of tickets) {
+    if (!byService.has(t.serviceId)) byService.set(t.serviceId, []);
+    byService.get(t.serviceId)!.push(t);
+  }
+  return [...byService].map(([serviceId, queue]) => {
+    const called = queue.filter((t) => t.calledAt);
+    const waited = called.reduce((sum, t) => sum + (t.calledAt!.getTime() - t.issuedAt.getTime()), 0);
+    return {
+      serviceId,
+      name: queue[0].service.name,
+      nowServing: queue.filter((t) => t.status === 'called').map((t) => ({ number: t.number, counter: t.counter! })),
+      waiting: queue.filter((t) => t.status === 'waiting').length,
+      averageWaitMinutes: called.length ? Math.round(waited / called.length / 60000) : 0,
+    };
+  });
+}
