@@ -61,7 +61,7 @@ describe('bundle on embedded defaults (knative/ wiring, in-process bus)', functi
 
   it('a booking request on the bus is delivered by the KafkaSource wiring and decided; a poison one is dead-lettered', async () => {
     const slot = await createSlot({ capacity: 1 });
-    const send = (data: unknown, id = randomUUID()) => memoryBus.send([{
+    const send = (data: unknown, id: string = randomUUID()) => memoryBus.send([{
       topic: 'booking-requests', key: 'p-bus', value: JSON.stringify(data),
       headers: { ce_specversion: '1.0', ce_id: id, ce_source: '/portal', ce_type: 'com.medlab.booking.requested', 'content-type': 'application/json' },
     }]);

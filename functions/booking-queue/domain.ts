@@ -19,8 +19,9 @@ const NEXT: Record<BookingStatus, BookingStatus[]> = {
   no_show: [],
 };
 
-export function assertTransition(from: BookingStatus, to: BookingStatus): void {
-  if (!NEXT[from].includes(to)) throw conflict(`a ${from} booking cannot become ${to}`, 'status');
+/** `field` names what the caller sent that asked for the move, e.g. body/status or body/bookingId. */
+export function assertTransition(from: BookingStatus, to: BookingStatus, field = 'body/bookingId'): void {
+  if (!NEXT[from].includes(to)) throw conflict(`a ${from} booking cannot become ${to}`, field);
 }
 
 export function bookingFacts(booking: Booking, slot: Slot) {

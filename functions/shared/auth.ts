@@ -61,7 +61,9 @@ export function verifyToken(token: string, secret = jwtSecret()): Caller {
   const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
   const given = Buffer.from(sig, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorized('bad token signature');
-  if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) throw unauthorized('token expired');
+  // Tokens must expire: a leaked token without exp would be valid for ever.
+  if (typeof claims.exp !== 'number') throw unauthorized('token has no expiry (exp)');
+  if (claims.exp * 1000 < Date.now()) throw unauthorized('token expired');
   if (typeof claims.sub !== 'string' || !claims.sub) throw unauthorized('token has no subject');
   if (claims.role !== 'patient' && claims.role !== 'staff' && claims.role !== 'service') {
     throw unauthorized('token has no valid role');

@@ -68,8 +68,14 @@ export function isTransientDbError(err: unknown): boolean {
   return false;
 }
 
+const RETRY_TEXT = /deadlock detected|could not serialize|TransactionWriteConflict|40001|40P01/i;
+
 export function asUnavailable(err: unknown) {
-  return isTransientDbError(err) ? unavailable('the database is unavailable; retry shortly', 5) : undefined;
+  if (!isTransientDbError(err)) return undefined;
+  const conflict = RETRY_TEXT.test(String((err as Error)?.message ?? err)) || RETRY_TEXT.test(String((err as { code?: string })?.code));
+  return conflict
+    ? unavailable('the request collided with another change; retry it', 1)
+    : unavailable('the database is unavailable; retry shortly', 5);
 }
 
 /** Prisma's unique-constraint violation. */

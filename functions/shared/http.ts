@@ -1,7 +1,7 @@
 // route(): the plumbing of an HTTP function. The handler receives a validated body and query and the
 // authenticated caller, and returns a reply; everything that can go wrong becomes RFC 9457 problem+json.
 import type { Context } from 'faas-js-runtime';
-import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest } from './errors';
+import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid } from './errors';
 import { callerFrom, type Caller, type Role } from './auth';
 import { check, type JsonSchema } from './validate';
 import { asUnavailable } from './db';
@@ -58,6 +58,8 @@ export interface RouteHandler {
   spec: RouteSpec;
 }
 
+const RESERVED_QUERY = new Set(['body', 'query', 'headers', 'method', 'httpVersion', 'httpVersionMajor', 'httpVersionMinor', 'contentType', 'rawBody', 'log', 'cloudevent', 'cloudEventResponse']);
+
 function optionalCaller(headers: Record<string, string | string[] | undefined>): Caller | undefined {
   try {
     return callerFrom(headers);
@@ -89,6 +91,12 @@ export function route<const B extends JsonSchema | undefined = undefined, const 
   const log = functionLogger(spec.name);
   const source = `/${spec.system}/${spec.name}`;
   const handle = async (context: Context, rawBody?: unknown) => {
+    // faas-js-runtime copies query parameters onto the context; one named like a context field
+    // (?method=, ?headers=) would overwrite it, so such names are refused before anything is read.
+    const shadowing = Object.keys(context.query ?? {}).filter((k) => RESERVED_QUERY.has(k));
+    if (shadowing.length) {
+      return problemReply(invalid(shadowing.map((k) => ({ name: `query/${k}`, reason: 'is a reserved name' }))), undefined);
+    }
     const headers = context.headers as Record<string, string | string[] | undefined>;
     const origin = single(headers.origin);
     try {

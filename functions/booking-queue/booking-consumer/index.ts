@@ -40,7 +40,7 @@ export const handle = consume(
       // Wrong booking or patient can never succeed: 4xx sends the event to the dead-letter sink.
       if (!booking || booking.patientId !== request.patientId) throw notFound('data/bookingId', 'no such booking for this patient');
       if (booking.status === 'cancelled') return { outcome: 'already-cancelled', bookingId: booking.id };
-      assertTransition(booking.status, 'cancelled');
+      assertTransition(booking.status, 'cancelled', 'data/bookingId');
       const cancelled = await tx.booking.update({ where: { id: booking.id }, data: { status: 'cancelled', cancelReason: request.reason ?? null } });
       const slot = await releasePlace(tx, booking.slotId);
       await emit('com.medlab.booking.cancelled', { ...bookingFacts(cancelled, slot), reason: cancelled.cancelReason, cancelledBy: 'service' });

@@ -1,0 +1,54 @@
+// Anyone can see where a branch still has free places: open slots that have not started and are not full,
+// grouped by the branch-local day they fall on.
+import { route, ok, cors } from '../../shared/http';
+import { badRequest, notFound } from '../../shared/errors';
+import { SYSTEM, branchDay } from '../domain';
+import { addDays, daysCovered, localTimeToUtc } from '../booking-rules';
+import type { Slot } from '../../shared/generated/prisma/client';
+import { query, availability, MAX_DAYS } from './schema';
+
+export { cors };
+
+export const handle = route(
+  {
+    name: 'availability', system: SYSTEM, method: 'GET', path: '/api/availability',
+    summary: 'Free places at a branch, day by day', auth: 'public', query,
+    responses: { 200: { description: 'bookable slots by branch-local day', schema: availability } },
+  },
+  async ({ query, transaction }) => {
+    if (query.to < query.from) throw badRequest('the range ends before it starts', 'query/to', 'must not be before from');
+    if (daysCovered(query.from, query.to) > MAX_DAYS) throw badRequest(`ask for at most ${MAX_DAYS} days at once`, 'query/to', `must be within ${MAX_DAYS} days of from`);
+
+    return transaction(async (tx) => {
+      const branch = await tx.branch.findUnique({ where: { id: query.branchId } });
+      if (!branch) throw notFound('query/branchId', 'no such branch');
+
+      // The range is whole branch-local days; whatever has already started is no longer bookable.
+      const slots = await tx.slot.findMany({
+        where: {
+          branchId: branch.id,
+          startsAt: { gte: localTimeToUtc(query.from, '00:00', branch.timezone), lt: localTimeToUtc(addDays(query.to, 1), '00:00', branch.timezone), gt: new Date() },
+          ...(query.serviceId ? { serviceId: query.serviceId } : {}),
+          status: 'open',
+          booked: { lt: tx.slot.fields.capacity },
+        },
+        orderBy: { startsAt: 'asc' },
+      });
+
+      const days = new Map<string, Array<ReturnType<typeof freePlaces>>>();
+      for (const slot of slots) {
+        const date = branchDay(slot.startsAt, branch.timezone);
+        if (!days.has(date)) days.set(date, []);
+        days.get(date)!.push(freePlaces(slot));
+      }
+      return ok({ branchId: branch.id, from: query.from, to: query.to, days: [...days].map(([date, free]) => ({ date, slots: free })) });
+    });
+  },
+);
+
+function freePlaces(slot: Slot) {
+  return {
+    slotId: slot.id, serviceId: slot.serviceId, startsAt: slot.startsAt.toISOString(), endsAt: slot.endsAt.toISOString(),
+    capacity: slot.capacity, free: slot.capacity - slot.booked,
+  };
+}

@@ -1,0 +1,25 @@
+// Anyone can see the branches and what they offer. Every branch offers every service in this model, so
+// each branch lists the whole catalogue.
+import { route, ok, cors } from '../../shared/http';
+import { SYSTEM } from '../domain';
+import { branchList } from './schema';
+
+export { cors };
+
+export const handle = route(
+  {
+    name: 'branches', system: SYSTEM, method: 'GET', path: '/api/branches',
+    summary: 'Branches and their services', auth: 'public',
+    responses: { 200: { description: 'every branch with the services it offers', schema: branchList } },
+  },
+  async ({ transaction }) =>
+    transaction(async (tx) => {
+      const branches = await tx.branch.findMany({ orderBy: { name: 'asc' } });
+      const services = (await tx.service.findMany({ orderBy: { name: 'asc' } })).map((s) => ({
+        serviceId: s.id, name: s.name, durationMinutes: s.durationMinutes, ticketPrefix: s.ticketPrefix, requiresConfirmation: s.requiresConfirmation,
+      }));
+      return ok({
+        branches: branches.map((b) => ({ branchId: b.id, name: b.name, timezone: b.timezone, laneOrder: b.laneOrder, services })),
+      });
+    }),
+);
