@@ -1,5 +1,6 @@
 // One Prisma client per process. PostgreSQL (driver adapter pg) when DATABASE_URL is set; otherwise an
 // embedded PGlite database under .data/pglite, so a laptop needs no database server.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -26,6 +27,7 @@ export function embeddedDataDir(): string {
 export function embeddedDatabase(): PGlite {
   if (!pglite) {
     const dir = embeddedDataDir();
+    if (dir !== 'memory') mkdirSync(dir, { recursive: true });
     pglite = new PGlite(dir === 'memory' ? undefined : dir);
   }
   return pglite;
