@@ -10,6 +10,8 @@ import { closeBus, kafkaBrokers } from '../functions/shared/bus';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
 
+const localDay = (plus: number) => new Date(Date.now() + plus * 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' });
+
 async function main() {
   const port = Number(process.env.PORT ?? 8080);
   const embedded = usingEmbeddedDatabase();
@@ -38,7 +40,7 @@ Dev tokens (30 days; mint more with npm run token):
   export STAFF=${staff}
 
 Try:
-  curl -s '${u}/api/availability?branchId=hcm-d1&from=${new Date().toISOString().slice(0, 10)}&to=${new Date(Date.now() + 86400000).toISOString().slice(0, 10)}'
+  curl -s '${u}/api/availability?branchId=hcm-d1&from=${localDay(0)}&to=${localDay(1)}'
   curl -s -X POST ${u}/api/bookings -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"slotId":"<slotId>"}'
   curl -s -X POST ${u}/api/queue/check-in -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"branchId":"hcm-d1","bookingId":"<bookingId>"}'
   curl -s '${u}/api/queue/board?branchId=hcm-d1'

@@ -1,0 +1,25 @@
+# One image per function, as Knative runs it: faas-js-runtime serving the compiled function.
+#   docker build --build-arg FUNCTION=booking-queue/book-slot -t REGISTRY/patient-portal/book-slot:TAG .
+# scripts/deploy.sh builds every function listed in knative/ this way.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY scripts/generate-client.cjs scripts/generate-client.cjs
+COPY prisma prisma
+COPY prisma.config.ts ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx tsc -p . && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ARG FUNCTION
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/build build
+COPY --from=build /app/functions/${FUNCTION}/func.yaml build/functions/${FUNCTION}/func.yaml
+WORKDIR /app/build/functions/${FUNCTION}
+USER node
+EXPOSE 8080
+CMD ["node", "/app/node_modules/faas-js-runtime/bin/cli.js", "index.js"]
