@@ -33,14 +33,16 @@ else
   echo "+ npm run db:migrate"
 fi
 
-overlay=$(mktemp -d)
+# kustomize takes only relative resource paths: the generated overlay lives inside the checkout.
+overlay="$(pwd)/.deploy"
+rm -rf "$overlay" && mkdir -p "$overlay"
 trap 'rm -rf "$overlay"' EXIT
 {
   echo "apiVersion: kustomize.config.k8s.io/v1beta1"
   echo "kind: Kustomization"
   echo "namespace: $NAMESPACE"
   echo "resources:"
-  echo "  - $(pwd)/knative/base"
+  echo "  - ../knative/base"
   echo "images:"
 } > "$overlay/kustomization.yaml"
 
