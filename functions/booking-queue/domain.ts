@@ -1,6 +1,7 @@
 // Booking-queue domain rules shared by its functions: what a booking event says, how a queue is ordered,
 // how long a patient will wait. Plumbing (HTTP, events, transactions) lives in functions/shared.
 import type { Tx } from '../shared/db';
+import type { Emit } from '../shared/outbox';
 import type { Booking, Slot, Ticket, Branch } from '../shared/generated/prisma/client';
 import { conflict } from '../shared/errors';
 
@@ -68,6 +69,21 @@ export async function takePlace(tx: Tx, slotId: string, now = new Date()): Promi
 export async function releasePlace(tx: Tx, slotId: string): Promise<Slot> {
   await tx.slot.updateMany({ where: { id: slotId, booked: { gt: 0 } }, data: { booked: { decrement: 1 } } });
   return tx.slot.findUniqueOrThrow({ where: { id: slotId } });
+}
+
+/**
+ * Cancels a pending or confirmed booking and gives its place back, with both events. The status check is
+ * part of the update, so two cancellations racing free the place once.
+ */
+export async function cancelBooking(tx: Tx, emit: Emit, booking: Booking, reason: string | null, cancelledBy: 'patient' | 'staff' | 'service', field = 'body/bookingId') {
+  assertTransition(booking.status, 'cancelled', field);
+  const moved = await tx.booking.updateMany({ where: { id: booking.id, status: { in: ['pending', 'confirmed'] } }, data: { status: 'cancelled', cancelReason: reason } });
+  if (!moved.count) throw conflict('the booking changed meanwhile; it can no longer be cancelled', field);
+  const cancelled = await tx.booking.findUniqueOrThrow({ where: { id: booking.id } });
+  const slot = await releasePlace(tx, booking.slotId);
+  await emit('com.medlab.booking.cancelled', { ...bookingFacts(cancelled, slot), reason: cancelled.cancelReason, cancelledBy });
+  await emit('com.medlab.slot.released', { slotId: slot.id, bookingId: cancelled.id, booked: slot.booked, capacity: slot.capacity });
+  return { cancelled, slot };
 }
 
 // ---------- queue ----------

@@ -1,6 +1,6 @@
 // Test data and helpers: a clean database per test, a branch with services and slots, tokens per role,
 // and functions started under faas-js-runtime exactly as their containers start them.
-import { AddressInfo, createServer } from 'node:net';
+import { freePort } from '../../scripts/lib/runtime/host';
 import type { Server } from 'node:http';
 import { start } from 'faas-js-runtime';
 import { db } from '../../functions/shared/db';
@@ -59,16 +59,7 @@ export function token(role: Role, sub: string, extra: { branchId?: string; tier?
 export const patientToken = (id = 'patient-1', tier?: 'svip' | 'vip') => token('patient', id, { tier });
 export const staffToken = (branchId = BRANCH) => token('staff', `staff-${branchId}`, { branchId });
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+export { freePort };
 
 export interface RunningFunction {
   url: string;

@@ -5,7 +5,7 @@
 import { consume } from '../../shared/consume';
 import { notFound } from '../../shared/errors';
 import { topics } from '../../shared/events/catalogue';
-import { SYSTEM, takePlace, releasePlace, bookingFacts, assertTransition } from '../domain';
+import { SYSTEM, takePlace, bookingFacts, cancelBooking } from '../domain';
 
 export const handle = consume(
   { name: 'booking-consumer', system: SYSTEM, topics: [topics.bookingRequests], summary: 'Decide booking requests from other systems' },
@@ -40,11 +40,7 @@ export const handle = consume(
       // Wrong booking or patient can never succeed: 4xx sends the event to the dead-letter sink.
       if (!booking || booking.patientId !== request.patientId) throw notFound('data/bookingId', 'no such booking for this patient');
       if (booking.status === 'cancelled') return { outcome: 'already-cancelled', bookingId: booking.id };
-      assertTransition(booking.status, 'cancelled', 'data/bookingId');
-      const cancelled = await tx.booking.update({ where: { id: booking.id }, data: { status: 'cancelled', cancelReason: request.reason ?? null } });
-      const slot = await releasePlace(tx, booking.slotId);
-      await emit('com.medlab.booking.cancelled', { ...bookingFacts(cancelled, slot), reason: cancelled.cancelReason, cancelledBy: 'service' });
-      await emit('com.medlab.slot.released', { slotId: slot.id, bookingId: booking.id, booked: slot.booked, capacity: slot.capacity });
+      await cancelBooking(tx, emit, booking, request.reason ?? null, 'service', 'data/bookingId');
       return { outcome: 'cancelled', bookingId: booking.id };
     },
   },
