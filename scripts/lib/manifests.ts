@@ -78,13 +78,36 @@ export interface RouteRule {
   service: string;
 }
 
+export interface ScaledObjectManifest {
+  name: string;
+  file: string;
+  target: { apiVersion?: string; kind?: string; name?: string };
+  minReplicaCount: number;
+  maxReplicaCount: number;
+  pollingIntervalS: number;
+  cooldownPeriodS: number;
+  kafka?: {
+    bootstrapServers: string[];
+    consumerGroup: string;
+    topic: string;
+    lagThreshold: number;
+    activationLagThreshold: number;
+    allowIdleConsumers: boolean;
+  };
+  doc: Doc;
+}
+
 export interface ManifestSet {
   docs: Doc[];
   services: ServiceManifest[];
   kafkaSources: KafkaSourceManifest[];
   pingSources: PingSourceManifest[];
   routes: RouteRule[];
+  scaledObjects: ScaledObjectManifest[];
 }
+
+/** KEDA's defaults for what a ScaledObject leaves out (keda.sh docs, kafka scaler). */
+export const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100, pollingIntervalS: 30, cooldownPeriodS: 300, lagThreshold: 10, activationLagThreshold: 0 };
 
 export class ManifestError extends Error {
   constructor(readonly file: string, readonly field: string, message: string) {
@@ -162,7 +185,7 @@ function deliveryOf(spec: any, file: string, field: string): Delivery {
 }
 
 export function interpret(docs: Doc[]): ManifestSet {
-  const set: ManifestSet = { docs, services: [], kafkaSources: [], pingSources: [], routes: [] };
+  const set: ManifestSet = { docs, services: [], kafkaSources: [], pingSources: [], routes: [], scaledObjects: [] };
   for (const doc of docs) {
     const { file } = doc;
     const ns = doc.metadata.namespace ?? 'patient-portal';
@@ -201,6 +224,32 @@ export function interpret(docs: Doc[]): ManifestSet {
         name: doc.metadata.name, namespace: ns, file, schedule: String(s.schedule), timezone: s.timezone,
         data: s.data, contentType: s.contentType, sink: sinkOf(s.sink, file, 'spec.sink'), doc,
       });
+    } else if (doc.kind === 'ScaledObject') {
+      const s = doc.spec;
+      const num = (v: unknown, field: string, dflt: number) => {
+        if (v === undefined || v === null) return dflt;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new ManifestError(file, field, `"${v}" is not a number ≥ 0`);
+        return n;
+      };
+      const trigger = (s.triggers ?? []).find((t: any) => t?.type === 'kafka');
+      const m = trigger?.metadata ?? {};
+      set.scaledObjects.push({
+        name: doc.metadata.name, file, target: s.scaleTargetRef ?? {},
+        minReplicaCount: num(s.minReplicaCount, 'spec.minReplicaCount', KEDA_DEFAULTS.minReplicaCount),
+        maxReplicaCount: num(s.maxReplicaCount, 'spec.maxReplicaCount', KEDA_DEFAULTS.maxReplicaCount),
+        pollingIntervalS: num(s.pollingInterval, 'spec.pollingInterval', KEDA_DEFAULTS.pollingIntervalS),
+        cooldownPeriodS: num(s.cooldownPeriod, 'spec.cooldownPeriod', KEDA_DEFAULTS.cooldownPeriodS),
+        kafka: trigger ? {
+          bootstrapServers: String(m.bootstrapServers ?? '').split(',').map((x) => x.trim()).filter(Boolean),
+          consumerGroup: String(m.consumerGroup ?? ''),
+          topic: String(m.topic ?? ''),
+          lagThreshold: num(m.lagThreshold, 'spec.triggers[kafka].metadata.lagThreshold', KEDA_DEFAULTS.lagThreshold),
+          activationLagThreshold: num(m.activationLagThreshold, 'spec.triggers[kafka].metadata.activationLagThreshold', KEDA_DEFAULTS.activationLagThreshold),
+          allowIdleConsumers: String(m.allowIdleConsumers ?? 'false') === 'true',
+        } : undefined,
+        doc,
+      });
     } else if (doc.kind === 'HTTPRoute') {
       (doc.spec.rules ?? []).forEach((rule: any, i: number) => {
         const backend = rule.backendRefs?.[0]?.name;
@@ -216,6 +265,9 @@ export function interpret(docs: Doc[]): ManifestSet {
   return set;
 }
 
-export function loadManifests(dir = path.join(ROOT, 'knative', 'base')): ManifestSet {
-  return interpret(loadDocs(dir));
+export const MANIFEST_DIRS = [path.join(ROOT, 'knative', 'base'), path.join(ROOT, 'keda')];
+
+/** Reads knative/base and keda/ (or the folders given), as one set. */
+export function loadManifests(dirs: string | string[] = MANIFEST_DIRS): ManifestSet {
+  return interpret((Array.isArray(dirs) ? dirs : [dirs]).flatMap((d) => loadDocs(d)));
 }

@@ -119,3 +119,20 @@ export async function startKafkaMock(brokers = 1): Promise<KafkaMock> {
     }),
   };
 }
+
+/** kubectl (for `kubectl kustomize`), from Debian's packages when missing and we may install. */
+export function ensureKubectl(): string {
+  const find = () => spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim() || undefined;
+  let kubectl = find();
+  if (!kubectl && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    process.stderr.write('installing kubectl (Debian package) to render the kustomize overlays…\n');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (spawnSync('apt-get', ['install', '-y', '-q', 'kubectl'], { stdio: 'ignore', env }).status !== 0) {
+      spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
+      spawnSync('apt-get', ['install', '-y', '-q', 'kubectl'], { stdio: 'ignore', env });
+    }
+    kubectl = find();
+  }
+  if (!kubectl) throw new Error('kubectl is not installed and could not be installed (apt-get install kubectl)');
+  return kubectl;
+}

@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { checkManifests, type Finding } from './manifest-checks';
+import { ROOT } from './manifests';
+
+/** A copy of knative/ and keda/ with edits applied: file → (text → text), or null to delete it. */
+async function findingsAfter(edits: Record<string, ((text: string) => string) | null>): Promise<Finding[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'manifests-'));
+  try {
+    cpSync(path.join(ROOT, 'knative'), path.join(dir, 'knative'), { recursive: true });
+    cpSync(path.join(ROOT, 'keda'), path.join(dir, 'keda'), { recursive: true });
+    for (const [file, edit] of Object.entries(edits)) {
+      const full = path.join(dir, file);
+      if (edit === null) rmSync(full);
+      else {
+        const before = readFileSync(full, 'utf8');
+        const after = edit(before);
+        assert.notEqual(after, before, `the edit of ${file} changed nothing`);
+        writeFileSync(full, after);
+      }
+    }
+    const { findings } = await checkManifests({
+      dirs: [path.join(dir, 'knative', 'base'), path.join(dir, 'keda')],
+      secretKeysFile: path.join(dir, 'knative', 'secret-keys.yaml'),
+    });
+    return findings;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const BOOK = 'knative/base/booking-queue/book-slot.yaml';
+const CONSUMER = 'knative/base/booking-queue/booking-consumer.yaml';
+const PUBLISHER = 'knative/base/platform/outbox-publisher.yaml';
+const ROUTES = 'knative/base/portal-routes.yaml';
+const SCALED = 'keda/booking-consumer-source.yaml';
+
+const cases: Array<[string, Record<string, ((t: string) => string) | null>, RegExp]> = [
+  ['a Service field of the wrong type fails the Knative Service schema', { [BOOK]: (t) => t.replace('containerConcurrency: 100', 'containerConcurrency: lots') }, /book-slot\.yaml: Service book-slot: schema: spec\.template\.spec\.containerConcurrency must be integer/],
+  ['a KafkaSource initialOffset outside the CRD enum fails its schema', { [CONSUMER]: (t) => t.replace('initialOffset: earliest', 'initialOffset: middle') }, /booking-consumer\.yaml: KafkaSource booking-consumer-source: schema: spec\.initialOffset must be equal to one of the allowed values/],
+  ['an unknown KafkaSource field fails its schema', { [CONSUMER]: (t) => t.replace('  consumers: 1', '  consumers: 1\n  replicas: 2') }, /schema: spec must NOT have additional properties \(replicas\)/],
+  ['a ScaledObject lagThreshold written as a number fails the KEDA schema (metadata values are strings)', { [SCALED]: (t) => t.replace('lagThreshold: "20"', 'lagThreshold: 20') }, /ScaledObject booking-consumer-source: schema: spec\.triggers\.0\.metadata\.lagThreshold must be string/],
+  ['a PingSource schedule of the wrong type fails its schema', { [PUBLISHER]: (t) => t.replace('schedule: "* * * * *"', 'schedule: 60') }, /PingSource outbox-publisher-ping: schema: spec\.schedule must be string/],
+  ['an HTTPRoute path match of an unknown type fails the Gateway API schema', { [ROUTES]: (t) => t.replace('type: Exact', 'type: Glob') }, /HTTPRoute portal-api: schema: spec\.rules\.0\.matches\.0\.path\.type must be equal to one of the allowed values/],
+  ['a name that is not a DNS-1035 label is refused', { [BOOK]: (t) => t.replace('  name: book-slot\n', '  name: Book_Slot\n') }, /book-slot\.yaml: metadata\.name: "Book_Slot" must be a DNS-1035 label/],
+  ['a name longer than 63 characters is refused', { [BOOK]: (t) => t.replace('  name: book-slot\n', `  name: ${'b'.repeat(64)}\n`) }, /metadata\.name: "b{64}" must be a DNS-1035 label .* of at most 63 characters/],
+  ['a function without a Service is reported', { [BOOK]: null }, /function functions\/booking-queue\/book-slot has no Knative Service/],
+  ['a Service whose function does not exist is reported', { [BOOK]: (t) => t.replace('medlab.io/function: functions/booking-queue/book-slot', 'medlab.io/function: functions/booking-queue/book-slots') }, /book-slot\.yaml: metadata\.annotations\.medlab\.io\/function: Service book-slot runs functions\/booking-queue\/book-slots, which has no index\.ts/],
+  ['two Services for one function are reported', { 'knative/base/booking-queue/bookings.yaml': (t) => t.replace('functions/booking-queue/bookings', 'functions/booking-queue/book-slot') }, /functions\/booking-queue\/book-slot is run by 2 Services/],
+  ['a KafkaSource sink that does not exist is reported', { [CONSUMER]: (t) => t.replace(/(  sink:\n    ref:\n      apiVersion: serving\.knative\.dev\/v1\n      kind: Service\n      name: )booking-consumer/, '$1ghost') }, /booking-consumer\.yaml: spec\.sink\.ref\.name: Service ghost does not exist/],
+  ['a KafkaSource without a dead-letter sink is reported', { [CONSUMER]: (t) => t.replace(/    deadLetterSink:\n      ref:\n.*\n.*\n.*\n/, '') }, /spec\.delivery\.deadLetterSink: KafkaSource booking-consumer-source has no dead-letter sink/],
+  ['a dead-letter sink that does not exist is reported', { [CONSUMER]: (t) => t.replace('name: dead-letter-intake', 'name: dead-letter-gone') }, /spec\.delivery\.deadLetterSink\.ref\.name: Service dead-letter-gone does not exist/],
+  ['a PingSource sink that does not exist is reported', { [PUBLISHER]: (t) => t.replace(/(      kind: Service\n      name: )outbox-publisher\n/, '$1outbox-sweeper\n') }, /outbox-publisher\.yaml: spec\.sink\.ref\.name: Service outbox-sweeper does not exist/],
+  ['an HTTPRoute backend that does not exist is reported', { [ROUTES]: (t) => t.replace('        - name: book-slot\n', '        - name: book-a-slot\n') }, /spec\.rules \(\/api\/bookings\)\.backendRefs\[0\]\.name: Service book-a-slot does not exist/],
+  ['an HTTPRoute path the function does not declare is reported', { [ROUTES]: (t) => t.replace('value: /api/queue/board', 'value: /api/board') }, /sends GET \/api\/board to queue-board, which declares GET \/api\/queue\/board/],
+  ['a topic nobody produces and not declared external is reported', { [CONSUMER]: (t) => t.replace('    - booking-requests', '    - booking-requestz'), [SCALED]: (t) => t.replace('topic: booking-requests', 'topic: booking-requestz') }, /booking-consumer\.yaml: spec\.topics: no function produces topic booking-requestz and it is not declared external/],
+  ['a ScaledObject aimed at a missing KafkaSource is reported', { [SCALED]: (t) => t.replace('    name: booking-consumer-source', '    name: booking-source') }, /spec\.scaleTargetRef\.name: KafkaSource booking-source does not exist/],
+  ['a ScaledObject watching another consumer group is reported', { [SCALED]: (t) => t.replace('consumerGroup: booking-consumer', 'consumerGroup: bookings') }, /consumerGroup: bookings is not the consumer group of KafkaSource booking-consumer-source \(booking-consumer\)/],
+  ['a ScaledObject watching another topic is reported', { [SCALED]: (t) => t.replace('topic: booking-requests', 'topic: booking-events') }, /metadata\.topic: booking-events is not a topic of KafkaSource booking-consumer-source/],
+  ['minReplicaCount above maxReplicaCount is reported', { [SCALED]: (t) => t.replace('minReplicaCount: 0', 'minReplicaCount: 6') }, /spec\.minReplicaCount: 6 is above maxReplicaCount 4/],
+  ['a Knative min-scale above max-scale is reported', { [BOOK]: (t) => t.replace('min-scale: "3"', 'min-scale: "30"') }, /book-slot\.yaml: spec\.template\.metadata\.annotations\.autoscaling\.knative\.dev\/min-scale: 30 is above max-scale 10/],
+  ['an unknown autoscaling metric is reported', { [BOOK]: (t) => t.replace('autoscaling.knative.dev/metric: concurrency', 'autoscaling.knative.dev/metric: vibes') }, /metric: vibes is not one of concurrency, rps, cpu, memory/],
+  ['a probe not on faas-js-runtime\'s health path is reported', { [BOOK]: (t) => t.replace('path: /health/readiness', 'path: /ready') }, /readinessProbe\.httpGet\.path: must be \/health\/readiness/],
+  ['a Secret key nobody creates is reported', { [BOOK]: (t) => t.replace('key: database-url', 'key: db-url') }, /book-slot\.yaml: spec\.template\.spec\.containers\[0\]\.env\[2\] \(DATABASE_URL\): Secret portal-secrets has no key db-url/],
+  ['a ConfigMap key that is not in the ConfigMap is reported', { [BOOK]: (t) => t.replace('key: kafka-brokers', 'key: kafka-servers') }, /ConfigMap portal-config has no key kafka-servers/],
+  ['broken YAML is reported with its file', { [SCALED]: (t) => t + '\n  oops: [unclosed\n' }, /booking-consumer-source\.yaml: \(yaml\)/],
+];
+
+describe('npm run manifests:check', function () {
+  this.timeout(60_000);
+
+  it('passes on the manifests as committed', async () => {
+    const findings = await findingsAfter({});
+    assert.deepEqual(findings, []);
+  });
+
+  for (const [title, edits, expected] of cases) {
+    it(title, async () => {
+      const findings = await findingsAfter(edits);
+      const lines = findings.map((f) => `${f.file}: ${f.field}: ${f.message}`);
+      assert.ok(lines.some((l) => expected.test(l)), `expected ${expected}, got:\n${lines.join('\n')}`);
+    });
+  }
+});
+
+describe('kustomize overlays and the deploy script', () => {
+  it('every overlay renders offline with kubectl kustomize, with its own Kafka and namespace', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { readdirSync } = await import('node:fs');
+    const { ensureKubectl } = await import('./services');
+    const kubectl = ensureKubectl();
+    const overlays = readdirSync(path.join(ROOT, 'knative', 'overlays'));
+    assert.deepEqual(overlays.sort(), ['production', 'staging']);
+    for (const o of overlays) {
+      const r = spawnSync(kubectl, ['kustomize', path.join(ROOT, 'knative', 'overlays', o)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /kind: ScaledObject/);
+      assert.match(r.stdout, new RegExp(`kafka-${o === 'production' ? 'prod' : 'staging'}-bootstrap`));
+      assert.doesNotMatch(r.stdout, /kafka-bootstrap\.kafka:9092/, `${o} still points at the base Kafka`);
+    }
+  });
+
+  it('deploy.sh creates exactly the Secret keys the manifests may reference', () => {
+    const script = readFileSync(path.join(ROOT, 'scripts', 'deploy.sh'), 'utf8');
+    const created = [...script.matchAll(/--from-literal=([a-z0-9-]+)=/g)].map((m) => m[1]).sort();
+    const contract = Object.keys((require('js-yaml').load(readFileSync(path.join(ROOT, 'knative', 'secret-keys.yaml'), 'utf8')) as Record<string, object>)['portal-secrets']).sort();
+    assert.deepEqual(created, contract);
+  });
+});

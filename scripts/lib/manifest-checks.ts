@@ -1,0 +1,291 @@
+// The checks behind `npm run manifests:check`: every document against its CRD schema, then the
+// cross-checks that keep knative/ and keda/ consistent with the code. Each finding names file and field.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import Ajv from 'ajv';
+import { interpret, loadDocs, ManifestError, ROOT, type Doc, type ManifestSet } from './manifests';
+import { loadFunctionModule, kindOf } from './runtime/host';
+import { eventTypes, externalTopics } from '../../functions/shared/events/catalogue';
+
+export interface Finding {
+  file: string;
+  field: string;
+  message: string;
+}
+
+export interface CheckOptions {
+  /** Folders of YAML to read (default knative/base and keda). */
+  dirs?: string[];
+  /** Folder of the function sources (default functions/). */
+  functionsDir?: string;
+  /** Secret key contract (default knative/secret-keys.yaml). */
+  secretKeysFile?: string;
+}
+
+const rel = (file: string) => path.relative(ROOT, file);
+
+// KafkaSource (sources.knative.dev/v1beta1) has no typed model; its schema, from the CRD's documented fields.
+const destination = {
+  type: 'object',
+  properties: {
+    ref: { type: 'object', required: ['kind', 'name', 'apiVersion'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' } }, additionalProperties: false },
+    uri: { type: 'string' },
+    CACerts: { type: 'string' },
+    audience: { type: 'string' },
+  },
+  additionalProperties: false,
+  anyOf: [{ required: ['ref'] }, { required: ['uri'] }],
+};
+const kafkaSourceSchema = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'sources.knative.dev/v1beta1' },
+    kind: { const: 'KafkaSource' },
+    metadata: { type: 'object', required: ['name'] },
+    spec: {
+      type: 'object',
+      required: ['bootstrapServers', 'topics', 'sink'],
+      additionalProperties: false,
+      properties: {
+        bootstrapServers: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        topics: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        consumerGroup: { type: 'string', minLength: 1 },
+        consumers: { type: 'integer', minimum: 1 },
+        initialOffset: { enum: ['earliest', 'latest'] },
+        ordering: { enum: ['ordered', 'unordered'] },
+        net: { type: 'object' },
+        ceOverrides: { type: 'object' },
+        delivery: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            retry: { type: 'integer', minimum: 0 },
+            backoffPolicy: { enum: ['exponential', 'linear'] },
+            backoffDelay: { type: 'string', pattern: '^P' },
+            timeout: { type: 'string', pattern: '^P' },
+            retryAfterMax: { type: 'string', pattern: '^P' },
+            deadLetterSink: destination,
+          },
+        },
+        sink: destination,
+      },
+    },
+  },
+};
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateKafkaSource = ajv.compile(kafkaSourceSchema);
+
+type Validator = (doc: Doc) => string[];
+
+async function schemaValidators(): Promise<Record<string, Validator>> {
+  const model = (Model: any): Validator => (doc) => {
+    const { file: _f, ...plain } = doc as Doc & Record<string, unknown>;
+    try {
+      new Model(plain).validate();
+      return [];
+    } catch (err: any) {
+      return (err.errors ?? [{ instancePath: '', message: err.message }]).map((e: any) =>
+        `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(document)'} ${e.message}${e.params?.missingProperty ? ` (${e.params.missingProperty})` : ''}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`);
+    }
+  };
+  const { Service } = await import('@kubernetes-models/knative/serving.knative.dev/v1/Service');
+  const { PingSource } = await import('@kubernetes-models/knative/sources.knative.dev/v1/PingSource');
+  const { ScaledObject } = await import('@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject');
+  const { HTTPRoute } = await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute');
+  const { ConfigMap } = await import('kubernetes-models/v1/ConfigMap');
+  return {
+    'serving.knative.dev/v1/Service': model(Service),
+    'sources.knative.dev/v1/PingSource': model(PingSource),
+    'keda.sh/v1alpha1/ScaledObject': model(ScaledObject),
+    'gateway.networking.k8s.io/v1/HTTPRoute': model(HTTPRoute),
+    'v1/ConfigMap': model(ConfigMap),
+    'sources.knative.dev/v1beta1/KafkaSource': (doc) => {
+      const { file: _f, ...plain } = doc as Doc & Record<string, unknown>;
+      if (validateKafkaSource(plain)) return [];
+      return (validateKafkaSource.errors ?? []).map((e) => `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(document)'} ${e.message}${(e.params as any)?.additionalProperty ? ` (${(e.params as any).additionalProperty})` : ''}`);
+    },
+  };
+}
+
+const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const AUTOSCALING = 'autoscaling.knative.dev/';
+
+/** Folders under functions/ that hold a function (an index.ts), e.g. functions/booking-queue/book-slot. */
+export function functionFolders(functionsDir = path.join(ROOT, 'functions')): string[] {
+  const out: string[] = [];
+  for (const system of readdirSync(functionsDir, { withFileTypes: true })) {
+    if (!system.isDirectory() || system.name === 'shared') continue;
+    for (const fn of readdirSync(path.join(functionsDir, system.name), { withFileTypes: true })) {
+      if (fn.isDirectory() && existsSync(path.join(functionsDir, system.name, fn.name, 'index.ts'))) {
+        out.push(path.relative(ROOT, path.join(functionsDir, system.name, fn.name)));
+      }
+    }
+  }
+  return out.sort();
+}
+
+/** CloudEvent types some function emits (emit('type', …) in the function sources). */
+export function emittedTypes(functionsDir = path.join(ROOT, 'functions')): Set<string> {
+  const types = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) { if (e.name !== 'generated' && e.name !== 'shared') walk(full); continue; }
+      if (!e.name.endsWith('.ts') || e.name.endsWith('.test.ts')) continue;
+      for (const m of readFileSync(full, 'utf8').matchAll(/emit\(\s*'([^']+)'/g)) types.add(m[1]);
+    }
+  };
+  walk(functionsDir);
+  return types;
+}
+
+export async function checkManifests(options: CheckOptions = {}): Promise<{ findings: Finding[]; set?: ManifestSet }> {
+  const dirs = options.dirs ?? [path.join(ROOT, 'knative', 'base'), path.join(ROOT, 'keda')];
+  const findings: Finding[] = [];
+  const find = (file: string, field: string, message: string) => findings.push({ file: rel(file), field, message });
+
+  let docs: Doc[];
+  try {
+    docs = dirs.flatMap((d) => loadDocs(d));
+  } catch (err) {
+    if (err instanceof ManifestError) return { findings: [{ file: rel(err.file), field: err.field, message: err.message.split(': ').slice(2).join(': ') }] };
+    throw err;
+  }
+
+  // 1. Each document against the schema of its kind.
+  const validators = await schemaValidators();
+  for (const doc of docs) {
+    const key = `${doc.apiVersion}/${doc.kind}`;
+    const validate = validators[key];
+    if (!validate) {
+      find(doc.file, 'apiVersion/kind', `${key} is not a kind this bundle deploys (Service, KafkaSource, PingSource, ScaledObject, HTTPRoute, ConfigMap)`);
+      continue;
+    }
+    for (const problem of validate(doc)) find(doc.file, `${doc.kind} ${doc.metadata.name}`, `schema: ${problem}`);
+    if (!DNS_1035.test(doc.metadata.name) || doc.metadata.name.length > 63) {
+      find(doc.file, 'metadata.name', `"${doc.metadata.name}" must be a DNS-1035 label (lowercase letters, digits, '-', starting with a letter) of at most 63 characters`);
+    }
+  }
+
+  let set: ManifestSet;
+  try {
+    set = interpret(docs);
+  } catch (err) {
+    if (err instanceof ManifestError) return { findings: [...findings, { file: rel(err.file), field: err.field, message: err.message.split(': ').slice(2).join(': ') }] };
+    throw err;
+  }
+
+  // 2. Every function has exactly one Service, every Service a function.
+  const folders = functionFolders(options.functionsDir);
+  for (const folder of folders) {
+    const owners = set.services.filter((s) => s.functionDir === folder);
+    if (owners.length === 0) find(path.join(ROOT, 'knative'), 'Service', `function ${folder} has no Knative Service (metadata.annotations.medlab.io/function: ${folder})`);
+    if (owners.length > 1) for (const o of owners) find(o.file, 'metadata.annotations.medlab.io/function', `${folder} is run by ${owners.length} Services (${owners.map((x) => x.name).join(', ')}); exactly one expected`);
+  }
+  for (const s of set.services) {
+    if (!folders.includes(s.functionDir)) find(s.file, 'metadata.annotations.medlab.io/function', `Service ${s.name} runs ${s.functionDir}, which has no index.ts`);
+  }
+  const serviceNames = new Set(set.services.map((s) => s.name));
+
+  // 3. Every sink exists.
+  for (const k of set.kafkaSources) {
+    if (k.sink.service && !serviceNames.has(k.sink.service)) find(k.file, 'spec.sink.ref.name', `Service ${k.sink.service} does not exist`);
+    if (!k.delivery.deadLetterSink) find(k.file, 'spec.delivery.deadLetterSink', `KafkaSource ${k.name} has no dead-letter sink: an event that cannot be delivered would be dropped`);
+    else if (k.delivery.deadLetterSink.service && !serviceNames.has(k.delivery.deadLetterSink.service)) find(k.file, 'spec.delivery.deadLetterSink.ref.name', `Service ${k.delivery.deadLetterSink.service} does not exist`);
+  }
+  for (const p of set.pingSources) {
+    if (p.sink.service && !serviceNames.has(p.sink.service)) find(p.file, 'spec.sink.ref.name', `Service ${p.sink.service} does not exist`);
+  }
+  for (const r of set.routes) {
+    if (!serviceNames.has(r.service)) find(r.file, `spec.rules (${r.path}).backendRefs[0].name`, `Service ${r.service} does not exist`);
+  }
+
+  // 4. What each function is must match how it is wired: routes on the HTTPRoute at the path they declare,
+  //    consumers behind a KafkaSource of the topics they declare, scheduled jobs behind a PingSource.
+  for (const s of set.services) {
+    if (!folders.includes(s.functionDir)) continue;
+    const { kind, spec } = kindOf(loadFunctionModule(s.functionDir));
+    if (kind === 'route') {
+      const rules = set.routes.filter((r) => r.service === s.name);
+      if (!rules.length) find(s.file, 'HTTPRoute', `route function ${s.name} (${spec.method} ${spec.path}) has no HTTPRoute rule, so the portal cannot reach it`);
+      for (const r of rules) {
+        if (r.path !== spec.path || (r.method && r.method !== spec.method)) find(r.file, `spec.rules (${r.path})`, `sends ${r.method ?? '*'} ${r.path} to ${s.name}, which declares ${spec.method} ${spec.path}`);
+      }
+    }
+    if (kind === 'consumer') {
+      const sources = set.kafkaSources.filter((k) => k.sink.service === s.name);
+      if (!sources.length) find(s.file, 'KafkaSource', `consumer ${s.name} has no KafkaSource, so no event reaches it`);
+      const consumed = new Set(sources.flatMap((k) => k.topics));
+      for (const t of spec.topics as string[]) if (!consumed.has(t)) find(s.file, 'KafkaSource spec.topics', `consumer ${s.name} declares topic ${t}, which no KafkaSource delivers to it`);
+      for (const k of sources) for (const t of k.topics) if (!(spec.topics as string[]).includes(t)) find(k.file, 'spec.topics', `${t} is delivered to ${s.name}, which does not declare it`);
+    }
+    if (kind === 'scheduled' && !set.pingSources.some((p) => p.sink.service === s.name)) {
+      find(s.file, 'PingSource', `scheduled function ${s.name} has no PingSource, so it never runs`);
+    }
+  }
+
+  // 5. Every consumed topic is produced by some function or declared external.
+  const emitted = emittedTypes(options.functionsDir);
+  const producedTopics = new Set(Object.entries(eventTypes).filter(([t]) => emitted.has(t)).map(([, e]) => e.topic as string));
+  for (const k of set.kafkaSources) {
+    for (const t of k.topics) {
+      if (!producedTopics.has(t) && !externalTopics[t]) find(k.file, 'spec.topics', `no function produces topic ${t} and it is not declared external (functions/shared/events/catalogue.ts externalTopics)`);
+    }
+  }
+
+  // 6. ScaledObjects: target an existing KafkaSource with the same topic and consumer group; sane bounds.
+  for (const so of set.scaledObjects) {
+    const t = so.target;
+    if (t.kind !== 'KafkaSource' || !String(t.apiVersion ?? '').startsWith('sources.knative.dev/')) {
+      find(so.file, 'spec.scaleTargetRef', 'must target a KafkaSource (apiVersion sources.knative.dev/v1beta1, kind KafkaSource)');
+      continue;
+    }
+    const source = set.kafkaSources.find((k) => k.name === t.name);
+    if (!source) { find(so.file, 'spec.scaleTargetRef.name', `KafkaSource ${t.name} does not exist`); continue; }
+    if (!so.kafka) { find(so.file, 'spec.triggers', 'needs a kafka trigger'); continue; }
+    if (!source.topics.includes(so.kafka.topic)) find(so.file, 'spec.triggers[kafka].metadata.topic', `${so.kafka.topic || '(empty)'} is not a topic of KafkaSource ${source.name} (${source.topics.join(', ')})`);
+    if (so.kafka.consumerGroup !== source.consumerGroup) find(so.file, 'spec.triggers[kafka].metadata.consumerGroup', `${so.kafka.consumerGroup || '(empty)'} is not the consumer group of KafkaSource ${source.name} (${source.consumerGroup})`);
+    if (so.minReplicaCount > so.maxReplicaCount) find(so.file, 'spec.minReplicaCount', `${so.minReplicaCount} is above maxReplicaCount ${so.maxReplicaCount}`);
+    if (so.kafka.lagThreshold <= 0) find(so.file, 'spec.triggers[kafka].metadata.lagThreshold', 'must be above 0');
+  }
+  for (const k of set.kafkaSources) {
+    if (set.scaledObjects.filter((so) => so.target.name === k.name).length > 1) find(k.file, 'metadata.name', `KafkaSource ${k.name} is the target of more than one ScaledObject`);
+  }
+
+  // 7. Knative autoscaling annotations.
+  for (const s of set.services) {
+    const a = s.annotations;
+    const min = a[`${AUTOSCALING}min-scale`];
+    const max = a[`${AUTOSCALING}max-scale`];
+    for (const [k, v] of Object.entries(a)) {
+      if (k.startsWith(AUTOSCALING) && ['min-scale', 'max-scale', 'target', 'initial-scale'].some((n) => k.endsWith(n)) && !/^\d+(\.\d+)?$/.test(v)) {
+        find(s.file, `spec.template.metadata.annotations.${k}`, `"${v}" is not a number`);
+      }
+    }
+    if (min !== undefined && max !== undefined && Number(max) > 0 && Number(min) > Number(max)) find(s.file, `spec.template.metadata.annotations.${AUTOSCALING}min-scale`, `${min} is above max-scale ${max}`);
+    const metric = a[`${AUTOSCALING}metric`];
+    if (metric && !['concurrency', 'rps', 'cpu', 'memory'].includes(metric)) find(s.file, `spec.template.metadata.annotations.${AUTOSCALING}metric`, `${metric} is not one of concurrency, rps, cpu, memory`);
+    const container = s.doc.spec?.template?.spec?.containers?.[0] ?? {};
+    if (container.readinessProbe?.httpGet?.path !== '/health/readiness') find(s.file, 'spec.template.spec.containers[0].readinessProbe.httpGet.path', 'must be /health/readiness (faas-js-runtime)');
+    if (container.livenessProbe?.httpGet?.path !== '/health/liveness') find(s.file, 'spec.template.spec.containers[0].livenessProbe.httpGet.path', 'must be /health/liveness (faas-js-runtime)');
+  }
+
+  // 8. Secret and ConfigMap keys that are referenced exist.
+  const secretKeys = (yaml.load(readFileSync(options.secretKeysFile ?? path.join(ROOT, 'knative', 'secret-keys.yaml'), 'utf8')) ?? {}) as Record<string, Record<string, string>>;
+  const configMaps = new Map(docs.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, (d as unknown as { data?: Record<string, string> }).data ?? {}]));
+  for (const s of set.services) {
+    (s.doc.spec?.template?.spec?.containers ?? []).forEach((c: any, ci: number) => {
+      (c.env ?? []).forEach((e: any, ei: number) => {
+        const field = `spec.template.spec.containers[${ci}].env[${ei}] (${e.name})`;
+        const sk = e.valueFrom?.secretKeyRef;
+        if (sk && !(secretKeys[sk.name] && sk.key in secretKeys[sk.name])) find(s.file, field, `Secret ${sk.name} has no key ${sk.key} (knative/secret-keys.yaml lists what deploy.sh creates)`);
+        const ck = e.valueFrom?.configMapKeyRef;
+        if (ck && !(configMaps.get(ck.name) && ck.key in configMaps.get(ck.name)!)) find(s.file, field, `ConfigMap ${ck.name} has no key ${ck.key}`);
+      });
+    });
+  }
+
+  return { findings, set };
+}
