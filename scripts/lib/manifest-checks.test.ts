@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import yaml from 'js-yaml';
+import { ensureKubectl } from './services';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkManifests, type Finding } from './manifest-checks';
@@ -87,9 +90,6 @@ describe('npm run manifests:check', function () {
 
 describe('kustomize overlays and the deploy script', () => {
   it('every overlay renders offline with kubectl kustomize, with its own Kafka and namespace', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { readdirSync } = await import('node:fs');
-    const { ensureKubectl } = await import('./services');
     const kubectl = ensureKubectl();
     const overlays = readdirSync(path.join(ROOT, 'knative', 'overlays'));
     assert.deepEqual(overlays.sort(), ['production', 'staging']);
@@ -105,7 +105,7 @@ describe('kustomize overlays and the deploy script', () => {
   it('deploy.sh creates exactly the Secret keys the manifests may reference', () => {
     const script = readFileSync(path.join(ROOT, 'scripts', 'deploy.sh'), 'utf8');
     const created = [...script.matchAll(/--from-literal=([a-z0-9-]+)=/g)].map((m) => m[1]).sort();
-    const contract = Object.keys((require('js-yaml').load(readFileSync(path.join(ROOT, 'knative', 'secret-keys.yaml'), 'utf8')) as Record<string, object>)['portal-secrets']).sort();
+    const contract = Object.keys((yaml.load(readFileSync(path.join(ROOT, 'knative', 'secret-keys.yaml'), 'utf8')) as Record<string, object>)['portal-secrets']).sort();
     assert.deepEqual(created, contract);
   });
 });
