@@ -21,6 +21,8 @@ describe('bundle on embedded defaults (knative/ wiring, in-process bus)', functi
 
   const idle = async () => {
     await settleOutbox();
+    // The booking consumer scales from zero (keda/): let its ScaledObject poll now rather than in 10 s.
+    await bundle.pollScalers();
     for (const d of bundle.dispatchers) if (d instanceof MemoryDispatcher) await d.idle();
     await settleOutbox();
   };

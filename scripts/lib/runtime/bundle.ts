@@ -6,6 +6,7 @@ import type { Cron } from 'croner';
 import { loadManifests, type ManifestSet, type SinkRef } from '../manifests';
 import { hostFunction, type HostedFunction } from './host';
 import { KafkaDispatcher, MemoryDispatcher, type Dispatcher } from './dispatcher';
+import { readLag, ruleOf, Scaler, type LagReading, type ScaleDecision } from '../keda';
 import { schedulePing, firePing } from './ping';
 import { openApiDocument } from './openapi';
 import { kafkaBrokers } from '../../../functions/shared/bus';
@@ -14,17 +15,33 @@ import { logger } from '../../../functions/shared/log';
 export interface BundleOptions {
   port: number;
   host?: string;
-  manifestsDir?: string;
+  /** Folders of YAML (default knative/base and keda). */
+  manifestsDir?: string | string[];
   /** Start PingSource schedules (tests fire them by hand). */
   schedules?: boolean;
   functionLogLevel?: string;
+}
+
+export interface ScalingState {
+  scaledObject: string;
+  kafkaSource: string;
+  topic: string;
+  consumerGroup: string;
+  reading?: LagReading;
+  decision?: ScaleDecision;
+  replicas: number;
+  at?: string;
+  error?: string;
 }
 
 export class Bundle {
   manifests!: ManifestSet;
   functions: HostedFunction[] = [];
   dispatchers: Dispatcher[] = [];
+  scaling: ScalingState[] = [];
   private crons: Cron[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private polls: Array<() => Promise<void>> = [];
   private server?: http.Server;
   url = '';
 
@@ -56,8 +73,10 @@ export class Bundle {
         deadLetterUrl: source.delivery.deadLetterSink ? this.sinkUrl(source.delivery.deadLetterSink, `KafkaSource ${source.name} spec.delivery.deadLetterSink`) : undefined,
       };
       const d = brokers ? new KafkaDispatcher(binding, brokers) : new MemoryDispatcher(binding);
-      await d.start();
       this.dispatchers.push(d);
+      const so = this.manifests.scaledObjects.find((x) => x.target.kind === 'KafkaSource' && x.target.name === source.name);
+      if (so) await this.autoscale(d, so);
+      else await d.setReplicas(source.consumers);
     }
     if (this.options.schedules !== false) {
       for (const ping of this.manifests.pingSources) this.crons.push(schedulePing(ping, this.sinkUrl(ping.sink, `PingSource ${ping.name} spec.sink`)));
@@ -71,6 +90,39 @@ export class Bundle {
     const addr = this.server.address() as { port: number };
     this.url = `http://localhost:${addr.port}`;
     return this;
+  }
+
+  /** KEDA's loop for one ScaledObject: read the group's lag every pollingInterval, run that many consumers. */
+  private async autoscale(d: Dispatcher, so: ManifestSet['scaledObjects'][number]): Promise<void> {
+    const rule = ruleOf(so);
+    const scaler = new Scaler(rule);
+    const state: ScalingState = { scaledObject: so.name, kafkaSource: d.source.name, topic: so.kafka!.topic, consumerGroup: so.kafka!.consumerGroup, replicas: 0 };
+    this.scaling.push(state);
+    const poll = async () => {
+      try {
+        const reading = readLag((await d.offsets()).filter((_, i, all) => all.length > 0), rule);
+        const decision = scaler.decide(reading.lag, Date.now());
+        Object.assign(state, { reading, decision, at: new Date().toISOString(), error: undefined });
+        if (decision.replicas !== d.replicas) {
+          logger.info({ scaledObject: so.name, lag: reading.lag, from: d.replicas, to: decision.replicas, reason: decision.reason }, 'KEDA rule rescales the consumer group');
+          await d.setReplicas(decision.replicas);
+        }
+        state.replicas = d.replicas;
+      } catch (err) {
+        state.error = String(err);
+        logger.warn({ scaledObject: so.name, err: String(err) }, 'could not read the consumer lag');
+      }
+    };
+    await poll();
+    this.polls.push(poll);
+    const timer = setInterval(() => void poll(), rule.pollingIntervalS * 1000);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** Runs every ScaledObject's poll now instead of at its next pollingInterval tick. */
+  async pollScalers(): Promise<void> {
+    for (const p of this.polls) await p();
   }
 
   /** Route functions must declare the path the HTTPRoute gives them, so docs and gateway agree. */
@@ -113,6 +165,7 @@ export class Bundle {
     if (pathname === '/functions' && req.method === 'GET') return sendJson(res, 200, { functions: this.listing() });
     if (pathname === '/' && req.method === 'GET') return sendHtml(res, this.indexPage());
     if (pathname === '/health') return this.health(res);
+    if (pathname === '/keda') return sendJson(res, 200, { scaledObjects: this.scaling });
 
     const direct = /^\/functions\/([a-z0-9-]+)(\/.*)?$/.exec(pathname);
     if (direct) {
@@ -157,6 +210,7 @@ ${rows}</table></body></html>`;
 
   async stop(): Promise<void> {
     for (const c of this.crons) c.stop();
+    for (const t of this.timers) clearInterval(t);
     for (const d of this.dispatchers) await d.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();

@@ -1,10 +1,13 @@
-// A KafkaSource on a laptop: consumes its topics as its consumer group, turns records into CloudEvents
-// as Knative does, and delivers them to the sink with the source's delivery spec. With KAFKA_BROKERS it
-// is a kafkajs consumer group on real Kafka; without, it reads the in-process bus's partitioned log.
-// ordering: ordered (default) delivers one record at a time per partition; unordered does not wait.
-import type { Consumer } from 'kafkajs';
+// A KafkaSource on a laptop: a consumer group of N members (spec.consumers, or what KEDA asks for), each
+// turning records into CloudEvents as Knative does and delivering them to the sink with the source's
+// delivery spec. With KAFKA_BROKERS the members are kafkajs consumers of the group on real Kafka; without,
+// they read the in-process bus's partitioned log, with the group's committed offsets kept in memory.
+// ordering: ordered (default) delivers one record at a time per member, in partition order; unordered
+// does not wait for the sink before the next record.
+import type { Admin, Consumer } from 'kafkajs';
 import { kafkaClient, memoryBus, type MemoryBus } from '../../../functions/shared/bus';
 import type { KafkaSourceManifest } from '../manifests';
+import type { PartitionOffsets } from '../keda';
 import { recordToEvent, type KafkaRecord } from './cloudevents';
 import { deliver, type DeliveryResult } from './delivery';
 import { logger } from '../../../functions/shared/log';
@@ -17,7 +20,11 @@ export interface SourceBinding {
 
 export interface Dispatcher {
   readonly source: KafkaSourceManifest;
-  start(): Promise<void>;
+  /** Consumer instances running in the group now. */
+  readonly replicas: number;
+  setReplicas(n: number): Promise<void>;
+  /** Latest and committed offset of every partition of the source's topics, for KEDA's lag. */
+  offsets(): Promise<PartitionOffsets[]>;
   stop(): Promise<void>;
   /** Records handled so far, by outcome. */
   readonly counts: Record<DeliveryResult['outcome'], number>;
@@ -25,15 +32,13 @@ export interface Dispatcher {
 
 const log = logger.child({ component: 'kafka-source' });
 
-abstract class BaseDispatcher implements Dispatcher {
+/** Delivery of one record, shared by both kinds of group. */
+class Deliverer {
   readonly counts = { delivered: 0, 'dead-lettered': 0, dropped: 0 };
-  protected stopped = false;
-  constructor(protected readonly binding: SourceBinding) {}
-  get source() { return this.binding.source; }
-  abstract start(): Promise<void>;
-  abstract stop(): Promise<void>;
+  stopped = false;
+  constructor(readonly binding: SourceBinding) {}
 
-  protected async handle(record: KafkaRecord): Promise<void> {
+  async handle(record: KafkaRecord): Promise<void> {
     const { source, sinkUrl, deadLetterUrl } = this.binding;
     let event;
     try {
@@ -57,95 +62,134 @@ abstract class BaseDispatcher implements Dispatcher {
   }
 }
 
-/** Reads the in-process bus like a consumer group: committed offset per partition, in memory. */
-export class MemoryDispatcher extends BaseDispatcher {
+/** The group on the in-process bus: committed offsets per partition, partitions dealt round-robin to members. */
+export class MemoryDispatcher implements Dispatcher {
+  private readonly deliverer: Deliverer;
   private readonly committed = new Map<string, number>();
-  private readonly busy = new Set<string>();
+  private members: Array<{ id: number; partitions: Array<[string, number]>; running?: Promise<void>; wake?: () => void; stopped: boolean }> = [];
   private unsubscribe?: () => void;
-  private inFlight = new Set<Promise<void>>();
+  private nextId = 0;
 
   constructor(binding: SourceBinding, private readonly bus: MemoryBus = memoryBus) {
-    super(binding);
-  }
-
-  async start(): Promise<void> {
-    for (const topic of this.source.topics) {
+    this.deliverer = new Deliverer(binding);
+    for (const topic of binding.source.topics) {
       this.bus.log(topic).forEach((records, p) => {
-        this.committed.set(`${topic}/${p}`, this.source.initialOffset === 'earliest' ? 0 : records.length);
+        this.committed.set(`${topic}/${p}`, binding.source.initialOffset === 'earliest' ? 0 : records.length);
       });
     }
-    this.unsubscribe = this.bus.onAppend((topic, partition) => {
-      if (this.source.topics.includes(topic)) this.pump(topic, partition);
+    this.unsubscribe = this.bus.onAppend((topic) => {
+      if (binding.source.topics.includes(topic)) for (const m of this.members) m.wake?.();
     });
-    for (const topic of this.source.topics) for (let p = 0; p < this.bus.partitions; p++) this.pump(topic, p);
   }
 
-  private pump(topic: string, partition: number): void {
-    const key = `${topic}/${partition}`;
-    if (this.busy.has(key) || this.stopped) return;
-    this.busy.add(key);
-    const run = (async () => {
-      const log = this.bus.log(topic)[partition];
-      while (!this.stopped) {
-        const next = this.committed.get(key) ?? 0;
-        if (next >= log.length) break;
-        const r = log[next];
-        const record: KafkaRecord = { topic, partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp };
-        if (this.source.ordering === 'ordered') await this.handle(record);
-        else this.track(this.handle(record));
-        this.committed.set(key, next + 1);
+  get source() { return this.deliverer.binding.source; }
+  get counts() { return this.deliverer.counts; }
+  get replicas() { return this.members.length; }
+
+  async setReplicas(n: number): Promise<void> {
+    if (n === this.members.length || this.deliverer.stopped) return;
+    // A rebalance: every member stops after its current record, partitions are dealt again.
+    const old = this.members;
+    for (const m of old) { m.stopped = true; m.wake?.(); }
+    await Promise.allSettled(old.map((m) => m.running));
+    const all = this.source.topics.flatMap((t) => Array.from({ length: this.bus.partitions }, (_, p) => [t, p] as [string, number]));
+    this.members = Array.from({ length: n }, () => ({ id: this.nextId++, partitions: [] as Array<[string, number]>, stopped: false }));
+    all.forEach((tp, i) => { if (n) this.members[i % n].partitions.push(tp); });
+    for (const m of this.members) m.running = this.run(m);
+    log.info({ source: this.source.name, consumers: n }, `consumer group ${this.source.consumerGroup} now has ${n} member(s)`);
+  }
+
+  private next(partitions: Array<[string, number]>, from: number): [string, number, number] | undefined {
+    for (let i = 0; i < partitions.length; i++) {
+      const [topic, p] = partitions[(from + i) % partitions.length];
+      const offset = this.committed.get(`${topic}/${p}`) ?? 0;
+      if (offset < this.bus.log(topic)[p].length) return [topic, p, (from + i) % partitions.length];
+    }
+    return undefined;
+  }
+
+  private async run(member: MemoryDispatcher['members'][number]): Promise<void> {
+    let turn = 0;
+    const inFlight = new Set<Promise<void>>();
+    while (!member.stopped) {
+      const found = this.next(member.partitions, turn);
+      if (!found) {
+        await new Promise<void>((resolve) => { member.wake = resolve; });
+        member.wake = undefined;
+        continue;
       }
-    })().finally(() => {
-      this.busy.delete(key);
-      // Records appended while finishing: look again.
-      const log = this.bus.log(topic)[partition];
-      if (!this.stopped && (this.committed.get(key) ?? 0) < log.length) this.pump(topic, partition);
-    });
-    this.track(run);
+      const [topic, partition, index] = found;
+      turn = index + 1;
+      const key = `${topic}/${partition}`;
+      const offset = this.committed.get(key) ?? 0;
+      const r = this.bus.log(topic)[partition][offset];
+      const work = this.deliverer.handle({ topic, partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+      if (this.source.ordering === 'ordered') await work;
+      else {
+        inFlight.add(work);
+        work.finally(() => inFlight.delete(work)).catch(() => undefined);
+        if (inFlight.size >= 16) await Promise.race(inFlight);
+      }
+      this.committed.set(key, offset + 1);
+    }
+    await Promise.allSettled([...inFlight]);
   }
 
-  private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+  async offsets(): Promise<PartitionOffsets[]> {
+    return this.source.topics.flatMap((topic) => this.bus.log(topic).map((records, partition) => ({
+      partition, latest: records.length, committed: this.committed.get(`${topic}/${partition}`),
+    })));
   }
 
-  /** Resolves when every record appended so far has been handled (tests use it). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  /** Resolves when every record appended so far has been handled by a member (tests use it). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const waiting = (await this.offsets()).some((p) => (p.committed ?? 0) < p.latest);
+      if (!waiting || !this.members.length || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.deliverer.stopped = true;
     this.unsubscribe?.();
-    await this.idle();
+    for (const m of this.members) { m.stopped = true; m.wake?.(); }
+    await Promise.allSettled(this.members.map((m) => m.running));
+    this.members = [];
   }
 }
 
-/** A kafkajs consumer group per KafkaSource, committing an offset only after its record was handled. */
-export class KafkaDispatcher extends BaseDispatcher {
-  private consumer?: Consumer;
+/** The group on Kafka: each member a kafkajs consumer of the source's consumer group. */
+export class KafkaDispatcher implements Dispatcher {
+  private readonly deliverer: Deliverer;
+  private members: Consumer[] = [];
+  private admin?: Admin;
 
   constructor(binding: SourceBinding, private readonly brokers: string[]) {
-    super(binding);
+    this.deliverer = new Deliverer(binding);
   }
 
-  async start(): Promise<void> {
+  get source() { return this.deliverer.binding.source; }
+  get counts() { return this.deliverer.counts; }
+  get replicas() { return this.members.length; }
+
+  private async addMember(): Promise<Consumer> {
     const consumer = kafkaClient(`kafkasource-${this.source.name}`, this.brokers).consumer({
       groupId: this.source.consumerGroup,
       allowAutoTopicCreation: true,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
     });
-    this.consumer = consumer;
     await consumer.connect();
     for (const topic of this.source.topics) await consumer.subscribe({ topic, fromBeginning: this.source.initialOffset === 'earliest' });
     await consumer.run({
       autoCommit: true,
-      partitionsConsumedConcurrently: 8,
+      partitionsConsumedConcurrently: 1,
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-        const work = this.handle({
+        const work = this.deliverer.handle({
           topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null,
           value: message.value?.toString('utf8') ?? null, headers, timestamp: message.timestamp,
         });
@@ -155,10 +199,38 @@ export class KafkaDispatcher extends BaseDispatcher {
         try { await work; } finally { clearInterval(beat); }
       },
     });
+    return consumer;
+  }
+
+  async setReplicas(n: number): Promise<void> {
+    if (this.deliverer.stopped) return;
+    while (this.members.length < n) this.members.push(await this.addMember());
+    while (this.members.length > n) await this.members.pop()!.disconnect().catch(() => undefined);
+    log.info({ source: this.source.name, consumers: n }, `consumer group ${this.source.consumerGroup} now has ${n} member(s)`);
+  }
+
+  async offsets(): Promise<PartitionOffsets[]> {
+    if (!this.admin) {
+      this.admin = kafkaClient(`keda-${this.source.name}`, this.brokers).admin();
+      await this.admin.connect();
+    }
+    const out: PartitionOffsets[] = [];
+    const committed = await this.admin.fetchOffsets({ groupId: this.source.consumerGroup, topics: this.source.topics });
+    for (const topic of this.source.topics) {
+      const latest = await this.admin.fetchTopicOffsets(topic);
+      const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const p of latest) {
+        const c = group.find((g) => g.partition === p.partition)?.offset;
+        out.push({ partition: p.partition, latest: Number(p.high), committed: c === undefined || c === '-1' ? undefined : Number(c) });
+      }
+    }
+    return out;
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.consumer?.disconnect().catch(() => undefined);
+    this.deliverer.stopped = true;
+    await Promise.allSettled(this.members.map((m) => m.disconnect()));
+    this.members = [];
+    await this.admin?.disconnect().catch(() => undefined);
   }
 }

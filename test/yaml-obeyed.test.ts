@@ -1,0 +1,138 @@
+// The local runtime means what the YAML says: change a value in knative/ or keda/ and the behaviour
+// on the laptop changes with it.
+import { strict as assert } from 'node:assert';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Bundle } from '../scripts/lib/runtime/bundle';
+import { MemoryDispatcher } from '../scripts/lib/runtime/dispatcher';
+import { memoryBus } from '../functions/shared/bus';
+import { db } from '../functions/shared/db';
+import { resetDatabase, seedCatalogue, eventually } from './support/fixtures';
+
+const ROOT = path.join(__dirname, '..');
+const CONSUMER = 'knative/base/booking-queue/booking-consumer.yaml';
+const SCALED = 'keda/booking-consumer-source.yaml';
+
+/** A sink that answers `status` after `delayMs`, counting requests and the most in flight at once. */
+async function testSink(status: number, delayMs = 0) {
+  const stats = { requests: 0, inFlight: 0, maxInFlight: 0 };
+  const server = http.createServer((req, res) => {
+    stats.requests++;
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    req.resume();
+    setTimeout(() => { stats.inFlight--; res.writeHead(status, { 'content-type': 'application/json' }).end('{"title":"sink says no"}'); }, delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stats, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** knative/ and keda/ copied with edits; the sink of the booking KafkaSource replaced by `sinkUri`. */
+function manifests(sinkUri: string, edits: Record<string, (t: string) => string>): { dirs: string[]; cleanup(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'yaml-'));
+  cpSync(path.join(ROOT, 'knative'), path.join(dir, 'knative'), { recursive: true });
+  cpSync(path.join(ROOT, 'keda'), path.join(dir, 'keda'), { recursive: true });
+  const all = { ...edits, [CONSUMER]: (t: string) => (edits[CONSUMER] ?? ((x: string) => x))(t).replace(/  sink:\n    ref:\n      apiVersion: serving\.knative\.dev\/v1\n      kind: Service\n      name: booking-consumer\n/, `  sink:\n    uri: ${sinkUri}\n`) };
+  for (const [file, edit] of Object.entries(all)) {
+    const full = path.join(dir, file);
+    writeFileSync(full, edit(readFileSync(full, 'utf8')));
+  }
+  return { dirs: [path.join(dir, 'knative', 'base'), path.join(dir, 'keda')], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const request = (i: number) => ({
+  topic: 'booking-requests', key: `p-${i}`, value: JSON.stringify({ requestId: `r-${i}`, patientId: `p-${i}`, slotId: randomUUID() }),
+  headers: { ce_specversion: '1.0', ce_id: randomUUID(), ce_source: '/portal', ce_type: 'com.medlab.booking.requested', 'content-type': 'application/json' },
+});
+
+describe('the local runtime obeys knative/ and keda/', function () {
+  this.timeout(60_000);
+  beforeEach(async () => { await resetDatabase(); await seedCatalogue(); });
+
+  for (const retry of [1, 3]) {
+    it(`delivery.retry: ${retry} in the KafkaSource means ${retry + 1} attempts, then the dead-letter sink`, async () => {
+      const sink = await testSink(503);
+      const m = manifests(sink.url, { [CONSUMER]: (t) => t.replace('retry: 5', `retry: ${retry}`).replace('backoffDelay: PT0.5S', 'backoffDelay: PT0.01S') });
+      const bundle = await new Bundle({ port: 0, schedules: false, manifestsDir: m.dirs }).start();
+      try {
+        await memoryBus.send([request(1)]);
+        await bundle.pollScalers();
+        const letter = await eventually(() => db().deadLetter.findFirst(), 'the dead letter');
+        assert.equal(sink.stats.requests, retry + 1);
+        assert.equal(letter.errorCode, 503);
+        assert.equal(letter.errorDest, sink.url);
+      } finally {
+        await bundle.stop(); await sink.close(); m.cleanup();
+      }
+    });
+  }
+
+  it('a 400 from the sink is not retried whatever delivery.retry says', async () => {
+    const sink = await testSink(400);
+    const m = manifests(sink.url, { [CONSUMER]: (t) => t.replace('retry: 5', 'retry: 8') });
+    const bundle = await new Bundle({ port: 0, schedules: false, manifestsDir: m.dirs }).start();
+    try {
+      await memoryBus.send([request(1)]);
+      await bundle.pollScalers();
+      await eventually(() => db().deadLetter.findFirst(), 'the dead letter');
+      assert.equal(sink.stats.requests, 1);
+    } finally {
+      await bundle.stop(); await sink.close(); m.cleanup();
+    }
+  });
+
+  it('the ScaledObject decides how many consumers run: lagThreshold 5 → 4 (capped by partitions), 50 → 1', async () => {
+    for (const [threshold, expected] of [[5, 4], [50, 1]] as const) {
+      const sink = await testSink(200, 150);
+      const m = manifests(sink.url, { [SCALED]: (t) => t.replace('lagThreshold: "20"', `lagThreshold: "${threshold}"`) });
+      const bundle = await new Bundle({ port: 0, schedules: false, manifestsDir: m.dirs }).start();
+      try {
+        assert.equal(bundle.dispatchers[0].replicas, 0, 'minReplicaCount 0 and no lag: no consumer');
+        await memoryBus.send(Array.from({ length: 40 }, (_, i) => request(i)));
+        await bundle.pollScalers();
+        assert.equal(bundle.dispatchers[0].replicas, expected);
+        const keda = await (await fetch(`${bundle.url}/keda`)).json();
+        assert.equal(keda.scaledObjects[0].replicas, expected);
+        assert.equal(keda.scaledObjects[0].reading.rawLag, 40);
+        await (bundle.dispatchers[0] as MemoryDispatcher).idle();
+        assert.equal(sink.stats.requests, 40);
+        assert.equal(sink.stats.maxInFlight, expected, 'one record in flight per consumer (ordered)');
+      } finally {
+        await bundle.stop(); await sink.close(); m.cleanup(); memoryBus.clear();
+      }
+    }
+  });
+
+  it('after cooldownPeriod without lag the consumers go back to minReplicaCount', async () => {
+    const sink = await testSink(200);
+    const m = manifests(sink.url, { [SCALED]: (t) => t.replace('cooldownPeriod: 300', 'cooldownPeriod: 1').replace('pollingInterval: 10', 'pollingInterval: 1') });
+    const bundle = await new Bundle({ port: 0, schedules: false, manifestsDir: m.dirs }).start();
+    try {
+      await memoryBus.send([request(1)]);
+      await bundle.pollScalers();
+      assert.equal(bundle.dispatchers[0].replicas, 1);
+      await eventually(async () => bundle.dispatchers[0].replicas === 0, 'scale back to zero after the 1 s cooldown', 10_000);
+      assert.equal(sink.stats.requests, 1);
+    } finally {
+      await bundle.stop(); await sink.close(); m.cleanup();
+    }
+  });
+
+  it('without a ScaledObject the KafkaSource runs spec.consumers members', async () => {
+    const sink = await testSink(200, 100);
+    const m = manifests(sink.url, { [CONSUMER]: (t) => t.replace('consumers: 1', 'consumers: 2'), [SCALED]: () => '' });
+    const bundle = await new Bundle({ port: 0, schedules: false, manifestsDir: m.dirs }).start();
+    try {
+      assert.equal(bundle.dispatchers[0].replicas, 2);
+      await memoryBus.send(Array.from({ length: 12 }, (_, i) => request(i)));
+      await (bundle.dispatchers[0] as MemoryDispatcher).idle();
+      assert.equal(sink.stats.maxInFlight, 2);
+    } finally {
+      await bundle.stop(); await sink.close(); m.cleanup();
+    }
+  });
+});
