@@ -3,7 +3,7 @@ import { readLag, Scaler, partitionLag, type ScaleRule } from './keda';
 
 const rule = (r: Partial<ScaleRule> = {}): ScaleRule => ({
   minReplicaCount: 0, maxReplicaCount: 10, pollingIntervalS: 30, cooldownPeriodS: 300,
-  lagThreshold: 20, activationLagThreshold: 0, allowIdleConsumers: false, offsetResetPolicy: 'earliest', ...r,
+  lagThreshold: 20, activationLagThreshold: 0, allowIdleConsumers: false, offsetResetPolicy: 'earliest', scaleDownStabilizationS: 0, ...r,
 });
 const parts = (...lags: number[]) => lags.map((lag, partition) => ({ partition, latest: 100 + lag, committed: 100 }));
 
@@ -47,5 +47,13 @@ describe('KEDA kafka scaling rules', () => {
     const floor = new Scaler(rule({ minReplicaCount: 1, cooldownPeriodS: 60 }));
     floor.decide(100, 0);
     assert.equal(floor.decide(0, 61_000).replicas, 1);
+  });
+
+  it('scaling down waits for the HPA stabilization window; scaling up does not', () => {
+    const s = new Scaler(rule({ scaleDownStabilizationS: 300, cooldownPeriodS: 600 }));
+    assert.equal(s.decide(100, 0).replicas, 5);
+    assert.equal(s.decide(20, 60_000).replicas, 5, 'a lower recommendation within 300 s keeps 5');
+    assert.equal(s.decide(200, 120_000).replicas, 10, 'up at once');
+    assert.equal(s.decide(20, 421_000).replicas, 1, 'past the window the low recommendation wins');
   });
 });

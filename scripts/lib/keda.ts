@@ -6,6 +6,9 @@
 //   active when total lag > activationLagThreshold
 //   while active: ceil(total lag / lagThreshold) clamped to [max(minReplicaCount, 1), maxReplicaCount]
 //   after cooldownPeriod without activity: minReplicaCount (0 removes every consumer)
+// Between 1 and max the HorizontalPodAutoscaler KEDA creates does the scaling, and it scales down only to
+// the highest recommendation of its stabilization window (300 s unless the ScaledObject's
+// advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds says otherwise).
 import type { ScaledObjectManifest } from './manifests';
 
 export interface PartitionOffsets {
@@ -25,6 +28,8 @@ export interface ScaleRule {
   activationLagThreshold: number;
   allowIdleConsumers: boolean;
   offsetResetPolicy?: 'earliest' | 'latest';
+  /** HPA scale-down stabilization window, seconds. */
+  scaleDownStabilizationS: number;
 }
 
 export function ruleOf(so: ScaledObjectManifest): ScaleRule {
@@ -39,6 +44,7 @@ export function ruleOf(so: ScaledObjectManifest): ScaleRule {
     activationLagThreshold: so.kafka.activationLagThreshold,
     allowIdleConsumers: so.kafka.allowIdleConsumers,
     offsetResetPolicy: policy === 'earliest' ? 'earliest' : 'latest',
+    scaleDownStabilizationS: Number(so.doc.spec?.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300),
   };
 }
 
@@ -75,21 +81,35 @@ export interface ScaleDecision {
 /** Remembers when the trigger was last active, as the ScaledObject controller does, to apply cooldownPeriod. */
 export class Scaler {
   private lastActiveMs: number | undefined;
+  private recommendations: Array<{ atMs: number; replicas: number }> = [];
 
   constructor(public rule: ScaleRule) {}
+
+  /** The HPA's part: scale up at once, scale down no lower than the window's highest recommendation. */
+  private stabilized(byLag: number, nowMs: number): { replicas: number; held: boolean } {
+    const windowMs = this.rule.scaleDownStabilizationS * 1000;
+    this.recommendations = this.recommendations.filter((r) => nowMs - r.atMs < windowMs);
+    this.recommendations.push({ atMs: nowMs, replicas: byLag });
+    const replicas = Math.max(...this.recommendations.map((r) => r.replicas));
+    return { replicas, held: replicas > byLag };
+  }
 
   decide(lag: number, nowMs: number): ScaleDecision {
     const r = this.rule;
     const floor = Math.max(r.minReplicaCount, 1);
     const byLag = Math.min(r.maxReplicaCount, Math.max(floor, Math.ceil(lag / r.lagThreshold)));
+    const held = (n: { held: boolean }) => (n.held ? ` (held by the ${r.scaleDownStabilizationS}s scale-down stabilization window)` : '');
     if (lag > r.activationLagThreshold) {
       this.lastActiveMs = nowMs;
-      return { active: true, replicas: byLag, reason: `lag ${lag} > activation ${r.activationLagThreshold}: ceil(${lag}/${r.lagThreshold}) within [${floor}, ${r.maxReplicaCount}]` };
+      const s = this.stabilized(byLag, nowMs);
+      return { active: true, replicas: s.replicas, reason: `lag ${lag} > activation ${r.activationLagThreshold}: ceil(${lag}/${r.lagThreshold}) within [${floor}, ${r.maxReplicaCount}] = ${byLag}${held(s)}` };
     }
     if (this.lastActiveMs !== undefined && nowMs - this.lastActiveMs < r.cooldownPeriodS * 1000) {
       const left = Math.ceil((r.cooldownPeriodS * 1000 - (nowMs - this.lastActiveMs)) / 1000);
-      return { active: false, replicas: byLag, reason: `inactive; cooldown ${left}s left before minReplicaCount ${r.minReplicaCount}` };
+      const s = this.stabilized(byLag, nowMs);
+      return { active: false, replicas: s.replicas, reason: `inactive; cooldown ${left}s left before minReplicaCount ${r.minReplicaCount}${held(s)}` };
     }
+    this.recommendations = [];
     return { active: false, replicas: r.minReplicaCount, reason: `inactive past cooldown: minReplicaCount ${r.minReplicaCount}` };
   }
 }

@@ -122,7 +122,8 @@ function yamlFiles(dir: string): string[] {
   let out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) out = out.concat(yamlFiles(full));
+    // keda/profiles holds traffic profiles for keda:simulate, not Kubernetes documents.
+    if (statSync(full).isDirectory()) { if (name !== 'profiles') out = out.concat(yamlFiles(full)); }
     else if (/\.ya?ml$/.test(name) && name !== 'kustomization.yaml') out.push(full);
   }
   return out;
