@@ -2,23 +2,36 @@
 # Deploys the bundle to the current kubectl context (Knative Serving + Eventing with the Kafka extension).
 #
 #   REGISTRY=ghcr.io/medlab TAG=$(git rev-parse --short HEAD) \
-#   DATABASE_URL=postgresql://… AUTH_JWT_SECRET=… scripts/deploy.sh [--dry-run]
+#   DATABASE_URL=postgresql://… AUTH_JWT_SECRET=… scripts/deploy.sh [--overlay staging|production] [--dry-run]
 #
-# 1. the Secret portal-secrets from the environment (never committed)
+# 0. npm run manifests:check (schemas and cross-checks; stops here on any finding)
+# 1. the Secret portal-secrets from the environment (never committed; keys as knative/secret-keys.yaml)
 # 2. database migrations (offline WASM engine; same records as `prisma migrate deploy`)
 # 3. one image per function (Dockerfile, FUNCTION build arg), pushed to REGISTRY
-# 4. knative/base rendered with those images and applied (Services, KafkaSources, PingSources, HTTPRoute)
+# 4. the overlay (default production) rendered with those images and applied: Services, KafkaSources,
+#    PingSources, HTTPRoute, ConfigMap and the KEDA ScaledObjects
 # --dry-run prints the commands and the rendered manifests without touching a cluster or registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dry=false
-[ "${1:-}" = "--dry-run" ] && dry=true
+overlay_name=production
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dry-run) dry=true ;;
+    --overlay) overlay_name="${2:?--overlay needs staging or production}"; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -d "knative/overlays/$overlay_name" ] || { echo "no overlay knative/overlays/$overlay_name" >&2; exit 2; }
 REGISTRY="${REGISTRY:?set REGISTRY, e.g. ghcr.io/medlab}"
 TAG="${TAG:-$(git rev-parse --short HEAD)}"
-NAMESPACE="${NAMESPACE:-patient-portal}"
+NAMESPACE="${NAMESPACE:-$(sed -n 's/^namespace: //p' "knative/overlays/$overlay_name/kustomization.yaml")}"
 
 run() { if $dry; then echo "+ $*"; else "$@"; fi; }
+
+npm run --silent manifests:check
 
 if ! $dry; then
   : "${DATABASE_URL:?set DATABASE_URL for the migrations and the Secret}"
@@ -40,9 +53,8 @@ trap 'rm -rf "$overlay"' EXIT
 {
   echo "apiVersion: kustomize.config.k8s.io/v1beta1"
   echo "kind: Kustomization"
-  echo "namespace: $NAMESPACE"
   echo "resources:"
-  echo "  - ../knative/base"
+  echo "  - ../knative/overlays/$overlay_name"
   echo "images:"
 } > "$overlay/kustomization.yaml"
 

@@ -25,7 +25,9 @@ export function functionTable(): string {
       ...m.pingSources.filter((p) => p.sink.service === s.name).map((p) => `schedule \`${p.schedule}\` ${p.timezone ?? ''} (PingSource \`${p.name}\`)`),
       ...m.kafkaSources.filter((k) => k.delivery.deadLetterSink?.service === s.name).map((k) => `dead-letter sink of \`${k.name}\``),
     ];
-    return `| ${s.system} (${seed}) | \`${s.name}\` (${s.functionDir}) | ${triggers.join('<br>')} | ${scaleRule(s.annotations)} |`;
+    const keda = m.kafkaSources.filter((k) => k.sink.service === s.name).flatMap((k) => m.scaledObjects.filter((so) => so.target.name === k.name))
+      .map((so) => `<br>consumers: KEDA \`${so.name}\` ${so.minReplicaCount}–${so.maxReplicaCount} at lag ${so.kafka?.lagThreshold} (poll ${so.pollingIntervalS}s, cooldown ${so.cooldownPeriodS}s)`);
+    return `| ${s.system} (${seed}) | \`${s.name}\` (${s.functionDir}) | ${triggers.join('<br>')} | ${scaleRule(s.annotations)}${keda.join('')} |`;
   });
   return ['| system (seed deployment) | function (folder) | route or trigger | scale rule |', '|---|---|---|---|', ...rows].join('\n');
 }
