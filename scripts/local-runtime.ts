@@ -5,6 +5,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { applyMigrations } from './lib/migrations';
 import { seedDemoData } from './lib/seed';
 import { Bundle } from './lib/runtime/bundle';
+import { checkManifests } from './lib/manifest-checks';
 import { closeDb, embeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from '../functions/shared/db';
 import { closeBus, kafkaBrokers } from '../functions/shared/bus';
 import { signToken } from '../functions/shared/auth';
@@ -13,6 +14,12 @@ import { logger } from '../functions/shared/log';
 const localDay = (plus: number) => new Date(Date.now() + plus * 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' });
 
 async function main() {
+  // A broken manifest stops the start with its file and field, as it would fail in the cluster.
+  const { findings } = await checkManifests();
+  if (findings.length) {
+    for (const f of findings) console.error(`✗ ${f.file}: ${f.field}: ${f.message}`);
+    throw new Error(`${findings.length} problem(s) in knative/ or keda/ (npm run manifests:check)`);
+  }
   const port = Number(process.env.PORT ?? 8080);
   const embedded = usingEmbeddedDatabase();
   const applied = await applyMigrations(embedded ? new PrismaPGlite(embeddedDatabase()) : new PrismaPg({ connectionString: process.env.DATABASE_URL! }));
