@@ -32,7 +32,8 @@ export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Re
       const summary = await work(log);
       return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: summary };
     } catch (err) {
-      const problem = err instanceof Problem ? err : asUnavailable(err) ?? (err instanceof WorkFailed ? unavailable(err.message, 30) : undefined);
+      // The job's own verdict first: a Kafka refusal mentions ECONNREFUSED too, and is not a database outage.
+      const problem = err instanceof Problem ? err : err instanceof WorkFailed ? unavailable(err.message, 30) : asUnavailable(err);
       if (problem) {
         log.warn({ err: String(err) }, `${spec.name} could not finish`);
         return { statusCode: problem.status, headers: { 'content-type': 'application/problem+json', ...problem.headers }, body: problem.toJSON() };

@@ -39,6 +39,9 @@ export function toInvalidParams(errors: ErrorObject[] | null | undefined, where:
 export function check<T>(schema: JsonSchema, value: unknown, where: 'body' | 'query' | 'data'): T {
   const fn = compiled(schema, where === 'query');
   if (!fn(value)) throw invalid(toInvalidParams(fn.errors, where));
+  // Query text like "1e400" or "Infinity" coerces to Infinity, which ajv's minimum/maximum let through.
+  const infinite = Object.entries(value as Record<string, unknown>).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v));
+  if (infinite.length) throw invalid(infinite.map(([k]) => ({ name: `${where}/${k}`, reason: 'must be a finite number' })));
   return value as T;
 }
 

@@ -230,18 +230,46 @@ function sendProblem(res: ServerResponse, status: number, title: string, detail:
   res.writeHead(status, { 'content-type': 'application/problem+json', ...headers }).end(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }
 
-/** Forwards the request to a function at its root path, as the gateway's ReplaceFullPath rewrite does. */
+/** The largest body the gateway forwards; faas-js-runtime's own default limit. */
+export const GATEWAY_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Forwards the request to a function at its root path, as the gateway's ReplaceFullPath rewrite does. A body
+ * over the limit is answered 413 here; a function that answers before reading the whole body (its own 413)
+ * has its answer passed on rather than turned into a 502.
+ */
 function proxy(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > GATEWAY_BODY_LIMIT) {
+      req.resume();
+      sendProblem(res, 413, 'Content Too Large', `request bodies are limited to ${GATEWAY_BODY_LIMIT} bytes`, { connection: 'close' });
+      return resolve();
+    }
     const headers = { ...req.headers };
     delete headers.host;
+    let sent = 0;
     const upstream = http.request(target, { method: req.method, headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
-      up.on('end', resolve);
-      up.on('error', reject);
+      up.on('end', () => resolve());
+      up.on('error', () => { res.destroy(); resolve(); });
     });
-    upstream.on('error', reject);
+    upstream.on('error', () => {
+      if (!res.headersSent) sendProblem(res, 502, 'Bad Gateway', 'the function could not be reached');
+      else res.end();
+      resolve();
+    });
+    req.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      if (sent > GATEWAY_BODY_LIMIT && !res.headersSent) {
+        upstream.destroy();
+        req.unpipe(upstream);
+        req.resume();
+        sendProblem(res, 413, 'Content Too Large', `request bodies are limited to ${GATEWAY_BODY_LIMIT} bytes`, { connection: 'close' });
+        resolve();
+      }
+    });
     req.pipe(upstream);
   });
 }

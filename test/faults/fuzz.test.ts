@@ -1,0 +1,341 @@
+// Fault: hostile and broken input on every route of the API. The whole bundle runs (knative/ wiring, in-process
+// bus); its /openapi.json says which routes exist, what they take and who may call them, and a seeded generator
+// derives a bounded set of bad requests from that: malformed JSON, wrong types, missing and extra fields,
+// oversize bodies, bad tokens. Every answer must be below 500; every refusal application/problem+json with its
+// status and a title; a 2xx only where the request really was valid for a public route; and the bundle must
+// still be healthy afterwards.
+import { strict as assert } from 'node:assert';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { Bundle } from '../../scripts/lib/runtime/bundle';
+import { signToken } from '../../functions/shared/auth';
+import { resetDatabase, seedCatalogue, createSlot, token, staffToken, BRANCH } from '../support/fixtures';
+import { seeded } from './support';
+
+const SEED = 20261121;
+const MAX_CASES = 1500;
+const CONCURRENCY = 6;
+/** The route functions' own limit (functions/shared/http-config.ts MAX_BODY_BYTES) and faas-js-runtime's. */
+const ROUTE_BODY_LIMIT = 64 * 1024;
+const RUNTIME_BODY_LIMIT = 1024 * 1024;
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Schema = Record<string, any>;
+
+interface Operation {
+  path: string;
+  method: string;
+  fn: string;
+  isPublic: boolean;
+  roles: string[];
+  body?: Schema;
+  query?: Schema;
+}
+
+interface Case {
+  op: Operation;
+  name: string;
+  method: string;
+  /** 'gateway': the bundle's public path; 'function': the function's own URL (bodies over the runtime's limit, see below). */
+  via: 'gateway' | 'function';
+  query: Array<[string, string]>;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  /** The oracle: a 2xx is acceptable for this request. */
+  may2xx: boolean;
+}
+
+interface Outcome { status?: number; headers?: IncomingHttpHeaders; text?: string; error?: string }
+
+/** One request on its own connection (no keep-alive state shared between cases), bounded; GET may carry a body. */
+function send(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, timeoutMs = 30_000): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let answered: Outcome | undefined;
+    const req = http.request(url, {
+      method, agent: false, signal: AbortSignal.timeout(timeoutMs),
+      headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        answered = { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
+        resolve(answered);
+      });
+      res.on('error', (err) => resolve(answered ?? { error: `response: ${err.message}` }));
+    });
+    // A server may answer (413) and close before reading the whole body: the write error that follows is not a failure.
+    req.on('error', (err) => { if (!answered) setTimeout(() => resolve(answered ?? { error: err.message }), 200); });
+    req.end(body);
+  });
+}
+
+/** JSON type of a value as JSON Schema names it. */
+function typeOf(v: Json): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/** The JSON types a schema accepts; undefined when it accepts anything. */
+function allowedTypes(s: Schema): Set<string> | undefined {
+  const out = new Set<string>();
+  if (s.type) for (const t of [s.type].flat()) out.add(t);
+  else if (s.enum) for (const v of s.enum) out.add(typeOf(v));
+  else if (s.anyOf || s.oneOf) {
+    for (const sub of s.anyOf ?? s.oneOf) {
+      const t = allowedTypes(sub);
+      if (!t) return undefined;
+      t.forEach((x) => out.add(x));
+    }
+  } else return undefined;
+  if (out.has('number')) out.add('integer');
+  return out;
+}
+
+const WRONG: Json[] = [12345, -1.5, 'a-string', true, false, null, [], [1, 'x'], {}, { nested: { deep: [1] } }];
+
+describe('fault: input fuzzing of every route in /openapi.json', function () {
+  this.timeout(115_000);
+  const previousBrokers = process.env.KAFKA_BROKERS;
+  let bundle: Bundle | undefined;
+  let base = '';
+  const consoleError = console.error;
+
+  before(async () => {
+    // faas-js-runtime's invoker prints "Error parsing JSON body" with a stack for every JSON body that parses to a
+    // string (e.g. "text"); the function answers 400 all the same. Keep those out of the test output.
+    console.error = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('Error parsing JSON body')) return;
+      consoleError(...args);
+    };
+    // The in-process bus, as npm start runs without Kafka.
+    delete process.env.KAFKA_BROKERS;
+    await resetDatabase();
+    await seedCatalogue();
+    await createSlot({ capacity: 3 });
+    bundle = await new Bundle({ port: 0, host: '127.0.0.1', schedules: false }).start();
+    base = `http://127.0.0.1:${new URL(bundle.url).port}`;
+  });
+
+  after(async () => {
+    console.error = consoleError;
+    await bundle?.stop();
+    if (previousBrokers !== undefined) process.env.KAFKA_BROKERS = previousBrokers;
+  });
+
+  it('no 5xx and no crash; every refusal is problem+json; a 2xx only for valid input to a public route', async () => {
+    const doc = JSON.parse((await send(`${base}/openapi.json`, 'GET', {}, undefined)).text ?? 'null');
+    assert.equal(doc?.openapi, '3.1.0');
+
+    // ---- the operations, as the document describes them ----
+    const ops: Operation[] = [];
+    for (const [p, methods] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(methods)) {
+        const isPublic = Array.isArray(op.security) && op.security.length === 0;
+        const roles = isPublic ? [] : (/Roles: (.+)$/.exec(op.description ?? '')?.[1].split(', ') ?? []);
+        assert.ok(isPublic || roles.length, `${method} ${p}: the document names the roles`);
+        const q = (op.parameters ?? []).filter((x: any) => x.in === 'query');
+        ops.push({
+          path: p, method: method.toUpperCase(), fn: op['x-function'], isPublic, roles,
+          body: op.requestBody?.content?.['application/json']?.schema,
+          query: q.length ? { type: 'object', additionalProperties: false, required: q.filter((x: any) => x.required).map((x: any) => x.name), properties: Object.fromEntries(q.map((x: any) => [x.name, x.schema])) } : undefined,
+        });
+      }
+    }
+    assert.ok(ops.length >= 15, `the document lists the routes (${ops.length})`);
+
+    // ---- the oracle: an independent validator of the documented schemas ----
+    const ajv = addFormats(new Ajv({ strict: false, coerceTypes: false }));
+    const queryAjv = addFormats(new Ajv({ strict: false, coerceTypes: true }));
+    const compiled = new Map<Schema, ValidateFunction>();
+    const validate = (schema: Schema, value: unknown, forQuery: boolean) => {
+      let fn = compiled.get(schema);
+      if (!fn) compiled.set(schema, (fn = (forQuery ? queryAjv : ajv).compile(schema)));
+      return fn(structuredClone(value)) as boolean;
+    };
+    const RESERVED = new Set(['body', 'query', 'headers', 'method', 'httpVersion', 'httpVersionMajor', 'httpVersionMinor', 'contentType', 'rawBody', 'log', 'cloudevent', 'cloudEventResponse']);
+    const queryValid = (op: Operation, query: Array<[string, string]>) => {
+      if (query.some(([k]) => RESERVED.has(k))) return false;
+      if (!op.query) return true; // a route without query parameters ignores them
+      const obj: Record<string, string | string[]> = {};
+      for (const [k, v] of query) {
+        const value = Object.hasOwn(obj, k) ? [obj[k]].flat().concat(v) : v;
+        Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true }); // "__proto__" too
+      }
+      return validate(op.query, obj, true);
+    };
+    const bodyValid = (op: Operation, headers: Record<string, string>, body: string | Buffer | undefined) => {
+      if (op.method === 'GET') return true; // no body in this API's GETs: ignored
+      if (!op.body) return true;
+      if (headers['content-type']?.split(';')[0].trim().toLowerCase() !== 'application/json') return false;
+      if (body === undefined || body.length === 0 || Buffer.byteLength(body) > RUNTIME_BODY_LIMIT) return false;
+      let parsed: unknown;
+      try { parsed = JSON.parse(body.toString()); } catch { return false; }
+      if (/"(__proto__|constructor)"\s*:/.test(body.toString())) return false; // refused by the runtime's JSON parser
+      if (parsed === null || typeof parsed !== 'object' || Buffer.byteLength(JSON.stringify(parsed)) > ROUTE_BODY_LIMIT) return false;
+      return validate(op.body, parsed, false);
+    };
+
+    // ---- seeded generation ----
+    const rng = seeded(SEED);
+    const sample = (s: Schema, field = ''): Json => {
+      if (field === 'branchId') return BRANCH;
+      if (field === 'serviceId') return 'blood-draw';
+      if (s.enum) return rng.pick(s.enum);
+      if (s.anyOf) return sample(s.anyOf[0]);
+      const t = [s.type].flat().find((x) => x !== 'null') ?? 'string';
+      if (t === 'integer' || t === 'number') return Math.min(s.maximum ?? Infinity, Math.max(s.minimum ?? 1, rng.int(1, 20)));
+      if (t === 'boolean') return rng.next() < 0.5;
+      if (t === 'array') {
+        if (s.items?.type === 'integer') return Array.from({ length: s.minItems ?? 1 }, (_, i) => (s.items.minimum ?? 1) + i);
+        return Array.from({ length: s.minItems ?? 1 }, () => sample(s.items ?? {}));
+      }
+      if (t === 'object') return Object.fromEntries((s.required ?? []).map((k: string) => [k, sample(s.properties[k], k)]));
+      if (s.format === 'uuid') return rng.uuid();
+      if (s.format === 'date') return '2030-01-15';
+      if (s.format === 'date-time') return `2030-0${rng.int(1, 9)}-1${rng.int(0, 9)}T0${rng.int(1, 9)}:30:00.000Z`;
+      if (s.pattern === '^([01][0-9]|2[0-3]):[0-5][0-9]$') return `${10 + rng.int(0, 9)}:${rng.pick(['00', '15', '30', '45'])}`;
+      return rng.string(Math.max(s.minLength ?? 1, Math.min(8, s.maxLength ?? 8)));
+    };
+    const wrongFor = (s: Schema): Json[] => {
+      const ok = allowedTypes(s);
+      if (!ok) return [];
+      const candidates = WRONG.filter((v) => !ok.has(typeOf(v)));
+      const a = rng.pick(candidates);
+      const b = rng.pick(candidates.filter((v) => v !== a));
+      return b === undefined ? [a] : [a, b];
+    };
+    const goodToken = (role: string) => (role === 'staff' ? staffToken() : token(role as never, `${role}-fuzz`));
+    const now = Math.floor(Date.now() / 1000);
+    const badAuth: Array<[string, Record<string, string>]> = [
+      ['no token', {}],
+      ['garbage token', { authorization: `Bearer ${rng.string(40, 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.')}` }],
+      ['not a bearer token', { authorization: 'Basic dXNlcjpwYXNzd29yZA==' }],
+      ['three garbage parts', { authorization: 'Bearer a.b.c' }],
+      ['wrong signing key', { authorization: `Bearer ${signToken({ sub: 'p-fuzz', role: 'patient', exp: now + 3600 }, 'not-the-portal-secret')}` }],
+      ['expired token', { authorization: `Bearer ${signToken({ sub: 'p-fuzz', role: 'patient', exp: now - 3600 })}` }],
+      ['token without exp', { authorization: `Bearer ${signToken({ sub: 'p-fuzz', role: 'patient' })}` }],
+      ['unknown role', { authorization: `Bearer ${signToken({ sub: 'root', role: 'admin' as never, exp: now + 3600 })}` }],
+      ['alg none', { authorization: `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 's', role: 'service', exp: now + 3600 })).toString('base64url')}.` }],
+    ];
+    const MALFORMED = ['{', '{"a":', '{bad}', "{'single': 1}", '[1, 2', '{"x": 1,}', 'nul', '{"a":1}}', '\u0000\u0001', '{"a": "\\u12"}', '{"__proto__": {"polluted": true}}', '{"constructor": {"prototype": {"polluted": true}}}'];
+    const NOT_OBJECTS = ['[]', '"text"', '42', 'null', 'true'];
+
+    const cases: Case[] = [];
+    for (const op of ops) {
+      const role = op.isPublic ? undefined : rng.pick(op.roles);
+      const auth: Record<string, string> = role ? { authorization: `Bearer ${goodToken(role)}` } : {};
+      const baseQuery = op.query ? Object.entries(sample(op.query) as Record<string, Json>).map(([k, v]) => [k, String(v)] as [string, string]) : [];
+      const baseBody = op.body ? (sample(op.body) as Record<string, Json>) : undefined;
+      const json: Record<string, string> = op.body ? { 'content-type': 'application/json' } : {};
+      const add = (name: string, c: Partial<Case> & { valid?: boolean }) => {
+        const headers = { ...auth, ...json, ...c.headers };
+        const query = c.query ?? baseQuery;
+        const body = 'body' in c ? c.body : baseBody !== undefined ? JSON.stringify(baseBody) : undefined;
+        const authOk = op.isPublic || (!!headers.authorization && headers.authorization === auth.authorization);
+        const valid = (c.valid ?? true) && authOk && queryValid(op, query) && bodyValid(op, headers, body);
+        // A valid request to a protected route would act for real; the fuzzer sends faults only.
+        if (valid && !op.isPublic) return;
+        cases.push({ op, name, method: c.method ?? op.method, via: c.via ?? 'gateway', query, headers, body, may2xx: valid && op.isPublic });
+      };
+
+      if (op.isPublic) add('valid request', {});
+      for (const [name, headers] of badAuth) add(`bad auth: ${name}`, { headers: { ...json, ...headers, authorization: headers.authorization ?? '' } });
+      const other = ['patient', 'staff', 'service'].find((r) => !op.isPublic && !op.roles.includes(r));
+      if (other) add(`wrong role: ${other}`, { headers: { authorization: `Bearer ${goodToken(other)}` } });
+      add('foreign origin', { headers: { origin: 'https://evil.example' }, valid: false });
+      add('wrong method', { method: op.method === 'GET' ? 'DELETE' : 'PUT', valid: false });
+
+      if (op.body && baseBody) {
+        for (const m of MALFORMED) add(`malformed JSON ${JSON.stringify(m)}`, { body: m });
+        for (const m of NOT_OBJECTS) add(`JSON that is not an object: ${m}`, { body: m });
+        add('empty body', { body: '' });
+        add('no body', { body: undefined });
+        add('text/plain body', { headers: { 'content-type': 'text/plain' } });
+        add('form body', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(baseBody as Record<string, string>).toString() });
+        for (const [field, s] of Object.entries<Schema>(op.body.properties ?? {})) {
+          for (const v of wrongFor(s)) add(`body/${field} of type ${typeOf(v)}`, { body: JSON.stringify({ ...baseBody, [field]: v }) });
+          if (s.type === 'array' && s.items) for (const v of wrongFor(s.items).slice(0, 1)) add(`body/${field}[0] of type ${typeOf(v)}`, { body: JSON.stringify({ ...baseBody, [field]: [v] }) });
+          if (s.maxLength) add(`body/${field} too long`, { body: JSON.stringify({ ...baseBody, [field]: 'x'.repeat(s.maxLength + 1) }) });
+        }
+        for (const field of op.body.required ?? []) {
+          const { [field]: _dropped, ...rest } = baseBody;
+          add(`body/${field} missing`, { body: JSON.stringify(rest) });
+        }
+        add('extra field', { body: JSON.stringify({ ...baseBody, [`extra_${rng.string(5)}`]: rng.string(8) }) });
+        add('extra nested field', { body: JSON.stringify({ ...baseBody, meta: { admin: true } }) });
+        add(`body over the route limit (${ROUTE_BODY_LIMIT} bytes)`, { body: JSON.stringify({ ...baseBody, padding: 'x'.repeat(ROUTE_BODY_LIMIT + 1024) }) });
+        // Over faas-js-runtime's 1 MiB limit: through the gateway (which refuses it itself) and to the function's own URL.
+        add(`body over 1 MiB (${RUNTIME_BODY_LIMIT + 64 * 1024} bytes)`, { body: JSON.stringify({ ...baseBody, padding: 'x'.repeat(RUNTIME_BODY_LIMIT + 64 * 1024) }) });
+        add(`body over 1 MiB to the function URL (${RUNTIME_BODY_LIMIT + 64 * 1024} bytes)`, { via: 'function', body: JSON.stringify({ ...baseBody, padding: 'x'.repeat(RUNTIME_BODY_LIMIT + 64 * 1024) }) });
+      } else {
+        // GET routes take no body: one sent anyway is ignored, never a crash. Protected ones get it without a token.
+        const anon: Record<string, string> = op.isPublic ? {} : { authorization: '' };
+        add('GET with malformed JSON body', { headers: { ...anon, 'content-type': 'application/json' }, body: rng.pick(MALFORMED) });
+        add(`GET with a body over 1 MiB`, { via: 'function', headers: { ...anon, 'content-type': 'application/json' }, body: `{"padding":"${'x'.repeat(RUNTIME_BODY_LIMIT + 64 * 1024)}"}` });
+      }
+
+      if (op.query) {
+        for (const [field, s] of Object.entries<Schema>(op.query.properties)) {
+          const others = baseQuery.filter(([k]) => k !== field);
+          const wrong: Array<[string, string]> = s.type === 'integer' ? [[field, rng.pick(['abc', '1.5', '-0x10', '', '12abc', '1,5', '1e400', 'Infinity', '-Infinity'])]] : [[field, 'a'], [field, 'b']];
+          add(`query/${field} of the wrong type`, { query: [...others, ...wrong] });
+          if (s.type === 'integer') for (const huge of ['1e400', 'Infinity']) add(`query/${field} not finite (${huge})`, { query: [...others, [field, huge]] });
+          if (s.format) add(`query/${field} not a ${s.format}`, { query: [...others, [field, rng.pick(['not-a-value', '2030-13-45', '12345', ' '])]] });
+          if (s.enum) add(`query/${field} outside its enum`, { query: [...others, [field, 'BOGUS']] });
+        }
+        for (const field of op.query.required ?? []) add(`query/${field} missing`, { query: baseQuery.filter(([k]) => k !== field) });
+        for (const field of op.query.required ?? []) add(`query/${field} empty`, { query: [...baseQuery.filter(([k]) => k !== field), [field, '']] });
+      }
+      add('extra query parameter', { query: [...baseQuery, [`extra_${rng.string(4)}`, '1']] });
+      add('query parameter named like a context field', { query: [...baseQuery, [rng.pick(['method', 'headers', 'body', 'query']), 'x']] });
+      add('query parameter __proto__', { query: [...baseQuery, ['__proto__', '1']] });
+    }
+    assert.ok(cases.length <= MAX_CASES, `bounded: ${cases.length} cases`);
+    for (const op of ops) {
+      const mine = cases.filter((c) => c.op === op);
+      assert.ok(mine.filter((c) => c.name.startsWith('bad auth')).length >= 8, `${op.method} ${op.path}: bad-auth cases`);
+      assert.ok(mine.some((c) => /malformed JSON/.test(c.name)) && mine.some((c) => /over 1 MiB/.test(c.name)), `${op.method} ${op.path}: body cases`);
+      if (op.body) assert.ok(mine.some((c) => / missing$/.test(c.name)) && mine.some((c) => / of type /.test(c.name)), `${op.method} ${op.path}: field cases`);
+      if (op.query) assert.ok(mine.some((c) => /^query\/.* wrong type$/.test(c.name)), `${op.method} ${op.path}: query cases`);
+    }
+
+    // ---- send, a few at a time ----
+    const failures: string[] = [];
+    let next = 0;
+    const twoxx = new Map<Operation, number>();
+    const runOne = async (c: Case) => {
+      const qs = c.query.length ? `?${c.query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '';
+      const url = (c.via === 'function' ? bundle!.fn(c.op.fn).url + '/' : base + c.op.path) + qs;
+      const headers = Object.fromEntries(Object.entries(c.headers).filter(([, v]) => v !== ''));
+      const r = await send(url, c.method, headers, c.body);
+      const label = `${c.method} ${c.op.path} [${c.name}]${c.via === 'function' ? ' (function URL)' : ''}`;
+      if (r.error || r.status === undefined) return failures.push(`${label}: no answer (${r.error})`);
+      if (r.status >= 500) return failures.push(`${label}: ${r.status} ${r.text?.slice(0, 200)}`);
+      if (r.status >= 200 && r.status < 300) {
+        twoxx.set(c.op, (twoxx.get(c.op) ?? 0) + 1);
+        if (!c.may2xx) failures.push(`${label}: ${r.status} for input that is not valid (or not public): ${r.text?.slice(0, 200)}`);
+        return;
+      }
+      const type = String(r.headers?.['content-type'] ?? '');
+      let problem: any;
+      try { problem = JSON.parse(r.text ?? ''); } catch { /* reported below */ }
+      if (!/^application\/problem\+json/.test(type)) failures.push(`${label}: ${r.status} answered ${type || 'without content-type'}: ${r.text?.slice(0, 200)}`);
+      else if (problem?.status !== r.status || typeof problem?.title !== 'string' || !problem.title) failures.push(`${label}: ${r.status} problem without matching status/title: ${r.text?.slice(0, 200)}`);
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < cases.length) await runOne(cases[next++]);
+    }));
+
+    // Still standing: every function reports ready and a public route answers.
+    const health = await send(`${base}/health`, 'GET', {}, undefined);
+    assert.equal(health.status, 200, `the bundle is healthy after ${cases.length} bad requests: ${health.text}`);
+    const board = await send(`${base}/api/queue/board?branchId=${BRANCH}`, 'GET', {}, undefined);
+    assert.equal(board.status, 200, board.text);
+
+    for (const op of ops.filter((o) => o.isPublic)) assert.ok(twoxx.get(op), `${op.method} ${op.path}: its valid requests were served`);
+    assert.deepEqual(failures.slice(0, 40), [], `${failures.length} of ${cases.length} requests misbehaved`);
+  });
+});
