@@ -98,8 +98,15 @@ export async function lockQueue(tx: Tx, branchId: string, serviceId: string): Pr
 
 /** The branch-local calendar day of an instant, e.g. 2026-11-21 in Asia/Ho_Chi_Minh. */
 export function branchDay(at: Date, timezone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  // One formatter per timezone: building one costs far more than formatting (availability formats thousands).
+  let format = dayFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timezone, format);
+  }
+  return format.format(at);
 }
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 export function ticketNumber(prefix: string, seq: number): string {
   return `${prefix}-${String(seq).padStart(3, '0')}`;

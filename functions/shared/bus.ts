@@ -132,8 +132,17 @@ export class MemoryBus implements Bus {
     return () => this.listeners.delete(listener);
   }
 
+  private readonly clearListeners = new Set<() => void>();
+
+  /** Empties every topic (tests); consumer groups reading the bus start again from offset 0. */
   clear(): void {
     this.logs.clear();
+    for (const l of this.clearListeners) l();
+  }
+
+  onClear(listener: () => void): () => void {
+    this.clearListeners.add(listener);
+    return () => this.clearListeners.delete(listener);
   }
 
   async close(): Promise<void> {}

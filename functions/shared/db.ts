@@ -56,8 +56,8 @@ export async function closeDb(): Promise<void> {
   await c?.$disconnect();
 }
 
-const TRANSIENT_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034', '40001', '40P01', '57P01', '57P03', '08006', '08001', '08003']);
-const TRANSIENT_TEXT = /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|connection is insecure|timeout exceeded when trying to connect|Can't reach database|the database system is (starting up|shutting down)|Connection ended|Client has encountered a connection error|Client was closed and is not queryable|DatabaseNotReachable|ConnectionClosed|TransactionWriteConflict|deadlock detected|could not serialize/i;
+const TRANSIENT_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034', '40001', '40P01', '57P01', '57P03', '08006', '08001', '08003', '3D000', '53300']);
+const TRANSIENT_TEXT = /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|connection is insecure|timeout exceeded when trying to connect|Can't reach database|the database system is (starting up|shutting down)|database "[^"]*" does not exist|too many clients|Connection ended|Client has encountered a connection error|Client was closed and is not queryable|DatabaseNotReachable|ConnectionClosed|TransactionWriteConflict|deadlock detected|could not serialize/i;
 
 /** True when the database was unreachable or asked us to retry: the caller should get 503, not 500. */
 export function isTransientDbError(err: unknown): boolean {

@@ -4,7 +4,7 @@ import type { Context } from 'faas-js-runtime';
 import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid } from './errors';
 import { callerFrom, type Caller, type Role } from './auth';
 import { check, type JsonSchema } from './validate';
-import { asUnavailable } from './db';
+import { asUnavailable, db, type Db } from './db';
 import { functionLogger, type Logger } from './log';
 import { allowedOrigins, MAX_BODY_BYTES } from './http-config';
 import { installRuntimeHooks } from './runtime-hooks';
@@ -38,6 +38,8 @@ export interface RouteRequest<B, Q> {
   caller: Caller | undefined;
   headers: Record<string, string | undefined>;
   log: Logger;
+  /** Reads that need no transaction (one query, or a consistent-enough view for a calendar). */
+  db: Db;
   /** The function's transaction: state change + events, committed together. */
   transaction<R>(work: (tx: Tx, emit: Emit) => Promise<R>): Promise<R>;
 }
@@ -131,6 +133,7 @@ export function route<const B extends JsonSchema | undefined = undefined, const 
         caller,
         headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, single(v)])),
         log,
+        db: db(),
         transaction: (work) => transaction(source, work),
       });
       return {

@@ -15,34 +15,32 @@ export const handle = route(
     summary: 'Free places at a branch, day by day', auth: 'public', query,
     responses: { 200: { description: 'bookable slots by branch-local day', schema: availability } },
   },
-  async ({ query, transaction }) => {
+  async ({ query, db }) => {
     if (query.to < query.from) throw badRequest('the range ends before it starts', 'query/to', 'must not be before from');
     if (daysCovered(query.from, query.to) > MAX_DAYS) throw badRequest(`ask for at most ${MAX_DAYS} days at once`, 'query/to', `must be within ${MAX_DAYS} days of from`);
 
-    return transaction(async (tx) => {
-      const branch = await tx.branch.findUnique({ where: { id: query.branchId } });
-      if (!branch) throw notFound('query/branchId', 'no such branch');
+    const branch = await db.branch.findUnique({ where: { id: query.branchId } });
+    if (!branch) throw notFound('query/branchId', 'no such branch');
 
-      // The range is whole branch-local days; whatever has already started is no longer bookable.
-      const slots = await tx.slot.findMany({
-        where: {
-          branchId: branch.id,
-          startsAt: { gte: localTimeToUtc(query.from, '00:00', branch.timezone), lt: localTimeToUtc(addDays(query.to, 1), '00:00', branch.timezone), gt: new Date() },
-          ...(query.serviceId ? { serviceId: query.serviceId } : {}),
-          status: 'open',
-          booked: { lt: tx.slot.fields.capacity },
-        },
-        orderBy: { startsAt: 'asc' },
-      });
-
-      const days = new Map<string, Array<ReturnType<typeof freePlaces>>>();
-      for (const slot of slots) {
-        const date = branchDay(slot.startsAt, branch.timezone);
-        if (!days.has(date)) days.set(date, []);
-        days.get(date)!.push(freePlaces(slot));
-      }
-      return ok({ branchId: branch.id, from: query.from, to: query.to, days: [...days].map(([date, free]) => ({ date, slots: free })) });
+    // The range is whole branch-local days; whatever has already started is no longer bookable.
+    const slots = await db.slot.findMany({
+      where: {
+        branchId: branch.id,
+        startsAt: { gte: localTimeToUtc(query.from, '00:00', branch.timezone), lt: localTimeToUtc(addDays(query.to, 1), '00:00', branch.timezone), gt: new Date() },
+        ...(query.serviceId ? { serviceId: query.serviceId } : {}),
+        status: 'open',
+        booked: { lt: db.slot.fields.capacity },
+      },
+      orderBy: { startsAt: 'asc' },
     });
+
+    const days = new Map<string, Array<ReturnType<typeof freePlaces>>>();
+    for (const slot of slots) {
+      const date = branchDay(slot.startsAt, branch.timezone);
+      if (!days.has(date)) days.set(date, []);
+      days.get(date)!.push(freePlaces(slot));
+    }
+    return ok({ branchId: branch.id, from: query.from, to: query.to, days: [...days].map(([date, free]) => ({ date, slots: free })) });
   },
 );
 

@@ -16,7 +16,7 @@ export const handle = route(
     summary: 'Book a place in a slot', auth: ['patient', 'staff', 'service'], body, idempotencyHeader: true,
     responses: { 201: { description: 'booked', schema: booking }, 200: { description: 'the same request was already booked', schema: booking } },
   },
-  async ({ body, caller, headers, transaction }) => {
+  async ({ body, caller, headers, db, transaction }) => {
     const patientId = caller!.role === 'patient' ? caller!.patientId! : body.patientId;
     if (!patientId) throw badRequest('staff and services must say which patient to book', 'body/patientId', 'is required');
     if (caller!.role === 'patient' && body.patientId && body.patientId !== caller!.patientId) {
@@ -26,7 +26,7 @@ export const handle = route(
 
     const replay = async () => {
       if (!idempotencyKey) return undefined;
-      const earlier = await transaction((tx) => tx.booking.findUnique({ where: { patientId_idempotencyKey: { patientId, idempotencyKey } }, include: { slot: true } }));
+      const earlier = await db.booking.findUnique({ where: { patientId_idempotencyKey: { patientId, idempotencyKey } }, include: { slot: true } });
       if (!earlier) return undefined;
       if (earlier.slotId !== body.slotId) throw conflict('this Idempotency-Key was used for another slot', 'header/idempotency-key');
       return ok(bookingView(earlier, earlier.slot));

@@ -2,8 +2,9 @@
 // turning records into CloudEvents as Knative does and delivering them to the sink with the source's
 // delivery spec. With KAFKA_BROKERS the members are kafkajs consumers of the group on real Kafka; without,
 // they read the in-process bus's partitioned log, with the group's committed offsets kept in memory.
-// ordering: ordered (default) delivers one record at a time per member, in partition order; unordered
-// does not wait for the sink before the next record.
+// ordering: ordered (default) delivers one record at a time per partition, in offset order (a member with
+// several partitions works on them side by side, as Knative's dispatcher does); unordered does not wait for
+// the sink before the next record.
 import type { Admin, Consumer } from 'kafkajs';
 import { kafkaClient, memoryBus, type MemoryBus } from '../../../functions/shared/bus';
 import type { KafkaSourceManifest } from '../manifests';
@@ -62,11 +63,21 @@ class Deliverer {
   }
 }
 
+interface Member {
+  id: number;
+  partitions: Array<[string, number]>;
+  running?: Promise<unknown>;
+  waiters: Set<() => void>;
+  stopped: boolean;
+}
+
+const wake = (m: Member) => { for (const w of m.waiters) w(); m.waiters.clear(); };
+
 /** The group on the in-process bus: committed offsets per partition, partitions dealt round-robin to members. */
 export class MemoryDispatcher implements Dispatcher {
   private readonly deliverer: Deliverer;
   private readonly committed = new Map<string, number>();
-  private members: Array<{ id: number; partitions: Array<[string, number]>; running?: Promise<void>; wake?: () => void; stopped: boolean }> = [];
+  private members: Member[] = [];
   private unsubscribe?: () => void;
   private nextId = 0;
 
@@ -77,9 +88,11 @@ export class MemoryDispatcher implements Dispatcher {
         this.committed.set(`${topic}/${p}`, binding.source.initialOffset === 'earliest' ? 0 : records.length);
       });
     }
-    this.unsubscribe = this.bus.onAppend((topic) => {
-      if (binding.source.topics.includes(topic)) for (const m of this.members) m.wake?.();
+    const offAppend = this.bus.onAppend((topic) => {
+      if (binding.source.topics.includes(topic)) for (const m of this.members) wake(m);
     });
+    const offClear = this.bus.onClear(() => this.committed.clear());
+    this.unsubscribe = () => { offAppend(); offClear(); };
   }
 
   get source() { return this.deliverer.binding.source; }
@@ -90,39 +103,27 @@ export class MemoryDispatcher implements Dispatcher {
     if (n === this.members.length || this.deliverer.stopped) return;
     // A rebalance: every member stops after its current record, partitions are dealt again.
     const old = this.members;
-    for (const m of old) { m.stopped = true; m.wake?.(); }
+    for (const m of old) { m.stopped = true; wake(m); }
     await Promise.allSettled(old.map((m) => m.running));
     const all = this.source.topics.flatMap((t) => Array.from({ length: this.bus.partitions }, (_, p) => [t, p] as [string, number]));
-    this.members = Array.from({ length: n }, () => ({ id: this.nextId++, partitions: [] as Array<[string, number]>, stopped: false }));
+    this.members = Array.from({ length: n }, () => ({ id: this.nextId++, partitions: [] as Array<[string, number]>, waiters: new Set<() => void>(), stopped: false }));
     all.forEach((tp, i) => { if (n) this.members[i % n].partitions.push(tp); });
-    for (const m of this.members) m.running = this.run(m);
+    for (const m of this.members) m.running = Promise.allSettled(m.partitions.map(([topic, p]) => this.runPartition(m, topic, p)));
     log.info({ source: this.source.name, consumers: n }, `consumer group ${this.source.consumerGroup} now has ${n} member(s)`);
   }
 
-  private next(partitions: Array<[string, number]>, from: number): [string, number, number] | undefined {
-    for (let i = 0; i < partitions.length; i++) {
-      const [topic, p] = partitions[(from + i) % partitions.length];
-      const offset = this.committed.get(`${topic}/${p}`) ?? 0;
-      if (offset < this.bus.log(topic)[p].length) return [topic, p, (from + i) % partitions.length];
-    }
-    return undefined;
-  }
-
-  private async run(member: MemoryDispatcher['members'][number]): Promise<void> {
-    let turn = 0;
+  /** One partition of a member: records in offset order, the offset committed once each is handled. */
+  private async runPartition(member: Member, topic: string, partition: number): Promise<void> {
+    const key = `${topic}/${partition}`;
     const inFlight = new Set<Promise<void>>();
     while (!member.stopped) {
-      const found = this.next(member.partitions, turn);
-      if (!found) {
-        await new Promise<void>((resolve) => { member.wake = resolve; });
-        member.wake = undefined;
+      const offset = this.committed.get(key) ?? 0;
+      const log = this.bus.log(topic)[partition];
+      if (offset >= log.length) {
+        await new Promise<void>((resolve) => member.waiters.add(resolve));
         continue;
       }
-      const [topic, partition, index] = found;
-      turn = index + 1;
-      const key = `${topic}/${partition}`;
-      const offset = this.committed.get(key) ?? 0;
-      const r = this.bus.log(topic)[partition][offset];
+      const r = log[offset];
       const work = this.deliverer.handle({ topic, partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
       if (this.source.ordering === 'ordered') await work;
       else {
@@ -154,7 +155,7 @@ export class MemoryDispatcher implements Dispatcher {
   async stop(): Promise<void> {
     this.deliverer.stopped = true;
     this.unsubscribe?.();
-    for (const m of this.members) { m.stopped = true; m.wake?.(); }
+    for (const m of this.members) { m.stopped = true; wake(m); }
     await Promise.allSettled(this.members.map((m) => m.running));
     this.members = [];
   }
@@ -185,7 +186,8 @@ export class KafkaDispatcher implements Dispatcher {
     for (const topic of this.source.topics) await consumer.subscribe({ topic, fromBeginning: this.source.initialOffset === 'earliest' });
     await consumer.run({
       autoCommit: true,
-      partitionsConsumedConcurrently: 1,
+      // Partitions side by side, each in offset order (kafkajs keeps order within a partition).
+      partitionsConsumedConcurrently: 16,
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
