@@ -1,0 +1,85 @@
+// What every benchmark gets from bench/run.ts, and what it hands back (one row of the table).
+import type { Build } from './tools';
+
+export interface Config {
+  repeats: number;
+  clients: number;
+  bookingSecs: number;
+  pgbenchScale: number;
+  hotShare: number;
+  events: number;
+  pacedSecs: number;
+  httpSecs: number;
+  httpConnections: number;
+  starts: number;
+  availSlots: number;
+  availBookingsPerSlot: number;
+  availQueries: number;
+}
+
+const num = (name: string, dflt: number, min = 1) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name}=${raw}: expected a number ≥ ${min}`);
+  return n;
+};
+
+/** Defaults fit `npm run bench` into about 10 minutes on 2 cores; each can be overridden from the environment. */
+export function readConfig(): Config {
+  const clients = num('BENCH_CLIENTS', 32);
+  return {
+    repeats: num('BENCH_REPEATS', 3),
+    clients,
+    bookingSecs: num('BENCH_BOOKING_SECS', 10),
+    pgbenchScale: num('BENCH_PGBENCH_SCALE', clients),
+    hotShare: num('BENCH_HOT_SHARE', 0.1, 0),
+    events: num('BENCH_EVENTS', 2000),
+    pacedSecs: num('BENCH_PACED_SECS', 5),
+    httpSecs: num('BENCH_HTTP_SECS', 5),
+    httpConnections: num('BENCH_HTTP_CONNECTIONS', 32),
+    starts: num('BENCH_STARTS', 5),
+    availSlots: num('BENCH_AVAIL_SLOTS', 100_000),
+    availBookingsPerSlot: num('BENCH_AVAIL_BOOKINGS_PER_SLOT', 10),
+    availQueries: num('BENCH_AVAIL_QUERIES', 100),
+  };
+}
+
+export interface BenchContext {
+  config: Config;
+  /** Admin connection (creates and drops the bench_* databases). */
+  adminUrl: string;
+  /** The migrated database of this run (bench_<pid>). */
+  databaseUrl: string;
+  kafkaBrokers: string;
+  build: Build;
+  pgbench: string;
+  /** HS256 key the functions verify tokens with (AUTH_JWT_SECRET), random per run. */
+  jwtSecret: string;
+  /** Environment of a function's container (knative/base): production, info logs, Kafka, pool of 10. */
+  functionEnv(name: string, overrides?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  /** Creates bench_<pid>_<suffix>; dropped by run.ts at the end. */
+  createDatabase(suffix: string): Promise<string>;
+  log(message: string): void;
+}
+
+export interface Row {
+  n: number;
+  name: string;
+  /** The measured figure (median of the runs). */
+  result: string;
+  /** The reference measured in the same run (median). */
+  reference: string;
+  ratio: string;
+  /** Further figures: latencies, checks. */
+  notes: string[];
+  /** Everything needed to rerun it. */
+  inputs: string[];
+  /** Each run's raw figures. */
+  runs: string[];
+  /** Long output for RESULTS.md (e.g. EXPLAIN). */
+  appendix?: string;
+  /** false when a correctness check failed (the run exits non-zero). */
+  ok: boolean;
+  problems?: string[];
+}

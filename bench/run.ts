@@ -1,0 +1,265 @@
+// npm run bench — five benchmarks of the patient-portal functions, each against a reference measured in the
+// same run (machines are noisy: ratios travel better than absolute figures), each figure the median of repeated
+// runs. Starts what it needs itself: a fresh PostgreSQL database (bench_<pid>, migrated) and more of its own,
+// the Kafka mock broker, pgbench, and the compiled bundle (tsc) the functions' containers serve. Prints a table
+// and writes bench/RESULTS.md with the machine description and every figure. Settings: see bench/lib/context.ts
+// (BENCH_* environment variables); BENCH_ONLY=1,3 runs some rows only (then RESULTS.md is left alone).
+import './lib/env';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { ensurePostgres, createDatabase, dropDatabase, startKafkaMock, type KafkaMock } from '../scripts/lib/services';
+import { applyMigrations } from '../scripts/lib/migrations';
+import { readConfig, type BenchContext, type Config, type Row } from './lib/context';
+import { compileBundle, ensurePgbench, type Build } from './lib/tools';
+import { describeMachine, type Machine } from './lib/machine';
+import { track, stopAllChildren, killAllChildrenNow, ROOT } from './lib/procs';
+import { bookingThroughput } from './booking';
+import { eventPipeline } from './pipeline';
+import { functionOverhead } from './overhead';
+import { coldStartFootprint } from './coldstart';
+import { availabilityQuery } from './availability';
+
+const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Promise<Row> }> = [
+  { n: 1, name: 'Booking throughput', run: bookingThroughput },
+  { n: 2, name: 'Event pipeline', run: eventPipeline },
+  { n: 3, name: 'Function overhead', run: functionOverhead },
+  { n: 4, name: 'Cold start and footprint', run: coldStartFootprint },
+  { n: 5, name: 'Availability query', run: availabilityQuery },
+];
+
+/** Compiled files the benchmarks serve (bench/tsconfig.build.json). */
+const COMPILED = [
+  'functions/booking-queue/book-slot/index.ts',
+  'functions/booking-queue/booking-consumer/index.ts',
+  'functions/booking-queue/queue-board/index.ts',
+  'functions/booking-queue/availability/index.ts',
+  'bench/fixtures/hello-route/index.ts',
+  'bench/fixtures/hello-plain/index.ts',
+  'bench/fixtures/bare-fastify.ts',
+];
+
+/** Hard bound on the whole run; the defaults take about 10 minutes on 2 cores. */
+const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 1800) * 1000;
+const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+// ---------- cleanup: children, broker, databases, build dir — on success, failure, signal or time-out ----------
+
+let adminUrl: string | undefined;
+const databases: string[] = [];
+let kafka: KafkaMock | undefined;
+let build: Build | undefined;
+let cleaning: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAllChildren().catch(() => undefined);
+    await kafka?.stop().catch(() => undefined);
+    if (adminUrl) for (const db of databases) await dropDatabase(adminUrl, db).catch((err) => log(`could not drop database ${db}: ${err}`));
+    build?.remove();
+  })();
+  return cleaning;
+}
+
+async function bail(code: number, why: string): Promise<never> {
+  log(why);
+  const timer = setTimeout(() => process.exit(code), 15_000);
+  timer.unref();
+  await cleanup().catch(() => undefined);
+  process.exit(code);
+}
+
+process.on('exit', () => killAllChildrenNow());
+for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => void bail(130, `${s}: stopping the bench`));
+setTimeout(() => void bail(2, `the bench ran longer than ${TIME_LIMIT_MS / 1000} s and was stopped (BENCH_TIME_LIMIT_S)`), TIME_LIMIT_MS).unref();
+
+// ---------- output ----------
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+function table(rows: Row[]): string {
+  const lines = [
+    '| # | benchmark | result (median) | reference, same run (median) | ratio |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.n} | ${cell(r.name)} | ${cell(r.result)} | ${cell(r.reference)} | ${cell(r.ratio)} |`),
+  ];
+  return lines.join('\n');
+}
+
+function details(rows: Row[]): string {
+  return rows.map((r) => [
+    `### ${r.n}. ${r.name}${r.ok ? '' : ' — CHECK FAILED'}`,
+    '',
+    ...(r.problems?.length ? [...r.problems.map((p) => `- **problem:** ${p}`), ''] : []),
+    ...r.notes.map((x) => `- ${x}`),
+    '',
+    'Inputs:',
+    '',
+    ...r.inputs.map((x) => `- ${x}`),
+    '',
+    'Each run (the table reports the median):',
+    '',
+    ...r.runs.map((x) => `- ${x}`),
+    ...(r.appendix ? ['', '```text', r.appendix, '```'] : []),
+    '',
+  ].join('\n')).join('\n');
+}
+
+function machineTable(m: Machine): string {
+  return [
+    '| | |',
+    '|---|---|',
+    `| nproc | ${m.nproc} |`,
+    `| CPU | ${cell(m.cpu)} |`,
+    `| memory | ${m.memory} |`,
+    `| node | ${m.node} |`,
+    `| PostgreSQL | ${cell(m.postgres)} |`,
+    `| pgbench | ${cell(m.pgbench)} |`,
+    `| kernel | ${cell(m.kernel)} |`,
+    `| load average at start (1/5/15 min) | ${m.loadAverage} |`,
+  ].join('\n');
+}
+
+function settings(config: Config): string {
+  const names: Record<keyof Config, string> = {
+    repeats: 'BENCH_REPEATS', clients: 'BENCH_CLIENTS', bookingSecs: 'BENCH_BOOKING_SECS', pgbenchScale: 'BENCH_PGBENCH_SCALE',
+    hotShare: 'BENCH_HOT_SHARE', events: 'BENCH_EVENTS', pacedSecs: 'BENCH_PACED_SECS', httpSecs: 'BENCH_HTTP_SECS',
+    httpConnections: 'BENCH_HTTP_CONNECTIONS', starts: 'BENCH_STARTS', availSlots: 'BENCH_AVAIL_SLOTS',
+    availBookingsPerSlot: 'BENCH_AVAIL_BOOKINGS_PER_SLOT', availQueries: 'BENCH_AVAIL_QUERIES',
+  };
+  return (Object.keys(names) as Array<keyof Config>).map((k) => `${names[k]}=${config[k]}`).join(' ');
+}
+
+function failedRow(n: number, name: string, err: unknown): Row {
+  const message = err instanceof Error ? err.message : String(err);
+  return { n, name, result: 'FAILED', reference: '—', ratio: '—', notes: [], inputs: [], runs: [], ok: false, problems: [message.split('\n').slice(0, 6).join(' ')] };
+}
+
+// ---------- main ----------
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const config = readConfig();
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => Number(s.trim())).filter(Boolean);
+  const chosen = BENCHES.filter((b) => !only?.length || only.includes(b.n));
+
+  log('setting up: PostgreSQL database, Kafka mock broker, pgbench, compiled bundle…');
+  adminUrl = await ensurePostgres();
+  const base = `bench_${process.pid}`;
+  databases.push(base);
+  const databaseUrl = await createDatabase(adminUrl, base);
+  await applyMigrations(new PrismaPg({ connectionString: databaseUrl }));
+  const probe = new pg.Client({ connectionString: databaseUrl });
+  await probe.connect();
+  const serverMajor = String(Math.floor(Number((await probe.query<{ v: string }>('SHOW server_version_num')).rows[0].v) / 10000));
+  await probe.end();
+  const pgbench = ensurePgbench(serverMajor);
+  kafka = await startKafkaMock();
+  track(kafka.process);
+  build = compileBundle(COMPILED, log);
+  const machine = await describeMachine(databaseUrl, pgbench);
+  const jwtSecret = randomBytes(32).toString('hex');
+  const brokers = kafka.brokers;
+
+  const ctx: BenchContext = {
+    config,
+    adminUrl,
+    databaseUrl,
+    kafkaBrokers: brokers,
+    build,
+    pgbench,
+    jwtSecret,
+    functionEnv: (name, overrides = {}) => {
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        LANG: process.env.LANG,
+        TMPDIR: process.env.TMPDIR,
+        // As knative/base gives every function: production mode, the Secret and the ConfigMap.
+        NODE_ENV: 'production',
+        K_SERVICE: name,
+        FUNCTION_NAME: name,
+        DATABASE_URL: databaseUrl,
+        DATABASE_POOL_SIZE: '10',
+        AUTH_JWT_SECRET: jwtSecret,
+        KAFKA_BROKERS: brokers,
+        PORTAL_ORIGINS: 'https://portal.medlab.example',
+        LOG_LEVEL: 'info',
+        ...overrides,
+      };
+      for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+      return env;
+    },
+    createDatabase: async (suffix) => {
+      const name = `${base}_${suffix}`;
+      databases.push(name);
+      return createDatabase(adminUrl!, name);
+    },
+    log,
+  };
+
+  const rows: Row[] = [];
+  for (const b of chosen) {
+    log(`\n${b.n}. ${b.name}`);
+    const t0 = performance.now();
+    try {
+      rows.push(await b.run(ctx));
+    } catch (err) {
+      log(`  failed: ${err instanceof Error ? err.stack ?? err.message : err}`);
+      rows.push(failedRow(b.n, b.name, err));
+    }
+    log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const tookS = (Date.now() - started.getTime()) / 1000;
+
+  const out = [
+    table(rows),
+    '',
+    details(rows),
+  ].join('\n');
+  console.log(`\n${out}`);
+  console.log(`npm run bench took ${(tookS / 60).toFixed(1)} min (${tookS.toFixed(0)} s); machine: ${machine.nproc} × ${machine.cpu}, ${machine.memory}, node ${machine.node}`);
+
+  if (only?.length) {
+    log('BENCH_ONLY is set: bench/RESULTS.md is not rewritten');
+  } else {
+    writeFileSync(RESULTS, [
+      '# Benchmark results',
+      '',
+      `Written by \`npm run bench\` (bench/run.ts) on ${started.toISOString()}; it took ${(tookS / 60).toFixed(1)} min. Every figure below`,
+      'was measured by that run. Each benchmark is compared with a reference measured in the same run, and each',
+      'figure is the median of repeated runs (every run is listed under the benchmark).',
+      '',
+      '## Machine',
+      '',
+      machineTable(machine),
+      '',
+      '## Results',
+      '',
+      table(rows),
+      '',
+      `Settings (rerun with the same values): \`${settings(config)} npm run bench\``,
+      '',
+      '## Details',
+      '',
+      details(rows),
+    ].join('\n'));
+    log(`wrote ${path.relative(process.cwd(), RESULTS)}`);
+  }
+  return rows.every((r) => r.ok) ? 0 : 1;
+}
+
+main()
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (err) => {
+    log(`npm run bench failed: ${err instanceof Error ? err.stack ?? err.message : err}`);
+    await cleanup();
+    process.exit(1);
+  });
