@@ -69,11 +69,12 @@ export interface RunningFunction {
 /** Starts a function module under faas-js-runtime on a free port, as `faas-js-runtime index.js` does. */
 export async function startFunction(mod: Record<string, unknown>): Promise<RunningFunction> {
   const port = await freePort();
-  // faas-js-runtime exits the process with status 0 on any uncaught exception (its container behaviour);
-  // inside a test run that would turn a crash into a green run, so its handler is taken off again.
-  const before = new Set(process.listeners('uncaughtException'));
+  // faas-js-runtime exits the process with status 0 on any uncaught exception and on signals (its container
+  // behaviour); inside a test run that would turn a crash into a green run, so its handlers are taken off.
+  const signals = ['uncaughtException', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as any))]));
   const server = (await start(mod as any, { port, logLevel: 'silent' } as any)) as unknown as Server;
-  for (const l of process.listeners('uncaughtException')) if (!before.has(l)) process.off('uncaughtException', l);
+  for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
   return {
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
