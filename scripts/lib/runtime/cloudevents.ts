@@ -15,7 +15,11 @@ export interface KafkaRecord {
 
 export function recordToEvent(record: KafkaRecord, source: { name: string; namespace: string }): CloudEvent<unknown> {
   const contentType = record.headers['content-type'] ?? '';
-  if (record.headers.ce_specversion || contentType.startsWith('application/cloudevents+json')) {
+  if (contentType.startsWith('application/cloudevents+json')) {
+    // Structured mode: the value is the whole event.
+    return new CloudEvent<unknown>(JSON.parse(record.value ?? '{}'));
+  }
+  if (record.headers.ce_specversion) {
     const event = Kafka.toEvent({
       headers: record.headers,
       key: record.key ?? '',
