@@ -6,7 +6,7 @@
 //   503  transient (database down): retried with backoff
 import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
-import { Problem } from './errors';
+import { Problem, type FunctionResponse } from './errors';
 import { asUnavailable, type Tx } from './db';
 import { eventTypes, isEventType, type EventData, type EventType } from './events/catalogue';
 import { problemsOf, type JsonSchema } from './validate';
@@ -34,15 +34,11 @@ export interface ConsumerSpec {
 }
 
 export interface ConsumerHandler {
-  (context: Context, event?: CloudEvent<unknown>): Promise<{ statusCode: number; headers: Record<string, string>; body: unknown }>;
+  (context: Context, event?: CloudEvent<unknown>): Promise<FunctionResponse>;
   spec: ConsumerSpec & { types: EventType[] };
 }
 
-const problemReply = (p: Problem) => ({
-  statusCode: p.status,
-  headers: { 'content-type': 'application/problem+json', ...p.headers },
-  body: p.toJSON(),
-});
+const problemReply = (p: Problem) => p.response();
 
 export function consume(spec: ConsumerSpec, handlers: EventHandlers): ConsumerHandler {
   const log = functionLogger(spec.name);

@@ -17,6 +17,14 @@ export interface ProblemBody {
 }
 
 const TYPE_BASE = 'https://docs.medlab.example/problems/';
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** The shape every function returns to faas-js-runtime. */
+export interface FunctionResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
 
 export class Problem extends Error {
   constructor(
@@ -33,6 +41,11 @@ export class Problem extends Error {
 
   get retryable(): boolean {
     return this.status >= 500 || this.status === 429 || this.status === 408;
+  }
+
+  /** What a function returns for this problem (faas-js-runtime's {statusCode, headers, body}). */
+  response(headers: Record<string, string> = {}): FunctionResponse {
+    return { statusCode: this.status, headers: { 'content-type': PROBLEM_JSON, ...headers, ...this.headers }, body: this.toJSON() };
   }
 
   toJSON(): ProblemBody {

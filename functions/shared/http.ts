@@ -1,7 +1,7 @@
 // route(): the plumbing of an HTTP function. The handler receives a validated body and query and the
 // authenticated caller, and returns a reply; everything that can go wrong becomes RFC 9457 problem+json.
 import type { Context } from 'faas-js-runtime';
-import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid } from './errors';
+import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid, type FunctionResponse } from './errors';
 import { callerFrom, type Caller, type Role } from './auth';
 import { check, type JsonSchema } from './validate';
 import { asUnavailable, db, type Db } from './db';
@@ -56,7 +56,7 @@ export const created = (body: unknown, location?: string): Reply => ({ status: 2
 type Infer<S> = S extends JsonSchema ? import('json-schema-to-ts').FromSchema<S> : undefined;
 
 export interface RouteHandler {
-  (context: Context, body?: unknown): Promise<{ statusCode: number; headers: Record<string, string>; body: unknown }>;
+  (context: Context, body?: unknown): Promise<FunctionResponse>;
   spec: RouteSpec;
 }
 
@@ -75,11 +75,7 @@ function single(v: string | string[] | undefined): string | undefined {
 }
 
 function problemReply(problem: Problem, origin: string | undefined) {
-  return {
-    statusCode: problem.status,
-    headers: { 'content-type': 'application/problem+json', ...corsHeaders(origin), ...problem.headers },
-    body: problem.toJSON(),
-  };
+  return problem.response(corsHeaders(origin));
 }
 
 function corsHeaders(origin: string | undefined): Record<string, string> {

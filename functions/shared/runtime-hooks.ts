@@ -3,10 +3,9 @@
 // instance on the diagnostics channel "fastify.initialization"; the kit subscribes once and makes those
 // answers problem+json and preflights honour the portal origins, without forking the runtime.
 import { subscribe } from 'node:diagnostics_channel';
-import { Problem } from './errors';
+import { Problem, PROBLEM_JSON as PROBLEM } from './errors';
 import { allowedOrigins } from './http-config';
 
-const PROBLEM = 'application/problem+json';
 
 function fromFastifyError(err: { statusCode?: number; code?: string; message?: string }): Problem {
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;

@@ -3,7 +3,7 @@
 // PingSource delivery spec retries and the failure shows in its metrics.
 import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
-import { Problem, unavailable } from './errors';
+import { Problem, unavailable, type FunctionResponse } from './errors';
 import { asUnavailable } from './db';
 import { functionLogger, type Logger } from './log';
 import { installRuntimeHooks } from './runtime-hooks';
@@ -19,7 +19,7 @@ export interface ScheduledSpec {
 }
 
 export interface ScheduledHandler {
-  (context: Context, event?: CloudEvent<unknown>): Promise<{ statusCode: number; headers: Record<string, string>; body: unknown }>;
+  (context: Context, event?: CloudEvent<unknown>): Promise<FunctionResponse>;
   spec: ScheduledSpec;
 }
 
@@ -36,11 +36,10 @@ export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Re
       const problem = err instanceof Problem ? err : err instanceof WorkFailed ? unavailable(err.message, 30) : asUnavailable(err);
       if (problem) {
         log.warn({ err: String(err) }, `${spec.name} could not finish`);
-        return { statusCode: problem.status, headers: { 'content-type': 'application/problem+json', ...problem.headers }, body: problem.toJSON() };
+        return problem.response();
       }
       log.error({ err }, `${spec.name} failed`);
-      const p = new Problem(500, 'Internal Server Error', 'the job failed; the error is logged');
-      return { statusCode: 500, headers: { 'content-type': 'application/problem+json' }, body: p.toJSON() };
+      return new Problem(500, 'Internal Server Error', 'the job failed; the error is logged').response();
     }
   };
   return Object.assign(handle, { spec });

@@ -24,13 +24,11 @@ function decodeReason(data: string | undefined): string | undefined {
   }
 }
 
-const reply = (statusCode: number, body: unknown, type = 'application/json; charset=utf-8') =>
-  ({ statusCode, headers: { 'content-type': type }, body });
+const reply = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body });
 
 export async function handle(_context: Context, event?: CloudEvent<unknown>) {
   if (!event) {
-    const p = new Problem(400, 'CloudEvent Required', 'the dead-letter sink takes CloudEvents', [{ name: 'header/ce-id', reason: 'is required' }]);
-    return reply(400, p.toJSON(), 'application/problem+json');
+    return new Problem(400, 'CloudEvent Required', 'the dead-letter sink takes CloudEvents', [{ name: 'header/ce-id', reason: 'is required' }]).response();
   }
   const ext = event as unknown as Record<string, unknown>;
   const errorDest = typeof ext.knativeerrordest === 'string' ? ext.knativeerrordest : null;
@@ -51,7 +49,7 @@ export async function handle(_context: Context, event?: CloudEvent<unknown>) {
   } catch (err) {
     if (isUniqueViolation(err)) return reply(200, { status: 'duplicate' });
     const down = asUnavailable(err);
-    if (down) return reply(503, down.toJSON(), 'application/problem+json');
+    if (down) return down.response();
     throw err;
   }
 }

@@ -11,6 +11,7 @@ import { schedulePing, firePing } from './ping';
 import { openApiDocument } from './openapi';
 import { kafkaBrokers } from '../../../functions/shared/bus';
 import { logger } from '../../../functions/shared/log';
+import { Problem } from '../../../functions/shared/errors';
 
 export interface BundleOptions {
   port: number;
@@ -227,7 +228,8 @@ function sendHtml(res: ServerResponse, html: string): void {
 }
 
 function sendProblem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers }).end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+  const r = new Problem(status, title, detail).response(headers);
+  res.writeHead(r.statusCode, r.headers).end(JSON.stringify(r.body));
 }
 
 /** The largest body the gateway forwards; faas-js-runtime's own default limit. */
