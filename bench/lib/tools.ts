@@ -6,35 +6,19 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './procs';
+import { ensureDebianTool, findCommand } from '../../scripts/lib/services';
 
 function pgbenchPath(): string | undefined {
-  if (existsSync('/usr/bin/pgbench')) return '/usr/bin/pgbench';
+  let versioned: string[] = [];
   try {
-    for (const v of readdirSync('/usr/lib/postgresql').sort().reverse()) {
-      const p = `/usr/lib/postgresql/${v}/bin/pgbench`;
-      if (existsSync(p)) return p;
-    }
+    versioned = readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`);
   } catch { /* no PostgreSQL install here */ }
-  const which = spawnSync('sh', ['-c', 'command -v pgbench'], { encoding: 'utf8' });
-  return which.stdout.trim() || undefined;
+  return findCommand(['/usr/bin/pgbench', ...versioned], ['pgbench']);
 }
 
 /** pgbench, installed from Debian's packages (postgresql-<major> ships it) when missing and we may. */
 export function ensurePgbench(serverMajor: string): string {
-  let p = pgbenchPath();
-  if (p) return p;
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    process.stderr.write(`installing pgbench (Debian package postgresql-${serverMajor})…\n`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '-q', `postgresql-${serverMajor}`], { stdio: 'ignore', env });
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore', env });
-      r = spawnSync('apt-get', ['install', '-y', '-q', `postgresql-${serverMajor}`], { stdio: 'ignore', env });
-    }
-    p = pgbenchPath();
-  }
-  if (!p) throw new Error(`pgbench is not installed and could not be installed (apt-get install postgresql-${serverMajor})`);
-  return p;
+  return ensureDebianTool('pgbench', `postgresql-${serverMajor}`, 'for the booking benchmark\'s reference', pgbenchPath);
 }
 
 export interface Build {

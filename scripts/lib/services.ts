@@ -57,27 +57,36 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
   }
 }
 
-function kcatPath(): string | undefined {
-  for (const p of ['/usr/bin/kcat', '/usr/local/bin/kcat', '/usr/bin/kafkacat']) if (existsSync(p)) return p;
-  const which = spawnSync('sh', ['-c', 'command -v kcat || command -v kafkacat'], { encoding: 'utf8' });
+/**
+ * A command-line tool the project needs from Debian's packages: found where `find` looks, or installed with
+ * apt-get (when running as root; `apt-get update` once if the first attempt fails), or a clear error.
+ */
+export function ensureDebianTool(tool: string, pkg: string, why: string, find: () => string | undefined): string {
+  let found = find();
+  if (found) return found;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    process.stderr.write(`installing ${tool} (Debian package ${pkg}) ${why}…\n`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (spawnSync('apt-get', ['install', '-y', '-q', pkg], { stdio: 'ignore', env }).status !== 0) {
+      spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore', env });
+      spawnSync('apt-get', ['install', '-y', '-q', pkg], { stdio: 'ignore', env });
+    }
+    found = find();
+  }
+  if (!found) throw new Error(`${tool} is not installed and could not be installed (apt-get install ${pkg})`);
+  return found;
+}
+
+/** The first of `paths` that exists, else what the shell finds for `commands`. */
+export function findCommand(paths: string[], commands: string[]): string | undefined {
+  for (const p of paths) if (existsSync(p)) return p;
+  const which = spawnSync('sh', ['-c', commands.map((c) => `command -v ${c}`).join(' || ')], { encoding: 'utf8' });
   return which.stdout.trim() || undefined;
 }
 
-/** kcat from Debian's packages when it is missing and we may install (root with apt-get). */
+/** kcat, whose librdkafka carries the mock cluster the tests use as their Kafka broker. */
 export function ensureKcat(): string {
-  let kcat = kcatPath();
-  if (kcat) return kcat;
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    process.stderr.write('installing kcat (Debian package) for the Kafka mock broker…\n');
-    let r = spawnSync('apt-get', ['install', '-y', '-q', 'kcat'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
-      r = spawnSync('apt-get', ['install', '-y', '-q', 'kcat'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    }
-    kcat = kcatPath();
-  }
-  if (!kcat) throw new Error('kcat is not installed and could not be installed (apt-get install kcat)');
-  return kcat;
+  return ensureDebianTool('kcat', 'kcat', 'for the Kafka mock broker', () => findCommand(['/usr/bin/kcat', '/usr/local/bin/kcat', '/usr/bin/kafkacat'], ['kcat', 'kafkacat']));
 }
 
 export interface KafkaMock {
@@ -120,19 +129,7 @@ export async function startKafkaMock(brokers = 1): Promise<KafkaMock> {
   };
 }
 
-/** kubectl (for `kubectl kustomize`), from Debian's packages when missing and we may install. */
+/** kubectl (for `kubectl kustomize`). */
 export function ensureKubectl(): string {
-  const find = () => spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim() || undefined;
-  let kubectl = find();
-  if (!kubectl && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    process.stderr.write('installing kubectl (Debian package) to render the kustomize overlays…\n');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (spawnSync('apt-get', ['install', '-y', '-q', 'kubectl'], { stdio: 'ignore', env }).status !== 0) {
-      spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
-      spawnSync('apt-get', ['install', '-y', '-q', 'kubectl'], { stdio: 'ignore', env });
-    }
-    kubectl = find();
-  }
-  if (!kubectl) throw new Error('kubectl is not installed and could not be installed (apt-get install kubectl)');
-  return kubectl;
+  return ensureDebianTool('kubectl', 'kubectl', 'to render the kustomize overlays', () => findCommand([], ['kubectl']));
 }
