@@ -12,8 +12,8 @@ import { httpMessage } from '../../scripts/lib/runtime/cloudevents';
 import { closeBus } from '../../functions/shared/bus';
 import { settleOutbox } from '../../functions/shared/outbox';
 import { db } from '../../functions/shared/db';
-import { resetDatabase, seedCatalogue, createSlot, patientToken, startFunction, type RunningFunction } from '../support/fixtures';
-import { request, assertProblem, waitFor, type Answer } from './support';
+import { resetDatabase, seedCatalogue, createSlot, patientToken, startFunction, type RunningFunction, eventually } from '../support/fixtures';
+import { request, assertProblem, type Answer } from './support';
 
 interface Received { key: string | null; id: string; type: string; source: string; data: any; partition: number }
 
@@ -114,7 +114,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
     }
 
     // The scheduled sweep cannot send either: it says so with a 503 and the backlog (or finds the retry publishing).
-    const down = await waitFor(async () => {
+    const down = await eventually(async () => {
       const r = await sweep();
       if (r.status === 200) {
         assert.equal(r.body.published, 0, `nothing can be published while Kafka is down: ${r.text}`);
@@ -135,7 +135,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
     process.env.KAFKA_BROKERS = second.brokers;
     await settled('before switching brokers');
     await closeBus();
-    await waitFor(async () => {
+    await eventually(async () => {
       const r = await sweep();
       // The first send to a fresh broker may still fail (topics being created); the PingSource tries again.
       if (r.status === 503) return assertProblem(r, 'outbox publisher while Kafka comes back');
@@ -157,7 +157,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
       },
     });
     const expected = new Set(waiting.map((r) => r.id));
-    await waitFor(() => new Set(received.map((r) => r.id)).size >= expected.size, `${expected.size} events on the new broker`, 45_000);
+    await eventually(() => new Set(received.map((r) => r.id)).size >= expected.size, `${expected.size} events on the new broker`, 45_000);
     const ids = received.map((r) => r.id);
     assert.deepEqual(new Set(ids), expected, 'exactly the events that waited in the outbox');
     assert.ok(![...before].some((id) => ids.includes(id)), 'events published before the outage are not sent again');

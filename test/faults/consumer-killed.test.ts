@@ -9,8 +9,8 @@ import pg from 'pg';
 import { deliver, type DeliveryResult } from '../../scripts/lib/runtime/delivery';
 import type { Delivery } from '../../scripts/lib/manifests';
 import { db } from '../../functions/shared/db';
-import { resetDatabase, seedCatalogue, createSlot, freePort } from '../support/fixtures';
-import { CliFunction, waitFor } from './support';
+import { resetDatabase, seedCatalogue, createSlot, freePort, eventually } from '../support/fixtures';
+import { CliFunction } from './support';
 
 describe('fault: a consumer killed in the middle of handling an event', function () {
   this.timeout(110_000);
@@ -62,7 +62,7 @@ describe('fault: a consumer killed in the middle of handling an event', function
 
     // The consumer's backend is now waiting for the lock, with the inbox row written in its open transaction.
     // (Asked on another connection: pg_stat_activity is a snapshot per transaction, and the locker is in one.)
-    await waitFor(async () => {
+    await eventually(async () => {
       // The waiting backend also holds the lock its inbox_event insert took: it is mid-transaction.
       const rows = await db().$queryRaw<{ n: number }[]>`
         SELECT count(*)::int AS n FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
@@ -74,7 +74,7 @@ describe('fault: a consumer killed in the middle of handling an event', function
 
     await consumer.kill('SIGKILL');
     assert.equal(consumer.exit?.signal, 'SIGKILL');
-    await waitFor(() => attempts.length >= 1, 'the delivery to notice the dead consumer', 30_000);
+    await eventually(() => attempts.length >= 1, 'the delivery to notice the dead consumer', 30_000);
     assert.equal(attempts[0].code, undefined, `the killed request has no HTTP answer: ${JSON.stringify(attempts[0])}`);
 
     // Nothing of the half-done transaction is visible.

@@ -15,8 +15,7 @@ import { loadManifests, type KafkaSourceManifest } from '../../scripts/lib/manif
 import { KafkaDispatcher } from '../../scripts/lib/runtime/dispatcher';
 import { startKafkaMock, type KafkaMock } from '../../scripts/lib/services';
 import { db } from '../../functions/shared/db';
-import { resetDatabase, seedCatalogue, createSlot, startFunction, type RunningFunction } from '../support/fixtures';
-import { waitFor } from './support';
+import { resetDatabase, seedCatalogue, createSlot, startFunction, type RunningFunction, eventually } from '../support/fixtures';
 
 interface Seen {
   at: string;
@@ -173,7 +172,7 @@ ${delivery}
     ]);
     const dispatcher = await startSource(source);
 
-    await waitFor(() => journal.some((s) => s.at === 'sink' && s.id === next), 'the record after the poison event to be delivered', 60_000);
+    await eventually(() => journal.some((s) => s.at === 'sink' && s.id === next), 'the record after the poison event to be delivered', 60_000);
     const mine = journal.filter((s) => s.id === poison || s.id === next).map((s) => `${s.at}:${s.id === poison ? 'poison' : 'next'}:${s.status}`);
     // Exactly 1 + retry attempts, the dead letter, and only then the next record of the partition.
     assert.deepEqual(mine, [
@@ -196,7 +195,7 @@ ${delivery}
     assert.equal(Buffer.from(row.errorData!, 'base64').toString('utf8'), failedAnswer);
     assert.equal(row.reason, 'Internal Server Error: the sink fails on this event every time');
     assert.equal(await db().deadLetter.count(), 1);
-    await waitFor(() => dispatcher.counts.delivered === 1 && dispatcher.counts['dead-lettered'] === 1, 'the source to count its outcomes', 10_000);
+    await eventually(() => dispatcher.counts.delivered === 1 && dispatcher.counts['dead-lettered'] === 1, 'the source to count its outcomes', 10_000);
   });
 
   it('events the real booking consumer refuses every time: not retried (4xx), dead-lettered with the reason, and the next request is booked', async () => {
@@ -215,7 +214,7 @@ ${delivery}
     ]);
     const dispatcher = await startSource(source);
 
-    await waitFor(() => journal.some((s) => s.at === 'consumer' && s.id === next), 'the valid request after the poison events', 60_000);
+    await eventually(() => journal.some((s) => s.at === 'consumer' && s.id === next), 'the valid request after the poison events', 60_000);
     const label = (id: string) => (id === badData ? 'bad-data' : id === noBooking ? 'no-booking' : 'next');
     const mine = journal.filter((s) => ([badData, noBooking, next] as string[]).includes(s.id)).map((s) => `${s.at}:${label(s.id)}:${s.status}`);
     assert.deepEqual(mine, [
@@ -240,6 +239,6 @@ ${delivery}
     assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 1);
     // The refused events left no inbox row: nothing was recorded as handled.
     assert.equal(await db().inboxEvent.count({ where: { id: { in: [badData, noBooking] } } }), 0);
-    await waitFor(() => dispatcher.counts.delivered === 1 && dispatcher.counts['dead-lettered'] === 2, 'the source to count its outcomes', 10_000);
+    await eventually(() => dispatcher.counts.delivered === 1 && dispatcher.counts['dead-lettered'] === 2, 'the source to count its outcomes', 10_000);
   });
 });

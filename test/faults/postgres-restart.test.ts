@@ -8,8 +8,8 @@ import { strict as assert } from 'node:assert';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { applyMigrations } from '../../scripts/lib/migrations';
-import { freePort, patientToken } from '../support/fixtures';
-import { CliFunction, request, assertProblem, waitFor, sleep } from './support';
+import { freePort, patientToken, eventually } from '../support/fixtures';
+import { CliFunction, request, assertProblem, sleep } from './support';
 import { PrivatePostgres } from './private-postgres';
 
 type Phase = 'up' | 'down' | 'starting' | 'recovered';
@@ -112,20 +112,20 @@ describe('fault: PostgreSQL restarted under load', function () {
 
     // Load: six patients booking at a time, without pause.
     const load = Array.from({ length: WORKERS }, worker);
-    await waitFor(() => successesSince('up') >= 30, 'bookings to flow before the restart', 30_000);
+    await eventually(() => successesSince('up') >= 30, 'bookings to flow before the restart', 30_000);
 
     // Fast shutdown under load: the server terminates the open sessions and stops accepting connections.
     await server!.stop('fast');
     phase = 'down';
     const probes: Outcome[] = [];
     for (let i = 0; i < 3; i++) probes.push(await book(fresh()));
-    await waitFor(() => results.filter((r) => r.started === 'down' && r.ended === 'down').length >= 10, 'the load to meet the outage', 30_000);
+    await eventually(() => results.filter((r) => r.started === 'down' && r.ended === 'down').length >= 10, 'the load to meet the outage', 30_000);
     phase = 'starting';
     await server!.start();
     phase = 'recovered';
 
     // The function was not restarted: it comes back by itself.
-    await waitFor(() => successesSince('recovered') >= 30, 'bookings to succeed again after the restart', 60_000);
+    await eventually(() => successesSince('recovered') >= 30, 'bookings to succeed again after the restart', 60_000);
     stopLoad = true;
     await Promise.all(load);
     results.push(...probes);
@@ -141,7 +141,7 @@ describe('fault: PostgreSQL restarted under load', function () {
 
     // Patients who got 503 retry with the same Idempotency-Key: each gets exactly one booking.
     for (const r of results.filter((x) => x.status === 503)) {
-      const retried = await waitFor(async () => {
+      const retried = await eventually(async () => {
         const o = await book({ ...r, status: undefined, error: undefined, problem: undefined });
         assert.equal(o.error, undefined, o.error);
         return o.status === 503 ? undefined : o;

@@ -3,21 +3,12 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { eventually } from '../support/fixtures';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls until check() gives a truthy value, or fails naming what it waited for. Only a bound, never a timing. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 export interface Answer<T = any> {
   status: number;
@@ -114,7 +105,7 @@ export class CliFunction {
       process.off('exit', reap);
       resolve();
     }));
-    await waitFor(async () => {
+    await eventually(async () => {
       if (this.exitInfo) throw new Error(`${this.functionDir} exited (${JSON.stringify(this.exitInfo)}) before it was ready:\n${this.output()}`);
       const r = await fetch(`${this.url}/health/readiness`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
       return r?.ok;

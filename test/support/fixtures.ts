@@ -1,8 +1,7 @@
 // Test data and helpers: a clean database per test, a branch with services and slots, tokens per role,
 // and functions started under faas-js-runtime exactly as their containers start them.
-import { freePort } from '../../scripts/lib/runtime/host';
+import { freePort, startUnderRuntime } from '../../scripts/lib/runtime/host';
 import type { Server } from 'node:http';
-import { start } from 'faas-js-runtime';
 import { db } from '../../functions/shared/db';
 import { signToken, type Role } from '../../functions/shared/auth';
 import { memoryBus } from '../../functions/shared/bus';
@@ -69,12 +68,7 @@ export interface RunningFunction {
 /** Starts a function module under faas-js-runtime on a free port, as `faas-js-runtime index.js` does. */
 export async function startFunction(mod: Record<string, unknown>): Promise<RunningFunction> {
   const port = await freePort();
-  // faas-js-runtime exits the process with status 0 on any uncaught exception and on signals (its container
-  // behaviour); inside a test run that would turn a crash into a green run, so its handlers are taken off.
-  const signals = ['uncaughtException', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as any))]));
-  const server = (await start(mod as any, { port, logLevel: 'silent' } as any)) as unknown as Server;
-  for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
+  const server = await startUnderRuntime(mod, { port, logLevel: 'silent' });
   return {
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -129,13 +123,13 @@ export async function deliver(url: string, event: { type: string; data: unknown;
   return { status: res.status, headers: res.headers, body };
 }
 
-/** Polls until check() returns a truthy value (for effects that arrive through a broker). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
+/** Polls until check() gives a truthy value, or fails naming what it waited for. Only a bound, never a timing. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

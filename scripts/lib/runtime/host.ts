@@ -36,6 +36,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts a function module with faas-js-runtime's start(), as its CLI does, inside a process that hosts
+ * more than this function. The runtime exits the process on signals and uncaught exceptions (right for
+ * one container, wrong here: it would stop the other functions, and turn a crash inside a test run into
+ * exit code 0), so its handlers are taken off again; the host shuts down in its own order.
+ */
+export async function startUnderRuntime(mod: Record<string, unknown>, options: { port: number; logLevel?: string; config?: string }): Promise<Server> {
+  const signals = ['uncaughtException', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as any))]));
+  const server = (await start(mod as any, { logLevel: 'warn', ...options } as any)) as unknown as Server;
+  for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
+  return server;
+}
+
 export function loadFunctionModule(functionDir: string): Record<string, any> {
   const file = path.join(ROOT, functionDir, 'index.ts');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -54,13 +68,7 @@ export async function hostFunction(service: ServiceManifest, logLevel = 'warn'):
   const mod = loadFunctionModule(service.functionDir);
   if (typeof mod.handle !== 'function') throw new Error(`${service.functionDir}/index.ts does not export handle (Service ${service.name})`);
   const port = await freePort();
-  // faas-js-runtime exits the process on signals and uncaught exceptions (right for one container, wrong
-  // for a bundle): keep its handlers out, so one function cannot stop the others and the bundle shuts
-  // down in order (the embedded database is closed last).
-  const signals = ['uncaughtException', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as any))]));
-  const server = (await start(mod as any, { port, logLevel, config: path.join(ROOT, service.functionDir) } as any)) as unknown as Server;
-  for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
+  const server = await startUnderRuntime(mod, { port, logLevel, config: path.join(ROOT, service.functionDir) });
   const { kind, spec } = kindOf(mod);
   return {
     name: service.name,
