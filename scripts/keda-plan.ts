@@ -5,6 +5,7 @@
 import { loadManifests } from './lib/manifests';
 import { readLag, ruleOf, Scaler, type LagReading, type ScaleDecision } from './lib/keda';
 import { kafkaBrokers, kafkaClient } from '../functions/shared/bus';
+import { groupOffsets } from './lib/runtime/dispatcher';
 
 interface Row { name: string; topic: string; group: string; reading: LagReading; decision: ScaleDecision; running?: number; rule: ReturnType<typeof ruleOf> }
 
@@ -31,12 +32,7 @@ async function main() {
       for (const so of set.scaledObjects) {
         if (!so.kafka) continue;
         const rule = ruleOf(so);
-        const latest = await admin.fetchTopicOffsets(so.kafka.topic);
-        const [committed] = await admin.fetchOffsets({ groupId: so.kafka.consumerGroup, topics: [so.kafka.topic] });
-        const reading = readLag(latest.map((p) => {
-          const c = committed?.partitions.find((x) => x.partition === p.partition)?.offset;
-          return { partition: p.partition, latest: Number(p.high), committed: c === undefined || c === '-1' ? undefined : Number(c) };
-        }), rule);
+        const reading = readLag(await groupOffsets(admin, so.kafka.consumerGroup, [so.kafka.topic]), rule);
         // A one-off reading has no history: inactive means "minReplicaCount once the cooldown has passed".
         rows.push({ name: so.name, topic: so.kafka.topic, group: so.kafka.consumerGroup, reading, decision: new Scaler(rule).decide(reading.lag, Date.now()), rule });
       }

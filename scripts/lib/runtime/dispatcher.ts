@@ -161,6 +161,21 @@ export class MemoryDispatcher implements Dispatcher {
   }
 }
 
+/** Latest and committed offset of every partition of `topics` for a consumer group, as KEDA reads them. */
+export async function groupOffsets(admin: Admin, groupId: string, topics: string[]): Promise<PartitionOffsets[]> {
+  const out: PartitionOffsets[] = [];
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  for (const topic of topics) {
+    const latest = await admin.fetchTopicOffsets(topic);
+    const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    for (const p of latest) {
+      const c = group.find((g) => g.partition === p.partition)?.offset;
+      out.push({ partition: p.partition, latest: Number(p.high), committed: c === undefined || c === '-1' ? undefined : Number(c) });
+    }
+  }
+  return out;
+}
+
 /** The group on Kafka: each member a kafkajs consumer of the source's consumer group. */
 export class KafkaDispatcher implements Dispatcher {
   private readonly deliverer: Deliverer;
@@ -216,17 +231,7 @@ export class KafkaDispatcher implements Dispatcher {
       this.admin = kafkaClient(`keda-${this.source.name}`, this.brokers).admin();
       await this.admin.connect();
     }
-    const out: PartitionOffsets[] = [];
-    const committed = await this.admin.fetchOffsets({ groupId: this.source.consumerGroup, topics: this.source.topics });
-    for (const topic of this.source.topics) {
-      const latest = await this.admin.fetchTopicOffsets(topic);
-      const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const p of latest) {
-        const c = group.find((g) => g.partition === p.partition)?.offset;
-        out.push({ partition: p.partition, latest: Number(p.high), committed: c === undefined || c === '-1' ? undefined : Number(c) });
-      }
-    }
-    return out;
+    return groupOffsets(this.admin, this.source.consumerGroup, this.source.topics);
   }
 
   async stop(): Promise<void> {
