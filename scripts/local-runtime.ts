@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { applyMigrations } from './lib/migrations';
 import { seedDemoData } from './lib/seed';
+import { branchDay } from '../functions/booking-queue/domain';
 import { Bundle } from './lib/runtime/bundle';
 import { checkManifests } from './lib/manifest-checks';
 import { closeDb, embeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from '../functions/shared/db';
@@ -11,7 +12,8 @@ import { closeBus, kafkaBrokers } from '../functions/shared/bus';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
 
-const localDay = (plus: number) => new Date(Date.now() + plus * 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' });
+// The demo branches' days (their timezone), for the example availability call.
+const localDay = (plus: number) => branchDay(new Date(Date.now() + plus * 86_400_000), 'Asia/Ho_Chi_Minh');
 
 async function main() {
   // A broken manifest stops the start with its file and field, as it would fail in the cluster.
