@@ -3,17 +3,13 @@
 import { strict as assert } from 'node:assert';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { MemoryDispatcher } from '../scripts/lib/runtime/dispatcher';
 import { memoryBus } from '../functions/shared/bus';
 import { db } from '../functions/shared/db';
 import { resetDatabase, seedCatalogue, eventually } from './support/fixtures';
-
-const ROOT = path.join(__dirname, '..');
+import { copyManifests } from './support/manifests';
 const CONSUMER = 'knative/base/booking-queue/booking-consumer.yaml';
 const SCALED = 'keda/booking-consumer-source.yaml';
 
@@ -34,16 +30,10 @@ async function testSink(status: number, delayMs = 0) {
 }
 
 /** knative/ and keda/ copied with edits; the sink of the booking KafkaSource replaced by `sinkUri`. */
-function manifests(sinkUri: string, edits: Record<string, (t: string) => string>): { dirs: string[]; cleanup(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'yaml-'));
-  cpSync(path.join(ROOT, 'knative'), path.join(dir, 'knative'), { recursive: true });
-  cpSync(path.join(ROOT, 'keda'), path.join(dir, 'keda'), { recursive: true });
-  const all = { ...edits, [CONSUMER]: (t: string) => (edits[CONSUMER] ?? ((x: string) => x))(t).replace(/  sink:\n    ref:\n      apiVersion: serving\.knative\.dev\/v1\n      kind: Service\n      name: booking-consumer\n/, `  sink:\n    uri: ${sinkUri}\n`) };
-  for (const [file, edit] of Object.entries(all)) {
-    const full = path.join(dir, file);
-    writeFileSync(full, edit(readFileSync(full, 'utf8')));
-  }
-  return { dirs: [path.join(dir, 'knative', 'base'), path.join(dir, 'keda')], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+function manifests(sinkUri: string, edits: Record<string, (t: string) => string>) {
+  const sink = (t: string) => t.replace(/  sink:\n    ref:\n      apiVersion: serving\.knative\.dev\/v1\n      kind: Service\n      name: booking-consumer\n/, `  sink:\n    uri: ${sinkUri}\n`);
+  const consumer = edits[CONSUMER];
+  return copyManifests({ ...edits, [CONSUMER]: consumer ? (t) => sink(consumer(t)) : sink });
 }
 
 const request = (i: number) => ({

@@ -1,36 +1,20 @@
 import { strict as assert } from 'node:assert';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import yaml from 'js-yaml';
 import { ensureKubectl } from './services';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkManifests, type Finding } from './manifest-checks';
 import { ROOT } from './manifests';
+import { copyManifests } from '../../test/support/manifests';
 
-/** A copy of knative/ and keda/ with edits applied: file → (text → text), or null to delete it. */
+/** Findings of the checks on a copy of knative/ and keda/ with edits applied (null deletes a file). */
 async function findingsAfter(edits: Record<string, ((text: string) => string) | null>): Promise<Finding[]> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'manifests-'));
+  const copy = copyManifests(edits);
   try {
-    cpSync(path.join(ROOT, 'knative'), path.join(dir, 'knative'), { recursive: true });
-    cpSync(path.join(ROOT, 'keda'), path.join(dir, 'keda'), { recursive: true });
-    for (const [file, edit] of Object.entries(edits)) {
-      const full = path.join(dir, file);
-      if (edit === null) rmSync(full);
-      else {
-        const before = readFileSync(full, 'utf8');
-        const after = edit(before);
-        assert.notEqual(after, before, `the edit of ${file} changed nothing`);
-        writeFileSync(full, after);
-      }
-    }
-    const { findings } = await checkManifests({
-      dirs: [path.join(dir, 'knative', 'base'), path.join(dir, 'keda')],
-      secretKeysFile: path.join(dir, 'knative', 'secret-keys.yaml'),
-    });
-    return findings;
+    return (await checkManifests({ dirs: copy.dirs, secretKeysFile: copy.secretKeysFile })).findings;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    copy.cleanup();
   }
 }
 

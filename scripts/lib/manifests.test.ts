@@ -1,25 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadManifests, isoDurationMs, ROOT, KAFKA_DELIVERY_DEFAULTS } from './manifests';
+import { copyManifests } from '../../test/support/manifests';
 
-const BASE = path.join(ROOT, 'knative', 'base');
-
-/** A copy of knative/base with one file replaced, to break a manifest on purpose. */
+/** knative/base of a copy with one file edited (the runtime reads base alone here). */
 function withFile(rel: string, edit: (text: string) => string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'knative-'));
-  const copy = (from: string, to: string) => {
-    mkdirSync(to, { recursive: true });
-    for (const e of readdirSync(from, { withFileTypes: true })) {
-      if (e.isDirectory()) copy(path.join(from, e.name), path.join(to, e.name));
-      else writeFileSync(path.join(to, e.name), readFileSync(path.join(from, e.name)));
-    }
-  };
-  copy(BASE, dir);
-  const file = path.join(dir, rel);
-  writeFileSync(file, edit(readFileSync(file, 'utf8')));
-  return dir;
+  return copyManifests({ [`knative/base/${rel}`]: edit }).base;
 }
 
 describe('knative/ manifests as the local runtime reads them', () => {
