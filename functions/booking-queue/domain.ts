@@ -71,6 +71,26 @@ export async function releasePlace(tx: Tx, slotId: string): Promise<Slot> {
   return tx.slot.findUniqueOrThrow({ where: { id: slotId } });
 }
 
+/** What slot.allocated and slot.released say: the slot's count after the change. */
+export function placeFacts(slot: Slot, bookingId: string) {
+  return { slotId: slot.id, bookingId, booked: slot.booked, capacity: slot.capacity };
+}
+
+/**
+ * A place just taken (takePlace) becomes a booking: pending when the service wants staff to confirm it,
+ * otherwise confirmed. Its events commit with it.
+ */
+export async function bookPlace(tx: Tx, emit: Emit, place: Slot, request: { patientId: string; idempotencyKey?: string; channel: string; requiresConfirmation: boolean; requestId?: string }): Promise<Booking> {
+  const booking = await tx.booking.create({
+    data: { slotId: place.id, patientId: request.patientId, idempotencyKey: request.idempotencyKey, channel: request.channel, status: request.requiresConfirmation ? 'pending' : 'confirmed' },
+  });
+  const facts = { ...bookingFacts(booking, place), ...(request.requestId ? { requestId: request.requestId } : {}) };
+  if (booking.status === 'confirmed') await emit('com.medlab.booking.confirmed', facts);
+  else await emit('com.medlab.booking.pending', facts);
+  await emit('com.medlab.slot.allocated', placeFacts(place, booking.id));
+  return booking;
+}
+
 /**
  * Cancels a pending or confirmed booking and gives its place back, with both events. The status check is
  * part of the update, so two cancellations racing free the place once.
@@ -82,7 +102,7 @@ export async function cancelBooking(tx: Tx, emit: Emit, booking: Booking, reason
   const cancelled = await tx.booking.findUniqueOrThrow({ where: { id: booking.id } });
   const slot = await releasePlace(tx, booking.slotId);
   await emit('com.medlab.booking.cancelled', { ...bookingFacts(cancelled, slot), reason: cancelled.cancelReason, cancelledBy });
-  await emit('com.medlab.slot.released', { slotId: slot.id, bookingId: cancelled.id, booked: slot.booked, capacity: slot.capacity });
+  await emit('com.medlab.slot.released', placeFacts(slot, cancelled.id));
   return { cancelled, slot };
 }
 
@@ -267,12 +287,9 @@ export async function moveBooking(tx: Tx, bookingId: string, from: BookingStatus
 
 /** What a ticket looks like to patients and staff; position and ETA only while it waits. */
 export function ticketView(t: Ticket, place?: Place) {
+  const { queueId: _queue, ...facts } = ticketFacts(t);
   return {
-    ticketId: t.id,
-    number: t.number,
-    branchId: t.branchId,
-    serviceId: t.serviceId,
-    lane: t.lane,
+    ...facts,
     status: t.status,
     position: place?.position ?? null,
     etaMinutes: place?.etaMinutes ?? null,
@@ -280,7 +297,5 @@ export function ticketView(t: Ticket, place?: Place) {
     issuedAt: t.issuedAt.toISOString(),
     calledAt: t.calledAt?.toISOString() ?? null,
     servedAt: t.servedAt?.toISOString() ?? null,
-    bookingId: t.bookingId,
-    patientId: t.patientId,
   };
 }

@@ -5,7 +5,7 @@ import { route, created, ok, cors } from '../../shared/http';
 import { badRequest, conflict, notFound, forbidden } from '../../shared/errors';
 import { assertBranchAccess } from '../../shared/auth';
 import { isUniqueViolation } from '../../shared/db';
-import { SYSTEM, takePlace, bookingFacts, bookingView } from '../domain';
+import { SYSTEM, takePlace, bookPlace, bookingView } from '../domain';
 import { body, booking } from './schema';
 
 export { cors };
@@ -46,13 +46,10 @@ export const handle = route(
         if (place === 'past') throw conflict('the slot has already started', 'body/slotId');
         if (place === 'missing') throw notFound('body/slotId', 'no such slot');
 
-        const status = slot.service.requiresConfirmation ? 'pending' : 'confirmed';
-        const booking = await tx.booking.create({
-          data: { slotId: slot.id, patientId, status, idempotencyKey, channel: body.channel ?? (caller!.role === 'patient' ? 'portal' : 'front-desk') },
+        const booking = await bookPlace(tx, emit, place, {
+          patientId, idempotencyKey, requiresConfirmation: slot.service.requiresConfirmation,
+          channel: body.channel ?? (caller!.role === 'patient' ? 'portal' : 'front-desk'),
         });
-        if (status === 'confirmed') await emit('com.medlab.booking.confirmed', bookingFacts(booking, place));
-        else await emit('com.medlab.booking.pending', bookingFacts(booking, place));
-        await emit('com.medlab.slot.allocated', { slotId: place.id, bookingId: booking.id, booked: place.booked, capacity: place.capacity });
         return created(bookingView(booking, place), `/api/bookings?bookingId=${booking.id}`);
       });
     } catch (err) {

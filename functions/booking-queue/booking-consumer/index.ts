@@ -5,7 +5,7 @@
 import { consume } from '../../shared/consume';
 import { notFound } from '../../shared/errors';
 import { topics } from '../../shared/events/catalogue';
-import { SYSTEM, takePlace, bookingFacts, cancelBooking } from '../domain';
+import { SYSTEM, takePlace, bookPlace, cancelBooking } from '../domain';
 
 export const handle = consume(
   { name: 'booking-consumer', system: SYSTEM, topics: [topics.bookingRequests], summary: 'Decide booking requests from other systems' },
@@ -22,16 +22,10 @@ export const handle = consume(
         return { outcome: 'rejected', reason };
       }
       const service = await tx.service.findUniqueOrThrow({ where: { id: place.serviceId } });
-      const booking = await tx.booking.create({
-        data: {
-          slotId: place.id, patientId: request.patientId, idempotencyKey, channel: request.channel ?? 'portal',
-          status: service.requiresConfirmation ? 'pending' : 'confirmed',
-        },
+      const booking = await bookPlace(tx, emit, place, {
+        patientId: request.patientId, idempotencyKey, channel: request.channel ?? 'portal',
+        requiresConfirmation: service.requiresConfirmation, requestId: request.requestId,
       });
-      const facts = { ...bookingFacts(booking, place), requestId: request.requestId };
-      if (booking.status === 'confirmed') await emit('com.medlab.booking.confirmed', facts);
-      else await emit('com.medlab.booking.pending', facts);
-      await emit('com.medlab.slot.allocated', { slotId: place.id, bookingId: booking.id, booked: place.booked, capacity: place.capacity });
       return { outcome: booking.status, bookingId: booking.id };
     },
 

@@ -3,7 +3,7 @@
 // patient keeps the place they had.
 import { route, ok, cors } from '../../shared/http';
 import { conflict, notFound } from '../../shared/errors';
-import { SYSTEM, bookingFacts, bookingView, releasePlace } from '../domain';
+import { SYSTEM, bookingFacts, bookingView, placeFacts, releasePlace } from '../domain';
 import { lockBookingFor, lockSlots, placeIn } from '../booking-rules';
 import { body, booking } from './schema';
 
@@ -32,8 +32,8 @@ export const handle = route(
       const moved = await tx.booking.update({ where: { id: found.id }, data: { slotId: taken.id } });
 
       await emit('com.medlab.booking.rescheduled', { ...bookingFacts(moved, taken), previousSlotId: released.id, previousStartsAt: released.startsAt.toISOString() });
-      await emit('com.medlab.slot.released', { slotId: released.id, bookingId: moved.id, booked: released.booked, capacity: released.capacity });
-      await emit('com.medlab.slot.allocated', { slotId: taken.id, bookingId: moved.id, booked: taken.booked, capacity: taken.capacity });
+      await emit('com.medlab.slot.released', placeFacts(released, moved.id));
+      await emit('com.medlab.slot.allocated', placeFacts(taken, moved.id));
       return ok(bookingView(moved, taken));
     }),
 );
