@@ -56,12 +56,17 @@ export async function closeDb(): Promise<void> {
   await c?.$disconnect();
 }
 
+/** An error and the causes it wraps (Prisma → driver adapter → pg), a few levels deep. */
+function* causes(err: unknown): Generator<any> {
+  for (let e: any = err, depth = 0; e && depth < 6; e = e.cause, depth++) yield e;
+}
+
 const TRANSIENT_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034', '40001', '40P01', '57P01', '57P03', '08006', '08001', '08003', '3D000', '53300']);
 const TRANSIENT_TEXT = /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|connection is insecure|timeout exceeded when trying to connect|Can't reach database|the database system is (starting up|shutting down)|database "[^"]*" does not exist|too many clients|Connection ended|Client has encountered a connection error|Client was closed and is not queryable|DatabaseNotReachable|ConnectionClosed|TransactionWriteConflict|deadlock detected|could not serialize/i;
 
 /** True when the database was unreachable or asked us to retry: the caller should get 503, not 500. */
 export function isTransientDbError(err: unknown): boolean {
-  for (let e: any = err, depth = 0; e && depth < 6; e = e.cause, depth++) {
+  for (const e of causes(err)) {
     if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
     if (typeof e.message === 'string' && TRANSIENT_TEXT.test(e.message)) return true;
     if (e.kind && TRANSIENT_TEXT.test(String(e.kind))) return true;
@@ -82,7 +87,7 @@ export function asUnavailable(err: unknown) {
 
 /** Prisma's unique-constraint violation. */
 export function isUniqueViolation(err: unknown): boolean {
-  for (let e: any = err, depth = 0; e && depth < 6; e = e.cause, depth++) {
+  for (const e of causes(err)) {
     if (e.code === 'P2002' || e.code === '23505' || e.originalCode === '23505' || e.kind === 'UniqueConstraintViolation') return true;
   }
   return false;
