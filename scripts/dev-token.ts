@@ -1,6 +1,8 @@
-// Mints a bearer token for local use, signed with AUTH_JWT_SECRET (or the dev secret when unset).
+// Mints an HS256 dev token for npm start and local calls, signed with AUTH_JWT_SECRET (or the dev secret),
+// with the claim names the verifier reads (AUTH_ROLES_CLAIM, AUTH_BRANCH_CLAIM, AUTH_TIER_CLAIM, …).
+// Production accepts only the OpenID Connect provider's tokens, so this refuses to run with NODE_ENV=production.
 //   npm run token -- patient patient-demo [--tier vip]
-//   npm run token -- staff staff-1 --branch hcm-d1
+//   npm run token -- staff staff-1 --branch hcm-d1      (no --branch: every branch)
 //   npm run token -- service patient-booking
 import { signToken, type Role } from '../functions/shared/auth';
 
@@ -15,8 +17,20 @@ const opt = (name: string) => {
 };
 const days = Number(opt('days') ?? 30);
 const tier = opt('tier');
-console.log(signToken({
-  sub, role: role as Role, branchId: opt('branch'),
-  tier: tier === 'svip' || tier === 'vip' ? tier : undefined,
-  exp: Math.floor(Date.now() / 1000) + days * 86400,
-}));
+if (!Number.isFinite(days) || days <= 0) {
+  console.error('--days must be a positive number');
+  process.exit(2);
+}
+if (tier !== undefined && tier !== 'svip' && tier !== 'vip') {
+  console.error('--tier must be svip or vip');
+  process.exit(2);
+}
+try {
+  console.log(signToken({
+    sub, role: role as Role, branchId: opt('branch'), tier,
+    exp: Math.floor(Date.now() / 1000) + Math.round(days * 86400),
+  }));
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
