@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Deploys the bundle to the current kubectl context (Knative Serving + Eventing with the Kafka extension).
 #
-#   REGISTRY=ghcr.io/medlab TAG=$(git rev-parse --short HEAD) \
-#   DATABASE_URL=postgresql://… AUTH_JWT_SECRET=… scripts/deploy.sh [--overlay staging|production] [--dry-run]
+#   REGISTRY=ghcr.io/medlab TAG=$(git rev-parse --short HEAD) DATABASE_URL=postgresql://… \
+#   AUTH_JWKS_URL=https://id.medlab.example/realms/clinic/protocol/openid-connect/certs \
+#   AUTH_ISSUER=https://id.medlab.example/realms/clinic AUTH_AUDIENCE=patient-portal \
+#   scripts/deploy.sh [--overlay staging|production] [--dry-run]
 #
 # 0. npm run manifests:check (schemas and cross-checks; stops here on any finding)
-# 1. the Secret portal-secrets from the environment (never committed; keys as knative/secret-keys.yaml)
+# 1. the Secret portal-secrets (database-url) from the environment (never committed; keys as
+#    knative/secret-keys.yaml). Tokens need no secret: they are verified with the OpenID Connect provider's
+#    public keys, whose JWKS URL, issuer and audience go into the ConfigMap portal-config (auth-jwks-url,
+#    auth-issuer, auth-audience) from AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE.
 # 2. database migrations (offline WASM engine; same records as `prisma migrate deploy`)
 # 3. one image per function (Dockerfile, FUNCTION build arg), pushed to REGISTRY
 # 4. the overlay (default production) rendered with those images and applied: Services, KafkaSources,
 #    PingSources, HTTPRoute, ConfigMap and the KEDA ScaledObjects
-# --dry-run prints the commands and the rendered manifests without touching a cluster or registry.
+# --dry-run prints the commands and the rendered manifests without touching a cluster or registry; it needs
+# none of the variables above and names the placeholder it uses for each one unset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +31,22 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -d "knative/overlays/$overlay_name" ] || { echo "no overlay knative/overlays/$overlay_name" >&2; exit 2; }
-REGISTRY="${REGISTRY:?set REGISTRY, e.g. ghcr.io/medlab}"
+# A real deploy needs every setting; a dry run shows where each one goes, with a placeholder it names.
+setting() { # name, what it is, dry-run placeholder
+  if [ -n "${!1:-}" ]; then return; fi
+  if ! $dry; then echo "set $1 ($2)" >&2; exit 2; fi
+  printf -v "$1" '%s' "$3"
+  echo "dry run: $1 is unset, using the placeholder $3" >&2
+}
+setting REGISTRY 'the image registry, e.g. ghcr.io/medlab' registry.invalid/medlab
+setting AUTH_JWKS_URL "the OpenID Connect provider's JWKS URL" https://oidc.invalid/jwks
+setting AUTH_ISSUER 'the iss of the provider tokens' https://oidc.invalid
+setting AUTH_AUDIENCE 'the aud the provider puts in portal tokens' patient-portal
+# Functions refuse to start without https keys (NODE_ENV=production); better to stop before deploying.
+case "$AUTH_JWKS_URL" in https://*) ;; *) echo "AUTH_JWKS_URL must be an https URL, not $AUTH_JWKS_URL" >&2; exit 2 ;; esac
+if [ -n "${AUTH_JWT_SECRET:-}" ]; then
+  echo "AUTH_JWT_SECRET is ignored: deployed functions accept only the provider's tokens" >&2
+fi
 TAG="${TAG:-$(git rev-parse --short HEAD)}"
 NAMESPACE="${NAMESPACE:-$(sed -n 's/^namespace: //p' "knative/overlays/$overlay_name/kustomization.yaml")}"
 
@@ -35,14 +56,12 @@ npm run --silent manifests:check
 
 if ! $dry; then
   : "${DATABASE_URL:?set DATABASE_URL for the migrations and the Secret}"
-  : "${AUTH_JWT_SECRET:?set AUTH_JWT_SECRET (the token signing key)}"
   kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
-  kubectl -n "$NAMESPACE" create secret generic portal-secrets \
-    --from-literal=database-url="$DATABASE_URL" --from-literal=auth-jwt-secret="$AUTH_JWT_SECRET" \
+  kubectl -n "$NAMESPACE" create secret generic portal-secrets --from-literal=database-url="$DATABASE_URL" \
     --dry-run=client -o yaml | kubectl apply -f -
   npm run db:migrate
 else
-  echo "+ kubectl -n $NAMESPACE create secret generic portal-secrets (database-url, auth-jwt-secret) | kubectl apply -f -"
+  echo "+ kubectl -n $NAMESPACE create secret generic portal-secrets (database-url) | kubectl apply -f -"
   echo "+ npm run db:migrate"
 fi
 
@@ -55,8 +74,21 @@ trap 'rm -rf "$overlay"' EXIT
   echo "kind: Kustomization"
   echo "resources:"
   echo "  - ../knative/overlays/$overlay_name"
+  echo "patches:"
+  echo "  - path: auth-config.yaml"
   echo "images:"
 } > "$overlay/kustomization.yaml"
+yaml_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+{
+  echo "apiVersion: v1"
+  echo "kind: ConfigMap"
+  echo "metadata:"
+  echo "  name: portal-config"
+  echo "data:"
+  echo "  auth-jwks-url: $(yaml_string "$AUTH_JWKS_URL")"
+  echo "  auth-issuer: $(yaml_string "$AUTH_ISSUER")"
+  echo "  auth-audience: $(yaml_string "$AUTH_AUDIENCE")"
+} > "$overlay/auth-config.yaml"
 
 while read -r service folder; do
   image="$REGISTRY/patient-portal/$service:$TAG"
