@@ -9,7 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Admin, Consumer, Producer, Message } from 'kafkajs';
-import { kafkaClient } from '../functions/shared/bus';
+import { kafkaClient } from '../functions/shared/kafka';
 import { KafkaDispatcher } from '../scripts/lib/runtime/dispatcher';
 import { loadManifests } from '../scripts/lib/manifests';
 import type { BenchContext, Row } from './lib/context';

@@ -4,7 +4,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { applyMigrations, createMigration } from './lib/migrations';
-import { embeddedDatabase, embeddedDataDir } from '../functions/shared/db';
+import { embeddedDatabase, embeddedDataDir } from './lib/laptop/embedded-db';
 
 async function main() {
   const [command, name] = process.argv.slice(2);

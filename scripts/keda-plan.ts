@@ -4,7 +4,7 @@
 // running `npm start` (http://localhost:$PORT/keda), which applies the same rules to its in-process bus.
 import { loadManifests } from './lib/manifests';
 import { readLag, ruleOf, Scaler, type LagReading, type ScaleDecision } from './lib/keda';
-import { kafkaBrokers, kafkaClient } from '../functions/shared/bus';
+import { kafkaBrokers, kafkaClient } from '../functions/shared/kafka';
 import { groupOffsets } from './lib/runtime/dispatcher';
 
 interface Row { name: string; topic: string; group: string; reading: LagReading; decision: ScaleDecision; running?: number; rule: ReturnType<typeof ruleOf> }

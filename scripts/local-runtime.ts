@@ -4,11 +4,14 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { applyMigrations } from './lib/migrations';
 import { seedDemoData } from './lib/seed';
-import { branchDay } from '../functions/booking-queue/domain';
+import { branchDay } from '../functions/booking-queue/calendar';
 import { Bundle } from './lib/runtime/bundle';
 import { checkManifests } from './lib/manifest-checks';
-import { closeDb, embeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from '../functions/shared/db';
-import { closeBus, kafkaBrokers } from '../functions/shared/bus';
+import { closeDb } from '../functions/shared/db';
+import { closeBus } from '../functions/shared/bus';
+import { kafkaBrokers } from '../functions/shared/kafka';
+import { useLaptopDefaults } from './lib/laptop/defaults';
+import { closeEmbeddedDatabase, embeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
 
@@ -16,6 +19,7 @@ import { logger } from '../functions/shared/log';
 const localDay = (plus: number) => branchDay(new Date(Date.now() + plus * 86_400_000), 'Asia/Ho_Chi_Minh');
 
 async function main() {
+  useLaptopDefaults();
   // A broken manifest stops the start with its file and field, as it would fail in the cluster.
   const { findings } = await checkManifests();
   if (findings.length) {
@@ -63,7 +67,7 @@ Try:
     await bundle.stop();
     await closeBus();
     await closeDb();
-    if (embedded) await embeddedDatabase().close();
+    if (embedded) await closeEmbeddedDatabase();
     process.exit(0);
   };
   process.on('SIGINT', stop);

@@ -4,8 +4,8 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { MemoryDispatcher } from '../scripts/lib/runtime/dispatcher';
-import { memoryBus } from '../functions/shared/bus';
-import { settleOutbox } from '../functions/shared/outbox';
+import { memoryBus } from '../scripts/lib/laptop/memory-bus';
+import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
 import { resetDatabase, seedCatalogue, createSlot, call, patientToken, staffToken, published, BRANCH } from './support/fixtures';
 

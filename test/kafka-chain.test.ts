@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { closeBus } from '../functions/shared/bus';
-import { settleOutbox } from '../functions/shared/outbox';
+import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
 import { resetDatabase, seedCatalogue, createSlot, call, patientToken, eventually } from './support/fixtures';
 

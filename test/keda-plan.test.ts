@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { memoryBus } from '../functions/shared/bus';
+import { memoryBus } from '../scripts/lib/laptop/memory-bus';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..');

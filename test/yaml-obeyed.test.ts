@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { MemoryDispatcher } from '../scripts/lib/runtime/dispatcher';
-import { memoryBus } from '../functions/shared/bus';
+import { memoryBus } from '../scripts/lib/laptop/memory-bus';
 import { db } from '../functions/shared/db';
 import { resetDatabase, seedCatalogue, eventually } from './support/fixtures';
 import { copyManifests } from './support/manifests';

@@ -1,11 +1,10 @@
 // Booking-queue domain rules shared by its functions: what a booking event says, how a queue is ordered,
 // how long a patient will wait. Plumbing (HTTP, events, transactions) lives in functions/shared.
 import type { Tx } from '../shared/db';
-import type { Emit } from '../shared/outbox';
 import type { Booking, Slot, Ticket, Branch } from '../shared/generated/prisma/client';
-import { conflict } from '../shared/errors';
-
-export const SYSTEM = 'booking-queue';
+import { conflict } from '../shared/domain-errors';
+import type { BookingQueueEmit as Emit } from './system';
+import { branchDay, dayBounds } from './calendar';
 
 export type BookingStatus = Booking['status'];
 export type Lane = Ticket['lane'];
@@ -20,8 +19,11 @@ const NEXT: Record<BookingStatus, BookingStatus[]> = {
   no_show: [],
 };
 
-/** `field` names what the caller sent that asked for the move, e.g. body/status or body/bookingId. */
-export function assertTransition(from: BookingStatus, to: BookingStatus, field = 'body/bookingId'): void {
+/** Statuses in which a booking holds its place. */
+export const ACTIVE: BookingStatus[] = ['pending', 'confirmed', 'checked_in'];
+
+/** `field` names what asked for the move, e.g. status or bookingId. */
+export function assertTransition(from: BookingStatus, to: BookingStatus, field = 'bookingId'): void {
   if (!NEXT[from].includes(to)) throw conflict(`a ${from} booking cannot become ${to}`, field);
 }
 
@@ -66,6 +68,29 @@ export async function takePlace(tx: Tx, slotId: string, now = new Date()): Promi
   return 'full';
 }
 
+/** How many active bookings one patient may hold at one branch on one day (BOOKING_DAILY_LIMIT). */
+export const DAILY_LIMIT = Number(process.env.BOOKING_DAILY_LIMIT ?? 3);
+
+/**
+ * Whether the patient may take a place in this slot: not a second active booking in it, and no more than
+ * DAILY_LIMIT active bookings at its branch that day (`moving`: a booking of theirs that leaves a slot for
+ * this one and so does not count). Bookings of one patient at one branch and day are serialised by an
+ * advisory lock held to the end of the transaction, so two racing requests cannot both pass the count; the
+ * unique index booking_one_active_per_patient_slot backs the first rule in the database itself.
+ */
+export async function roomFor(tx: Tx, patientId: string, slot: Slot & { branch: Branch }, moving?: string): Promise<'already-booked' | 'daily-limit' | undefined> {
+  const day = branchDay(slot.startsAt, slot.branch.timezone);
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(3, hashtext(${`${patientId}/${slot.branchId}/${day}`}))`;
+  const { start, end } = dayBounds(day, slot.branch.timezone);
+  const held = await tx.booking.findMany({
+    where: { patientId, status: { in: ACTIVE }, slot: { branchId: slot.branchId, startsAt: { gte: start, lt: end } }, ...(moving ? { id: { not: moving } } : {}) },
+    select: { slotId: true },
+  });
+  if (held.some((b) => b.slotId === slot.id)) return 'already-booked';
+  if (held.length >= DAILY_LIMIT) return 'daily-limit';
+  return undefined;
+}
+
 export async function releasePlace(tx: Tx, slotId: string): Promise<Slot> {
   await tx.slot.updateMany({ where: { id: slotId, booked: { gt: 0 } }, data: { booked: { decrement: 1 } } });
   return tx.slot.findUniqueOrThrow({ where: { id: slotId } });
@@ -95,7 +120,7 @@ export async function bookPlace(tx: Tx, emit: Emit, place: Slot, request: { pati
  * Cancels a pending or confirmed booking and gives its place back, with both events. The status check is
  * part of the update, so two cancellations racing free the place once.
  */
-export async function cancelBooking(tx: Tx, emit: Emit, booking: Booking, reason: string | null, cancelledBy: 'patient' | 'staff' | 'service', field = 'body/bookingId') {
+export async function cancelBooking(tx: Tx, emit: Emit, booking: Booking, reason: string | null, cancelledBy: 'patient' | 'staff' | 'service', field = 'bookingId') {
   assertTransition(booking.status, 'cancelled', field);
   const moved = await tx.booking.updateMany({ where: { id: booking.id, status: { in: ['pending', 'confirmed'] } }, data: { status: 'cancelled', cancelReason: reason } });
   if (!moved.count) throw conflict('the booking changed meanwhile; it can no longer be cancelled', field);
@@ -116,17 +141,6 @@ export async function lockQueue(tx: Tx, branchId: string, serviceId: string): Pr
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(2, hashtext(${queueId(branchId, serviceId)}))`;
 }
 
-/** The branch-local calendar day of an instant, e.g. 2026-11-21 in Asia/Ho_Chi_Minh. */
-export function branchDay(at: Date, timezone: string): string {
-  // One formatter per timezone: building one costs far more than formatting (availability formats thousands).
-  let format = dayFormats.get(timezone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormats.set(timezone, format);
-  }
-  return format.format(at);
-}
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 export function ticketNumber(prefix: string, seq: number): string {
   return `${prefix}-${String(seq).padStart(3, '0')}`;
@@ -262,7 +276,7 @@ const ACTION_FROM: Record<TicketAction, TicketStatus[]> = {
 };
 
 export function assertAction(status: TicketStatus, action: TicketAction): void {
-  if (!ACTION_FROM[action].includes(status)) throw conflict(`cannot ${action} a ${status.replace('_', '-')} ticket`, 'body/action');
+  if (!ACTION_FROM[action].includes(status)) throw conflict(`cannot ${action} a ${status.replace('_', '-')} ticket`, 'action');
 }
 
 export const calledFacts = (t: Ticket, recall: boolean) => ({ ...ticketFacts(t), counter: t.counter!, recall });

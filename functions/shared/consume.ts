@@ -1,33 +1,37 @@
 // consume(): the plumbing of an event consumer. Events arrive as CloudEvents over HTTP, as a KafkaSource
-// delivers them. Each is checked against the catalogue, handled once per CloudEvent source+id (inbox row
-// in the same transaction as the effect), and answered so the delivery spec does the right thing:
+// delivers them. Each is checked against its system's contract, handled once per CloudEvent source+id (an
+// inbox row in the system's schema, in the same transaction as the effect), and answered so the delivery
+// spec does the right thing:
 //   2xx  done (or a duplicate: no second effect)
-//   4xx  can never succeed (unknown type, bad data): not retried, goes to the dead-letter sink
+//   4xx  can never succeed (400: unknown type, bad data; 422: a refusal of the domain): not retried,
+//        straight to the dead-letter sink with the reason
 //   503  transient (database down): retried with backoff
 import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
 import { Problem, type FunctionResponse } from './errors';
-import { asUnavailable, type Tx } from './db';
-import { eventTypes, isEventType, type EventData, type EventType } from './events/catalogue';
+import { DomainError } from './domain-errors';
+import { asUnavailable, tableOf, type Tx } from './db';
 import { problemsOf, type JsonSchema } from './validate';
 import { functionLogger, type Logger } from './log';
-import { transaction, type Emit } from './outbox';
+import { transaction } from './outbox';
 import { installRuntimeHooks } from './runtime-hooks';
+import { assertProductionConfig } from './config';
+import type { Emit, EventCatalogue, EventData, EventType, System } from './system';
 
 installRuntimeHooks();
 
-export interface ConsumeContext {
+export interface ConsumeContext<E extends EventCatalogue> {
   tx: Tx;
-  emit: Emit;
+  emit: Emit<E>;
   event: CloudEvent<unknown>;
   log: Logger;
 }
 
-export type EventHandlers = { [T in EventType]?: (data: EventData<T>, ctx: ConsumeContext) => Promise<unknown> };
+export type EventHandlers<E extends EventCatalogue> = { [T in EventType<E>]?: (data: EventData<E, T>, ctx: ConsumeContext<E>) => Promise<unknown> };
 
-export interface ConsumerSpec {
+export interface ConsumerSpec<E extends EventCatalogue = EventCatalogue> {
   name: string;
-  system: string;
+  system: System<E>;
   /** Topics this consumer's KafkaSource subscribes to. */
   topics: string[];
   summary: string;
@@ -35,45 +39,46 @@ export interface ConsumerSpec {
 
 export interface ConsumerHandler {
   (context: Context, event?: CloudEvent<unknown>): Promise<FunctionResponse>;
-  spec: ConsumerSpec & { types: EventType[] };
+  spec: Omit<ConsumerSpec, 'system'> & { system: string; types: string[] };
 }
 
-const problemReply = (p: Problem) => p.response();
-
-export function consume(spec: ConsumerSpec, handlers: EventHandlers): ConsumerHandler {
+export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, handlers: EventHandlers<E>): ConsumerHandler {
+  assertProductionConfig();
   const log = functionLogger(spec.name);
-  const source = `/${spec.system}/${spec.name}`;
-  const types = Object.keys(handlers) as EventType[];
+  const source = `/${spec.system.name}/${spec.name}`;
+  const types = Object.keys(handlers);
+  const inbox = tableOf(spec.system, 'inbox_event');
 
-  const handle = async (context: Context, event?: CloudEvent<unknown>) => {
+  const handle = async (_context: Context, event?: CloudEvent<unknown>) => {
     if (!event) {
-      return problemReply(new Problem(400, 'CloudEvent Required', 'send a CloudEvent (binary ce-* headers or application/cloudevents+json)', [
+      return new Problem(400, 'CloudEvent Required', 'send a CloudEvent (binary ce-* headers or application/cloudevents+json)', [
         { name: 'header/ce-id', reason: 'is required' }, { name: 'header/ce-source', reason: 'is required' },
         { name: 'header/ce-type', reason: 'is required' }, { name: 'header/ce-specversion', reason: 'is required' },
-      ]));
+      ]).response();
     }
     const meta = { id: event.id, source: event.source, type: event.type };
-    const handler = (handlers as Record<string, ((data: unknown, ctx: ConsumeContext) => Promise<unknown>) | undefined>)[event.type];
-    if (!isEventType(event.type) || !handler) {
+    const handler = (handlers as Record<string, ((data: unknown, ctx: ConsumeContext<E>) => Promise<unknown>) | undefined>)[event.type];
+    const contract = spec.system.events[event.type];
+    if (!handler || !contract) {
       log.warn({ event: meta }, 'event type not handled here; dead-lettering');
-      return problemReply(new Problem(400, 'Unknown Event Type', `${spec.name} handles ${types.join(', ')}`, [{ name: 'cloudevent/type', reason: `${event.type} is not handled` }]));
+      return new Problem(400, 'Unknown Event Type', `${spec.name} handles ${types.join(', ')}`, [{ name: 'cloudevent/type', reason: `${event.type} is not handled` }]).response();
     }
     let data: unknown = event.data;
     if (typeof data === 'string') {
-      try { data = JSON.parse(data); } catch { /* schema check reports it */ }
+      try { data = JSON.parse(data); } catch { /* the schema check reports it */ }
     } else if (Buffer.isBuffer(data)) {
-      try { data = JSON.parse(data.toString('utf8')); } catch { /* schema check reports it */ }
+      try { data = JSON.parse(data.toString('utf8')); } catch { /* the schema check reports it */ }
     }
-    const problems = problemsOf((eventTypes as unknown as Record<string, { schema: JsonSchema }>)[event.type].schema, data, 'data');
+    const problems = problemsOf(contract.schema as JsonSchema, data, 'data');
     if (problems.length) {
-      log.warn({ event: meta, problems }, 'event data does not match the catalogue; dead-lettering');
-      return problemReply(new Problem(400, 'Invalid Event Data', problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems));
+      log.warn({ event: meta, problems }, 'event data does not match its contract; dead-lettering');
+      return new Problem(400, 'Invalid Event Data', problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems).response();
     }
     try {
-      const outcome = await transaction(source, async (tx, emit) => {
+      const outcome = await transaction(spec.system, source, async (tx, emit) => {
         // Inbox: the first delivery inserts the row; a redelivery finds it and has no effect.
         const fresh = await tx.$executeRaw`
-          INSERT INTO inbox_event (consumer, source, id, type) VALUES (${spec.name}, ${event.source}, ${event.id}, ${event.type})
+          INSERT INTO ${inbox} (consumer, source, id, type) VALUES (${spec.name}, ${event.source}, ${event.id}, ${event.type})
           ON CONFLICT DO NOTHING`;
         if (fresh === 0) return { duplicate: true as const };
         return { duplicate: false as const, result: await handler(data, { tx, emit, event, log }) };
@@ -85,23 +90,21 @@ export function consume(spec: ConsumerSpec, handlers: EventHandlers): ConsumerHa
         body: outcome.duplicate ? { status: 'duplicate' } : { status: 'processed', result: outcome.result ?? null },
       };
     } catch (err) {
-      if (err instanceof Problem) {
-        log.warn({ event: meta, problem: err.toJSON() }, 'event refused');
-        // Knative's Kafka delivery retries 404 and 409; an event whose booking is missing or in the wrong
-        // state will not improve with retries, so it goes out as 422 and reaches the dead-letter sink at once.
-        if (err.status === 404 || err.status === 409) {
-          return problemReply(new Problem(422, 'Unprocessable Event', err.detail, err.invalidParams));
-        }
-        return problemReply(err);
+      // A refusal of the domain will not change with retries (Knative retries 404 and 409): 422 sends the
+      // event to the dead-letter sink at once, with the field at fault.
+      if (err instanceof DomainError) {
+        log.warn({ event: meta, refusal: err.refusal, field: err.field }, 'event refused');
+        return new Problem(422, 'Unprocessable Event', err.message, err.field ? [{ name: `data/${err.field}`, reason: err.message }] : undefined).response();
       }
+      if (err instanceof Problem) return err.response();
       const down = asUnavailable(err);
       if (down) {
         log.warn({ event: meta, err: String(err) }, 'database unavailable; the event will be redelivered');
-        return problemReply(down);
+        return down.response();
       }
       log.error({ event: meta, err }, 'event handler failed');
-      return problemReply(new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged'));
+      return new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged').response();
     }
   };
-  return Object.assign(handle, { spec: { ...spec, types } });
+  return Object.assign(handle, { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
 }

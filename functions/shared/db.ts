@@ -1,39 +1,29 @@
-// One Prisma client per process. PostgreSQL (driver adapter pg) when DATABASE_URL is set; otherwise an
-// embedded PGlite database under .data/pglite, so a laptop needs no database server.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+// One Prisma client per process, on PostgreSQL at DATABASE_URL (driver adapter pg). A laptop (npm start,
+// tests, npm run function) may register an embedded database instead (scripts/lib/laptop); a function never
+// picks one by itself, so in a cluster a missing DATABASE_URL is an error naming it.
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaClient } from './generated/prisma/client';
+import { Prisma, PrismaClient } from './generated/prisma/client';
 import { unavailable } from './errors';
 
 export type Db = PrismaClient;
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
-export type { Prisma } from './generated/prisma/client';
+export { Prisma };
+
+/** "<schema>"."<table>" of a system, for raw SQL (defineSystem checks the schema is a plain identifier). */
+export const tableOf = (system: { schema: string }, table: string) => Prisma.raw(`"${system.schema}"."${table}"`);
+
+type AdapterFactory = ConstructorParameters<typeof PrismaClient>[0] extends { adapter?: infer A } ? NonNullable<A> : never;
 
 let client: PrismaClient | undefined;
-let pglite: PGlite | undefined;
+let laptopAdapter: (() => AdapterFactory) | undefined;
 
-export function usingEmbeddedDatabase(): boolean {
-  return !process.env.DATABASE_URL;
+/** The laptop's embedded database, used only while DATABASE_URL is unset. Refused in production. */
+export function useLaptopDatabase(adapter: () => AdapterFactory): void {
+  if (process.env.NODE_ENV === 'production') throw new Error('the embedded database is laptop machinery; set DATABASE_URL in production');
+  laptopAdapter = adapter;
 }
 
-export function embeddedDataDir(): string {
-  return process.env.PGLITE_DIR ?? path.join(process.cwd(), '.data', 'pglite');
-}
-
-/** The embedded database; one instance per process, because PGlite's files belong to one process. */
-export function embeddedDatabase(): PGlite {
-  if (!pglite) {
-    const dir = embeddedDataDir();
-    if (dir !== 'memory') mkdirSync(dir, { recursive: true });
-    pglite = new PGlite(dir === 'memory' ? undefined : dir);
-  }
-  return pglite;
-}
-
-export function driverAdapter() {
+export function driverAdapter(): AdapterFactory {
   const url = process.env.DATABASE_URL;
   if (url) {
     return new PrismaPg({
@@ -42,7 +32,8 @@ export function driverAdapter() {
       connectionTimeoutMillis: Number(process.env.DATABASE_CONNECT_TIMEOUT_MS ?? 5000),
     });
   }
-  return new PrismaPGlite(embeddedDatabase());
+  if (laptopAdapter) return laptopAdapter();
+  throw new Error('DATABASE_URL is not set: there is no database to use');
 }
 
 export function db(): PrismaClient {
@@ -85,10 +76,12 @@ export function asUnavailable(err: unknown) {
     : unavailable('the database is unavailable; retry shortly', 5);
 }
 
-/** Prisma's unique-constraint violation. */
-export function isUniqueViolation(err: unknown): boolean {
+/** A unique-constraint violation; with `constraint`, only that index or constraint. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   for (const e of causes(err)) {
-    if (e.code === 'P2002' || e.code === '23505' || e.originalCode === '23505' || e.kind === 'UniqueConstraintViolation') return true;
+    if (e.code === 'P2002' || e.code === '23505' || e.originalCode === '23505' || e.kind === 'UniqueConstraintViolation') {
+      return !constraint || JSON.stringify(err, Object.getOwnPropertyNames(err)).includes(constraint) || String(e.message ?? '').includes(constraint) || JSON.stringify(e.meta ?? e.constraint ?? '').includes(constraint);
+    }
   }
   return false;
 }

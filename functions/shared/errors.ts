@@ -1,4 +1,5 @@
-// RFC 9457 problem details. Every error a caller can see is one of these: status, title, and the field at fault.
+// RFC 9457 problem details: what a caller sees of every error (status, title, the field at fault). Transport
+// problems (auth, media type, method, outages) are made here; refusals of the domain are domain-errors.ts.
 
 export interface InvalidParam {
   /** JSON Pointer-ish path of the failing field, e.g. "body/slotId" or "query/from". */
@@ -39,10 +40,6 @@ export class Problem extends Error {
     this.name = 'Problem';
   }
 
-  get retryable(): boolean {
-    return this.status >= 500 || this.status === 429 || this.status === 408;
-  }
-
   /** What a function returns for this problem (faas-js-runtime's {statusCode, headers, body}). */
   response(headers: Record<string, string> = {}): FunctionResponse {
     return { statusCode: this.status, headers: { 'content-type': PROBLEM_JSON, ...headers, ...this.headers }, body: this.toJSON() };
@@ -68,17 +65,9 @@ export const invalid = (params: InvalidParam[]) =>
 export const unauthorized = (detail = 'a valid bearer token is required') =>
   new Problem(401, 'Unauthorized', detail, undefined, { 'www-authenticate': 'Bearer' });
 export const forbidden = (detail: string) => new Problem(403, 'Forbidden', detail);
-export const notFound = (field: string, detail = `${field} does not exist`) =>
-  new Problem(404, 'Not Found', detail, [{ name: field, reason: 'not found' }]);
 export const methodNotAllowed = (allowed: string[]) =>
   new Problem(405, 'Method Not Allowed', `use ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') });
-export const conflict = (detail: string, field?: string) =>
-  new Problem(409, 'Conflict', detail, field ? [{ name: field, reason: detail }] : undefined);
 export const unsupportedMediaType = (expected: string) =>
   new Problem(415, 'Unsupported Media Type', `send ${expected}`, [{ name: 'header/content-type', reason: `must be ${expected}` }]);
 export const unavailable = (detail: string, retryAfterSeconds = 5) =>
   new Problem(503, 'Service Unavailable', detail, undefined, { 'retry-after': String(retryAfterSeconds) });
-
-export function isProblem(err: unknown): err is Problem {
-  return err instanceof Problem;
-}

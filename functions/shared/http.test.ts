@@ -1,27 +1,52 @@
 import { strict as assert } from 'node:assert';
-import { route, ok } from './http';
+import { route, ok, created } from './http';
 import { signToken } from './auth';
-import { startFunction, call, patientToken, type RunningFunction } from '../../test/support/fixtures';
+import { conflict, notFound } from './domain-errors';
+import { db } from './db';
+import { system } from '../booking-queue/system';
+import { startFunction, call, patientToken, resetDatabase, type RunningFunction } from '../../test/support/fixtures';
 
 const echo = route(
-  { name: 'echo', system: 'test', method: 'POST', path: '/api/echo', summary: 'echo', auth: ['patient'],
+  { name: 'echo', system, method: 'POST', path: '/api/echo', summary: 'echo', auth: ['patient'], responses: { 200: { description: 'echo' } },
     body: { type: 'object', additionalProperties: false, required: ['n'], properties: { n: { type: 'integer' } } } },
-  async ({ body, caller }) => ok({ n: body.n, who: caller?.subject }),
+  // caller is typed by auth: a patient route's caller has a patientId, no `!` needed.
+  async ({ body, caller }) => ok({ n: body.n, who: caller.patientId }),
 );
 const board = route(
-  { name: 'board', system: 'test', method: 'GET', path: '/api/board', summary: 'public', auth: 'public' },
+  { name: 'board', system, method: 'GET', path: '/api/board', summary: 'public', auth: 'public', responses: { 200: { description: 'board' } } },
   async ({ caller }) => ok({ anonymous: !caller }),
+);
+const refusing = route(
+  { name: 'refusing', system, method: 'POST', path: '/api/refusing', summary: 'refuses', auth: ['patient'], responses: { 200: { description: 'never' } },
+    body: { type: 'object', properties: { slotId: { type: 'string' }, kind: { enum: ['missing', 'full'] } } } },
+  async ({ body }) => { throw body.kind === 'missing' ? notFound('slotId', 'no such slot') : conflict('the slot is full', 'slotId'); },
+);
+let effects = 0;
+const making = route(
+  { name: 'making', system, method: 'POST', path: '/api/making', summary: 'creates', auth: ['patient'], idempotent: true, responses: { 201: { description: 'made' } },
+    body: { type: 'object', properties: { n: { type: 'integer' } } } },
+  async ({ body, transaction }) => transaction(async () => { effects++; return created({ n: body.n, effect: effects }); }),
 );
 
 describe('route() — the HTTP plumbing every route function shares', () => {
   let echoFn: RunningFunction;
   let boardFn: RunningFunction;
-  before(async () => { echoFn = await startFunction({ handle: echo }); boardFn = await startFunction({ handle: board }); });
-  after(async () => { await echoFn.close(); await boardFn.close(); });
+  let refusingFn: RunningFunction;
+  let makingFn: RunningFunction;
+  before(async () => {
+    [echoFn, boardFn, refusingFn, makingFn] = await Promise.all([echo, board, refusing, making].map((handle) => startFunction({ handle })));
+  });
+  after(async () => { for (const f of [echoFn, boardFn, refusingFn, makingFn]) await f.close(); });
+  beforeEach(resetDatabase);
 
   it('checks the caller before the body: an anonymous caller gets 401, not a schema lesson', async () => {
     const res = await call(echoFn.url, { body: { wrong: true } });
     assert.equal(res.status, 401);
+  });
+
+  it('hands the handler the caller its token proved', async () => {
+    const res = await call(echoFn.url, { token: patientToken('p-7'), body: { n: 1 } });
+    assert.deepEqual(res.body, { n: 1, who: 'p-7' });
   });
 
   it('refuses query parameters that would overwrite the runtime context (?method=, ?headers=)', async () => {
@@ -48,5 +73,64 @@ describe('route() — the HTTP plumbing every route function shares', () => {
     const res = await call(echoFn.url, { method: 'GET', token: patientToken() });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'POST');
+  });
+
+  it('domain errors become statuses, naming the request field that carried the domain field', async () => {
+    const missing = await call(refusingFn.url, { token: patientToken(), body: { kind: 'missing' } });
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.body['invalid-params'], [{ name: 'body/slotId', reason: 'no such slot' }]);
+    const full = await call(refusingFn.url, { token: patientToken(), body: { kind: 'full' } });
+    assert.equal(full.status, 409);
+    assert.equal(full.body.detail, 'the slot is full');
+  });
+
+  describe('idempotent routes (Idempotency-Key)', () => {
+    const send = (key: string, n: number, who = 'p-1') => call(makingFn.url, { token: patientToken(who), body: { n }, headers: { 'idempotency-key': key } });
+
+    it('a retry gets the first answer replayed, with no second effect', async () => {
+      const before = effects;
+      const first = await send('k-1', 1);
+      const again = await send('k-1', 1);
+      assert.equal(first.status, 201);
+      assert.equal(again.status, 201);
+      assert.deepEqual(again.body, first.body);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(first.headers.get('idempotent-replayed'), null);
+      assert.equal(effects, before + 1);
+    });
+
+    it('the same key with another body is 422; another caller\'s key is their own', async () => {
+      await send('k-2', 1);
+      const other = await send('k-2', 2);
+      assert.equal(other.status, 422);
+      assert.equal(other.body['invalid-params'][0].name, 'header/idempotency-key');
+      assert.equal((await send('k-2', 2, 'p-2')).status, 201);
+    });
+
+    it('a retry while the first is still in flight is 409 with Retry-After', async () => {
+      // Hold the key the way a first request in flight holds it: its transaction-scoped lock.
+      let release!: () => void;
+      const held = new Promise<void>((r) => { release = r; });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => { locked = r; });
+      const holder = db().$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT pg_advisory_xact_lock(4, hashtext(${'booking_queue/making/patient:p-1/k-3'}))`;
+        locked();
+        await held;
+      });
+      await isLocked;
+      const res = await send('k-3', 1);
+      release();
+      await holder;
+      assert.equal(res.status, 409);
+      assert.equal(res.headers.get('retry-after'), '1');
+      assert.equal((await send('k-3', 1)).status, 201);
+    });
+
+    it('a malformed key is a 400 naming the header', async () => {
+      const res = await send('x'.repeat(201), 1);
+      assert.equal(res.status, 400);
+      assert.equal(res.body['invalid-params'][0].name, 'header/idempotency-key');
+    });
   });
 });

@@ -1,47 +1,60 @@
-// route(): the plumbing of an HTTP function. The handler receives a validated body and query and the
-// authenticated caller, and returns a reply; everything that can go wrong becomes RFC 9457 problem+json.
+// route(): the plumbing of an HTTP function. The handler receives a validated body and query and the caller
+// its auth proved (typed by the roles it allows), and returns a reply; domain errors it throws become
+// RFC 9457 problem+json with the status their refusal means and the request field at fault.
 import type { Context } from 'faas-js-runtime';
+import type { FromSchema } from 'json-schema-to-ts';
 import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid, type FunctionResponse } from './errors';
+import { DomainError, type Refusal } from './domain-errors';
 import { callerFrom, type Caller, type Role } from './auth';
 import { check, type JsonSchema } from './validate';
-import { asUnavailable, db, type Db } from './db';
+import { asUnavailable, db, type Db, type Tx } from './db';
 import { functionLogger, type Logger } from './log';
 import { allowedOrigins, MAX_BODY_BYTES } from './http-config';
 import { installRuntimeHooks } from './runtime-hooks';
-import { transaction, type Emit } from './outbox';
-import type { Tx } from './db';
+import { transaction, withUnit } from './outbox';
+import { claim, fingerprintOf, keyFrom, remember, IDEMPOTENCY_HEADER } from './idempotency';
+import { assertRouteConfig } from './config';
+import type { Emit, EventCatalogue, System } from './system';
 
 installRuntimeHooks();
 
-export interface RouteSpec<B extends JsonSchema | undefined = JsonSchema | undefined, Q extends JsonSchema | undefined = JsonSchema | undefined> {
+type Auth = 'public' | readonly Role[];
+
+export interface RouteSpec<E extends EventCatalogue = EventCatalogue, B extends JsonSchema | undefined = JsonSchema | undefined, Q extends JsonSchema | undefined = JsonSchema | undefined, A extends Auth = Auth> {
   /** Function name (Knative Service name); also the CloudEvent source of events it emits. */
   name: string;
-  /** System the function belongs to, e.g. booking-queue. */
-  system: string;
+  /** The system the function belongs to: its events, its database schema. */
+  system: System<E>;
   method: 'GET' | 'POST';
   /** Public path on the portal gateway. */
   path: string;
   summary: string;
   /** 'public' routes need no token; otherwise the roles allowed. */
-  auth: 'public' | Role[];
+  auth: A;
   body?: B;
   query?: Q;
-  /** Response schemas by status, for the OpenAPI document. */
-  responses?: Record<number, { description: string; schema?: JsonSchema }>;
-  /** Header the route honours for safe retries (documented in OpenAPI). */
-  idempotencyHeader?: boolean;
+  /** Success responses by status, with the schema of each view (published in /openapi.json). */
+  responses: Record<number, { description: string; schema?: JsonSchema }>;
+  /** The domain refusals the handler can throw, each with what it means here (documented as 404/409/403/400). */
+  refuses?: Partial<Record<Refusal, string>>;
+  /** Honours Idempotency-Key: the first answer is kept and replayed (creating POSTs). */
+  idempotent?: boolean;
 }
 
-export interface RouteRequest<B, Q> {
+type Infer<S> = S extends JsonSchema ? FromSchema<S> : undefined;
+/** The caller a route's auth guarantees: roles narrow the type, so a patient route's caller has a patientId. */
+export type CallerOf<A extends Auth> = A extends readonly (infer R)[] ? Extract<Caller, { role: R }> : Caller | undefined;
+
+export interface RouteRequest<E extends EventCatalogue, B, Q, C> {
   body: B;
   query: Q;
-  caller: Caller | undefined;
+  caller: C;
   headers: Record<string, string | undefined>;
   log: Logger;
   /** Reads that need no transaction (one query, or a consistent-enough view for a calendar). */
   db: Db;
   /** The function's transaction: state change + events, committed together. */
-  transaction<R>(work: (tx: Tx, emit: Emit) => Promise<R>): Promise<R>;
+  transaction<R>(work: (tx: Tx, emit: Emit<E>) => Promise<R>): Promise<R>;
 }
 
 export interface Reply {
@@ -53,8 +66,6 @@ export interface Reply {
 export const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, headers });
 export const created = (body: unknown, location?: string): Reply => ({ status: 201, body, headers: location ? { location } : undefined });
 
-type Infer<S> = S extends JsonSchema ? import('json-schema-to-ts').FromSchema<S> : undefined;
-
 export interface RouteHandler {
   (context: Context, body?: unknown): Promise<FunctionResponse>;
   spec: RouteSpec;
@@ -62,49 +73,79 @@ export interface RouteHandler {
 
 const RESERVED_QUERY = new Set(['body', 'query', 'headers', 'method', 'httpVersion', 'httpVersionMajor', 'httpVersionMinor', 'contentType', 'rawBody', 'log', 'cloudevent', 'cloudEventResponse']);
 
-function optionalCaller(headers: Record<string, string | string[] | undefined>): Caller | undefined {
-  try {
-    return callerFrom(headers);
-  } catch {
-    return undefined;
+const REFUSAL_STATUS: Record<Refusal, [number, string]> = {
+  'not-found': [404, 'Not Found'],
+  conflict: [409, 'Conflict'],
+  forbidden: [403, 'Forbidden'],
+  invalid: [400, 'Invalid Request'],
+};
+
+/** Every status a route can answer, with its meaning: what /openapi.json documents (a test drives each). */
+export function statusesOf(spec: RouteSpec): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const [status, r] of Object.entries(spec.responses)) out[Number(status)] = r.description;
+  out[400] = 'Invalid input; invalid-params names each failing field';
+  if (spec.auth !== 'public') out[401] = 'Missing, expired or invalid bearer token';
+  out[403] = [spec.auth === 'public' ? undefined : `Only for ${spec.auth.join(', ')}`, 'a browser origin that is not a portal origin', spec.refuses?.forbidden].filter(Boolean).join('; ');
+  out[405] = `Only ${spec.method} is answered`;
+  if (spec.refuses?.['not-found']) out[404] = spec.refuses['not-found'];
+  if (spec.refuses?.conflict || spec.idempotent) out[409] = [spec.refuses?.conflict, spec.idempotent ? 'a request with this Idempotency-Key is still in flight' : undefined].filter(Boolean).join('; ');
+  if (spec.refuses?.invalid) out[400] += `; ${spec.refuses.invalid}`;
+  if (spec.body) {
+    out[413] = `The body is larger than ${MAX_BODY_BYTES} bytes`;
+    out[415] = 'The body is not application/json';
   }
+  if (spec.idempotent) out[422] = 'The Idempotency-Key was used with a different request';
+  out[503] = 'Temporarily unavailable (database down or a conflicting change); retry after Retry-After';
+  return out;
+}
+
+function optionalCaller(headers: Record<string, string | string[] | undefined>): Promise<Caller | undefined> {
+  return callerFrom(headers).catch(() => undefined);
 }
 
 function single(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function problemReply(problem: Problem, origin: string | undefined) {
-  return problem.response(corsHeaders(origin));
-}
-
 function corsHeaders(origin: string | undefined): Record<string, string> {
   return origin && allowedOrigins().includes(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' };
 }
 
-export function route<const B extends JsonSchema | undefined = undefined, const Q extends JsonSchema | undefined = undefined>(
-  spec: RouteSpec<B, Q>,
-  handler: (request: RouteRequest<Infer<B>, Infer<Q>>) => Promise<Reply>,
+/** Where the request carried a domain field: body/slotId, query/branchId, or just the name. */
+function fieldPath(spec: RouteSpec, field: string): string {
+  const has = (s: JsonSchema | undefined) => !!(s as { properties?: Record<string, unknown> } | undefined)?.properties?.[field];
+  return has(spec.body) ? `body/${field}` : has(spec.query) ? `query/${field}` : field;
+}
+
+export function problemOf(err: DomainError, spec: RouteSpec): Problem {
+  const [status, title] = REFUSAL_STATUS[err.refusal];
+  return new Problem(status, title, err.message, err.field ? [{ name: fieldPath(spec, err.field), reason: err.message }] : undefined);
+}
+
+export function route<const E extends EventCatalogue, const B extends JsonSchema | undefined = undefined, const Q extends JsonSchema | undefined = undefined, const A extends Auth = Auth>(
+  spec: RouteSpec<E, B, Q, A>,
+  handler: (request: RouteRequest<E, Infer<B>, Infer<Q>, CallerOf<A>>) => Promise<Reply>,
 ): RouteHandler {
+  assertRouteConfig();
   const log = functionLogger(spec.name);
-  const source = `/${spec.system}/${spec.name}`;
+  const source = `/${spec.system.name}/${spec.name}`;
+  const plain = spec as unknown as RouteSpec;
   const handle = async (context: Context, rawBody?: unknown) => {
-    // faas-js-runtime copies query parameters onto the context; one named like a context field
-    // (?method=, ?headers=) would overwrite it, so such names are refused before anything is read.
-    const shadowing = Object.keys(context.query ?? {}).filter((k) => RESERVED_QUERY.has(k));
-    if (shadowing.length) {
-      return problemReply(invalid(shadowing.map((k) => ({ name: `query/${k}`, reason: 'is a reserved name' }))), undefined);
-    }
     const headers = context.headers as Record<string, string | string[] | undefined>;
     const origin = single(headers.origin);
     try {
+      // faas-js-runtime copies query parameters onto the context; one named like a context field
+      // (?method=, ?headers=) would overwrite it, so such names are refused before anything is read.
+      const shadowing = Object.keys(context.query ?? {}).filter((k) => RESERVED_QUERY.has(k));
+      if (shadowing.length) throw invalid(shadowing.map((k) => ({ name: `query/${k}`, reason: 'is a reserved name' })));
       if (context.method !== spec.method) throw methodNotAllowed([spec.method]);
       // A browser on a foreign origin must not cause side effects even if the preflight was skipped.
       if (origin && !allowedOrigins().includes(origin)) throw forbidden(`origin ${origin} is not a portal origin`);
 
       // Who is calling comes first: an anonymous caller learns nothing about the body's schema. On a public
       // route a stale or broken token is ignored (a waiting-room screen must not go blank).
-      const caller = spec.auth === 'public' ? optionalCaller(headers) : callerFrom(headers);
+      const caller = spec.auth === 'public' ? await optionalCaller(headers) : await callerFrom(headers);
       if (spec.auth !== 'public') {
         if (!caller) throw unauthorized();
         if (!spec.auth.includes(caller.role)) throw forbidden(`this route is for ${spec.auth.join(' or ')}`);
@@ -115,40 +156,54 @@ export function route<const B extends JsonSchema | undefined = undefined, const 
         const type = single(headers['content-type'])?.split(';')[0].trim().toLowerCase();
         if (type !== 'application/json') throw unsupportedMediaType('application/json');
         if (rawBody === undefined || rawBody === null || rawBody === '') throw badRequest('a JSON body is required', 'body', 'is required');
-        if (Buffer.isBuffer(rawBody) || typeof rawBody !== 'object') throw badRequest('the body must be a JSON object', 'body', 'must be an object');
-        if (Buffer.byteLength(JSON.stringify(rawBody)) > MAX_BODY_BYTES) {
+        if (Buffer.isBuffer(rawBody) || typeof rawBody !== 'object' || Array.isArray(rawBody)) throw badRequest('the body must be a JSON object', 'body', 'must be an object');
+        // The bytes received, not a re-serialisation: stringifying hostile JSON can itself fail.
+        if (Buffer.byteLength(context.rawBody ?? '') > MAX_BODY_BYTES) {
           throw new Problem(413, 'Content Too Large', `bodies are limited to ${MAX_BODY_BYTES} bytes`, [{ name: 'body', reason: 'too large' }]);
         }
         body = check(spec.body, rawBody, 'body');
       }
       const query = spec.query ? check(spec.query, { ...context.query }, 'query') : {};
-
-      const reply = await handler({
+      const request = {
         body: body as Infer<B>,
         query: query as Infer<Q>,
-        caller,
+        caller: caller as CallerOf<A>,
         headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, single(v)])),
         log,
         db: db(),
-        transaction: (work) => transaction(source, work),
-      });
+        transaction: <R>(work: (tx: Tx, emit: Emit<E>) => Promise<R>) => transaction(spec.system, source, work),
+      };
+
+      const key = spec.idempotent ? keyFrom(request.headers[IDEMPOTENCY_HEADER]) : undefined;
+      const reply = key && caller
+        ? await withUnit(spec.system, source, async (unit) => {
+          const scope = { system: spec.system, route: spec.name, caller: `${caller.role}:${caller.subject}`, key, fingerprint: fingerprintOf(body, query) };
+          const earlier = await claim(unit.tx, scope);
+          if (earlier) return earlier;
+          // The handler's transaction is this one, so the effect and the kept answer commit together.
+          const answer = await handler({ ...request, transaction: (work) => work(unit.tx, unit.emit) });
+          if (answer.status < 300) await remember(unit.tx, scope, { status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? {} });
+          return answer;
+        })
+        : await handler(request);
       return {
         statusCode: reply.status,
         headers: { 'content-type': 'application/json; charset=utf-8', ...corsHeaders(origin), ...reply.headers },
         body: reply.body ?? {},
       };
     } catch (err) {
-      if (err instanceof Problem) return problemReply(err, origin);
+      if (err instanceof DomainError) return problemOf(err, plain).response(corsHeaders(origin));
+      if (err instanceof Problem) return err.response(corsHeaders(origin));
       const down = asUnavailable(err);
       if (down) {
         log.warn({ err: String(err) }, 'database unavailable');
-        return problemReply(down, origin);
+        return down.response(corsHeaders(origin));
       }
       log.error({ err }, 'unhandled error');
-      return problemReply(new Problem(500, 'Internal Server Error', 'the function failed; the error is logged'), origin);
+      return new Problem(500, 'Internal Server Error', 'the function failed; the error is logged').response(corsHeaders(origin));
     }
   };
-  return Object.assign(handle, { spec: spec as RouteSpec });
+  return Object.assign(handle, { spec: plain });
 }
 
 /** faas-js-runtime calls this for the allowed origins of the function's responses. */

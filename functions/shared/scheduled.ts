@@ -7,12 +7,14 @@ import { Problem, unavailable, type FunctionResponse } from './errors';
 import { asUnavailable } from './db';
 import { functionLogger, type Logger } from './log';
 import { installRuntimeHooks } from './runtime-hooks';
+import { assertProductionConfig } from './config';
+import type { System } from './system';
 
 installRuntimeHooks();
 
 export interface ScheduledSpec {
   name: string;
-  system: string;
+  system: System;
   /** Default cron schedule; the PingSource in knative/ is what actually runs. */
   schedule: string;
   summary: string;
@@ -20,12 +22,14 @@ export interface ScheduledSpec {
 
 export interface ScheduledHandler {
   (context: Context, event?: CloudEvent<unknown>): Promise<FunctionResponse>;
-  spec: ScheduledSpec;
+  spec: Omit<ScheduledSpec, 'system'> & { system: string };
 }
 
+/** The job could not finish for a reason it names (not a database outage): 503, retried by the PingSource. */
 export class WorkFailed extends Error {}
 
 export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Record<string, unknown>>): ScheduledHandler {
+  assertProductionConfig();
   const log = functionLogger(spec.name);
   const handle = async () => {
     try {
@@ -42,5 +46,5 @@ export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Re
       return new Problem(500, 'Internal Server Error', 'the job failed; the error is logged').response();
     }
   };
-  return Object.assign(handle, { spec });
+  return Object.assign(handle, { spec: { ...spec, system: spec.system.name } });
 }

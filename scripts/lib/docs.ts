@@ -1,9 +1,11 @@
 // README tables generated from what runs: the function inventory from knative/, the event catalogue from
-// functions/shared/events/catalogue.ts. `npm run docs` rewrites them; a test fails when README is stale.
+// each system's events (functions/<system>/events.ts). `npm run docs` rewrites them; a test fails when
+// README is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadManifests, ROOT } from './manifests';
-import { eventTypes, externalTopics, type EventType } from '../../functions/shared/events/catalogue';
+import { externalTopics } from '../../functions/shared/events/catalogue';
+import { systems } from '../../functions/shared/systems';
 
 export const README = path.join(ROOT, 'README.md');
 
@@ -33,11 +35,9 @@ export function functionTable(): string {
 }
 
 export function eventTable(): string {
-  const rows = (Object.keys(eventTypes) as EventType[]).map((t) => {
-    const e = eventTypes[t];
-    return `| \`${t}\` | \`${e.topic}\`${externalTopics[e.topic] ? ' (external)' : ''} | \`${e.key}\` | ${e.description} |`;
-  });
-  return ['| CloudEvent type | topic | record key | meaning |', '|---|---|---|---|', ...rows].join('\n');
+  const rows = systems().flatMap((s) => Object.entries(s.events).map(([type, e]) =>
+    `| \`${type}\` | ${s.name} | \`${e.topic}\`${externalTopics[e.topic] ? ' (external)' : ''} | \`${e.key}\` | ${e.description} |`));
+  return ['| CloudEvent type | system (its events.ts) | topic | record key | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
 function replaceBetween(text: string, name: string, body: string): string {

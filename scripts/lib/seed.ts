@@ -1,8 +1,7 @@
 // Demo data for a fresh laptop database: two branches, three services and a week of slots (plus two
 // slots starting within the hour, so the book → check-in → board walk-through works at any time of day).
 import { db } from '../../functions/shared/db';
-import { branchDay } from '../../functions/booking-queue/domain';
-import { localTimeToUtc } from '../../functions/booking-queue/booking-rules';
+import { branchDay, localTimeToUtc } from '../../functions/booking-queue/calendar';
 
 const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 

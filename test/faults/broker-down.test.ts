@@ -10,7 +10,7 @@ import { loadManifests } from '../../scripts/lib/manifests';
 import { pingEvent } from '../../scripts/lib/runtime/ping';
 import { httpMessage } from '../../scripts/lib/runtime/cloudevents';
 import { closeBus } from '../../functions/shared/bus';
-import { settleOutbox } from '../../functions/shared/outbox';
+import { settleOutbox } from '../../functions/shared/publisher';
 import { db } from '../../functions/shared/db';
 import { resetDatabase, seedCatalogue, createSlot, patientToken, startFunction, type RunningFunction, eventually } from '../support/fixtures';
 import { request, assertProblem, type Answer } from './support';

@@ -4,14 +4,17 @@ import { freePort, startUnderRuntime } from '../../scripts/lib/runtime/host';
 import type { Server } from 'node:http';
 import { db } from '../../functions/shared/db';
 import { signToken, type Role } from '../../functions/shared/auth';
-import { memoryBus } from '../../functions/shared/bus';
-import { settleOutbox } from '../../functions/shared/outbox';
+import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
+import { settleOutbox } from '../../functions/shared/publisher';
 
-const TABLES = ['ticket', 'booking', 'slot', 'service', 'branch', 'outbox_event', 'inbox_event', 'dead_letter'];
+const TABLES = [
+  'booking_queue.ticket', 'booking_queue.booking', 'booking_queue.slot', 'booking_queue.service', 'booking_queue.branch',
+  'booking_queue.outbox_event', 'booking_queue.inbox_event', 'booking_queue.idempotency_record', 'dead_letter.dead_letter',
+];
 
 export async function resetDatabase(): Promise<void> {
   await settleOutbox();
-  await db().$executeRawUnsafe(`TRUNCATE ${TABLES.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`);
+  await db().$executeRawUnsafe(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
   memoryBus.clear();
 }
 
@@ -37,8 +40,15 @@ export function hoursFromNow(h: number): Date {
   return new Date(Math.ceil((Date.now() + h * 3600_000) / 60_000) * 60_000);
 }
 
+let nextStart = 0;
+
+/** A slot start no other slot of this process uses: tomorrow and on, each a distinct minute (never random). */
+function freshStart(): Date {
+  return hoursFromNow(24 + (nextStart++ * 17) / 60);
+}
+
 export async function createSlot(opts: { capacity?: number; startsAt?: Date; serviceId?: string; branchId?: string; status?: 'open' | 'closed' } = {}) {
-  const startsAt = opts.startsAt ?? hoursFromNow(24 + Math.random() * 100);
+  const startsAt = opts.startsAt ?? freshStart();
   return db().slot.create({
     data: {
       branchId: opts.branchId ?? BRANCH,

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as availability from './index';
 import { db } from '../../shared/db';
-import { branchDay } from '../domain';
-import { addDays, localTimeToUtc } from '../booking-rules';
+
+
 import { resetDatabase, seedCatalogue, createSlot, startFunction, call, BRANCH, OTHER_BRANCH, type RunningFunction } from '../../../test/support/fixtures';
+import { addDays, branchDay, localTimeToUtc } from '../calendar';
 
 const HCM = 'Asia/Ho_Chi_Minh';
 const today = () => branchDay(new Date(), HCM);

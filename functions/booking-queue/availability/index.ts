@@ -1,9 +1,9 @@
 // Anyone can see where a branch still has free places: open slots that have not started and are not full,
 // grouped by the branch-local day they fall on.
 import { route, ok, cors } from '../../shared/http';
-import { badRequest, notFound } from '../../shared/errors';
-import { SYSTEM, branchDay } from '../domain';
-import { addDays, daysCovered, localTimeToUtc } from '../booking-rules';
+import { invalid, notFound } from '../../shared/domain-errors';
+import { addDays, branchDay, daysCovered, localTimeToUtc } from '../calendar';
+import { system } from '../system';
 import type { Slot } from '../../shared/generated/prisma/client';
 import { query, availability, MAX_DAYS } from './schema';
 
@@ -11,16 +11,17 @@ export { cors };
 
 export const handle = route(
   {
-    name: 'availability', system: SYSTEM, method: 'GET', path: '/api/availability',
+    name: 'availability', system, method: 'GET', path: '/api/availability',
     summary: 'Free places at a branch, day by day', auth: 'public', query,
     responses: { 200: { description: 'bookable slots by branch-local day', schema: availability } },
+    refuses: { 'not-found': 'no such branch', invalid: `the range must not end before it starts, nor cover more than ${MAX_DAYS} days` },
   },
   async ({ query, db }) => {
-    if (query.to < query.from) throw badRequest('the range ends before it starts', 'query/to', 'must not be before from');
-    if (daysCovered(query.from, query.to) > MAX_DAYS) throw badRequest(`ask for at most ${MAX_DAYS} days at once`, 'query/to', `must be within ${MAX_DAYS} days of from`);
+    if (query.to < query.from) throw invalid('the range ends before it starts', 'to');
+    if (daysCovered(query.from, query.to) > MAX_DAYS) throw invalid(`ask for at most ${MAX_DAYS} days at once`, 'to');
 
     const branch = await db.branch.findUnique({ where: { id: query.branchId } });
-    if (!branch) throw notFound('query/branchId', 'no such branch');
+    if (!branch) throw notFound('branchId', 'no such branch');
 
     // The range is whole branch-local days; whatever has already started is no longer bookable.
     const slots = await db.slot.findMany({

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as bookingReschedule from './index';
 import * as bookSlot from '../book-slot/index';
 import { db } from '../../shared/db';
-import { memoryBus } from '../../shared/bus';
+import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { resetDatabase, seedCatalogue, createSlot, startFunction, call, patientToken, staffToken, token, published, hoursFromNow, OTHER_BRANCH, type RunningFunction } from '../../../test/support/fixtures';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';

@@ -1,14 +1,14 @@
 // Anyone can see the branches and what they offer. Every branch offers every service in this model, so
 // each branch lists the whole catalogue.
 import { route, ok, cors } from '../../shared/http';
-import { SYSTEM } from '../domain';
+import { system } from '../system';
 import { branchList } from './schema';
 
 export { cors };
 
 export const handle = route(
   {
-    name: 'branches', system: SYSTEM, method: 'GET', path: '/api/branches',
+    name: 'branches', system, method: 'GET', path: '/api/branches',
     summary: 'Branches and their services', auth: 'public',
     responses: { 200: { description: 'every branch with the services it offers', schema: branchList } },
   },

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as callNext from './index';
 import { db } from '../../shared/db';
-import { branchDay, ticketNumber, type Lane } from '../domain';
+import { ticketNumber, type Lane } from '../domain';
 import { resetDatabase, seedCatalogue, createSlot, startFunction, call, patientToken, staffToken, token, published, hoursFromNow, BRANCH, OTHER_BRANCH, type RunningFunction } from '../../../test/support/fixtures';
+import { branchDay } from '../calendar';
 
 const today = () => branchDay(new Date(), 'Asia/Ho_Chi_Minh');
 let seq = 0;

@@ -2,10 +2,12 @@
 // served first; then the head of the waiting line (lane priority, then arrival) is called, and the next
 // few waiting patients hear that they moved up. Bookings are left alone: completing one is booking-status's job.
 import { route, ok, cors } from '../../shared/http';
-import { notFound } from '../../shared/errors';
-import { assertBranchAccess } from '../../shared/auth';
+import { notFound } from '../../shared/domain-errors';
+import { assertBranch } from '../../shared/access';
+import { branchDay } from '../calendar';
+import { system } from '../system';
 import {
-  SYSTEM, NOTIFY_POSITIONS, atCounter, branchDay, calledFacts, lockQueue, placesInLine, servedFacts, ticketFacts, ticketView, waitingLine,
+  NOTIFY_POSITIONS, atCounter, calledFacts, lockQueue, placesInLine, servedFacts, ticketFacts, ticketView, waitingLine,
 } from '../domain';
 import { body, callNextResult } from './schema';
 
@@ -13,17 +15,18 @@ export { cors };
 
 export const handle = route(
   {
-    name: 'call-next', system: SYSTEM, method: 'POST', path: '/api/queue/call-next',
+    name: 'call-next', system, method: 'POST', path: '/api/queue/call-next',
     summary: 'Call the next waiting patient to a counter', auth: ['staff', 'service'], body,
     responses: { 200: { description: 'who was called (null when nobody waits) and who was served', schema: callNextResult } },
+    refuses: { 'not-found': 'no such branch or service', forbidden: 'staff of another branch' },
   },
   async ({ body, caller, transaction }) =>
     transaction(async (tx, emit) => {
-      assertBranchAccess(caller!, body.branchId);
+      assertBranch(caller, body.branchId);
       const branch = await tx.branch.findUnique({ where: { id: body.branchId } });
-      if (!branch) throw notFound('body/branchId', 'no such branch');
+      if (!branch) throw notFound('branchId', 'no such branch');
       const service = await tx.service.findUnique({ where: { id: body.serviceId } });
-      if (!service) throw notFound('body/serviceId', 'no such service');
+      if (!service) throw notFound('serviceId', 'no such service');
       await lockQueue(tx, branch.id, service.id);
       const now = new Date();
       const day = branchDay(now, branch.timezone);

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as checkIn from './index';
 import { db } from '../../shared/db';
-import { branchDay } from '../domain';
+
 import { resetDatabase, seedCatalogue, createSlot, startFunction, call, patientToken, staffToken, token, published, hoursFromNow, BRANCH, OTHER_BRANCH, type RunningFunction } from '../../../test/support/fixtures';
+import { branchDay } from '../calendar';
 
 const minutesFromNow = (m: number) => hoursFromNow(m / 60);
 

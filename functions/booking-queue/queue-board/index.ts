@@ -2,22 +2,24 @@
 // which counter, how many wait, and how long a wait has been today. It is public, so it shows ticket
 // numbers and counters and never who holds them.
 import { route, ok, cors } from '../../shared/http';
-import { notFound } from '../../shared/errors';
-import { SYSTEM, branchDay } from '../domain';
+import { notFound } from '../../shared/domain-errors';
+import { branchDay } from '../calendar';
+import { system } from '../system';
 import { query, board } from './schema';
 
 export { cors };
 
 export const handle = route(
   {
-    name: 'queue-board', system: SYSTEM, method: 'GET', path: '/api/queue/board',
+    name: 'queue-board', system, method: 'GET', path: '/api/queue/board',
     summary: "Today's queue board of a branch", auth: 'public', query,
     responses: { 200: { description: 'the board', schema: board } },
+    refuses: { 'not-found': 'no such branch' },
   },
   async ({ query, transaction }) =>
     transaction(async (tx) => {
       const branch = await tx.branch.findUnique({ where: { id: query.branchId } });
-      if (!branch) throw notFound('query/branchId', 'no such branch');
+      if (!branch) throw notFound('branchId', 'no such branch');
       const day = branchDay(new Date(), branch.timezone);
       const tickets = await tx.ticket.findMany({
         where: { branchId: branch.id, day },

@@ -1,9 +1,9 @@
 // Staff close a slot to new bookings, or open it again. Closing cancels nobody: patients already booked
 // keep their places, and the slot simply stops taking new ones (takePlace books open slots only).
 import { route, ok, cors } from '../../shared/http';
-import { notFound } from '../../shared/errors';
-import { assertBranchAccess } from '../../shared/auth';
-import { SYSTEM } from '../domain';
+import { notFound } from '../../shared/domain-errors';
+import { assertBranch } from '../../shared/access';
+import { system } from '../system';
 import { slotView } from '../booking-rules';
 import { body, slot } from './schema';
 
@@ -11,15 +11,17 @@ export { cors };
 
 export const handle = route(
   {
-    name: 'slot-status', system: SYSTEM, method: 'POST', path: '/api/slots/status',
+    name: 'slot-status', system, method: 'POST', path: '/api/slots/status',
     summary: 'Open or close a slot for booking', auth: ['staff', 'service'], body,
     responses: { 200: { description: 'the slot with its new status', schema: slot } },
+    refuses: { 'not-found': 'no such slot', forbidden: 'staff of another branch' },
   },
   async ({ body, caller, transaction }) =>
     transaction(async (tx) => {
       const found = await tx.slot.findUnique({ where: { id: body.slotId } });
-      if (!found) throw notFound('body/slotId', 'no such slot');
-      assertBranchAccess(caller!, found.branchId);
+      // Slots are public (availability lists them): another branch's slot is refused, not hidden.
+      if (!found) throw notFound('slotId', 'no such slot');
+      assertBranch(caller, found.branchId, 'slotId');
       const changed = await tx.slot.update({ where: { id: found.id }, data: { status: body.status } });
       return ok(slotView(changed));
     }),

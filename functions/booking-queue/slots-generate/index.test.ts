@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as slotsGenerate from './index';
 import { db } from '../../shared/db';
-import { branchDay } from '../domain';
-import { addDays, isoWeekday, localTimeToUtc } from '../booking-rules';
+
+
 import { resetDatabase, seedCatalogue, startFunction, call, patientToken, staffToken, token, BRANCH, OTHER_BRANCH, type RunningFunction } from '../../../test/support/fixtures';
+import { addDays, branchDay, isoWeekday, localTimeToUtc } from '../calendar';
 
 const HCM = 'Asia/Ho_Chi_Minh';
 const today = () => branchDay(new Date(), HCM);

@@ -2,31 +2,32 @@
 // times. Re-running a template is safe: slots that already exist are left as they are (bookings and all),
 // and start times that have passed are skipped.
 import { route, created, cors } from '../../shared/http';
-import { badRequest, notFound } from '../../shared/errors';
-import { assertBranchAccess } from '../../shared/auth';
-import { SYSTEM } from '../domain';
-import { addDays, daysCovered, isoWeekday, localTimeToUtc } from '../booking-rules';
+import { invalid, notFound } from '../../shared/domain-errors';
+import { assertBranch } from '../../shared/access';
+import { addDays, daysCovered, isoWeekday, localTimeToUtc } from '../calendar';
+import { system } from '../system';
 import { body, summary, MAX_DAYS } from './schema';
 
 export { cors };
 
 export const handle = route(
   {
-    name: 'slots-generate', system: SYSTEM, method: 'POST', path: '/api/slots/generate',
-    summary: 'Open slots from a weekly template', auth: ['staff', 'service'], body,
+    name: 'slots-generate', system, method: 'POST', path: '/api/slots/generate',
+    summary: 'Open slots from a weekly template', auth: ['staff', 'service'], body, idempotent: true,
     responses: { 201: { description: 'how many slots were opened and skipped', schema: summary } },
+    refuses: { 'not-found': 'no such branch or service', forbidden: 'staff of another branch', invalid: `the range must not end before it starts, nor cover more than ${MAX_DAYS} days` },
   },
   async ({ body, caller, transaction }) => {
-    assertBranchAccess(caller!, body.branchId);
-    if (body.to < body.from) throw badRequest('the range ends before it starts', 'body/to', 'must not be before from');
+    assertBranch(caller, body.branchId);
+    if (body.to < body.from) throw invalid('the range ends before it starts', 'to');
     const days = daysCovered(body.from, body.to);
-    if (days > MAX_DAYS) throw badRequest(`a template fills at most ${MAX_DAYS} days at once`, 'body/to', `must be within ${MAX_DAYS} days of from`);
+    if (days > MAX_DAYS) throw invalid(`a template fills at most ${MAX_DAYS} days at once`, 'to');
 
     return transaction(async (tx) => {
       const branch = await tx.branch.findUnique({ where: { id: body.branchId } });
-      if (!branch) throw notFound('body/branchId', 'no such branch');
+      if (!branch) throw notFound('branchId', 'no such branch');
       const service = await tx.service.findUnique({ where: { id: body.serviceId } });
-      if (!service) throw notFound('body/serviceId', 'no such service');
+      if (!service) throw notFound('serviceId', 'no such service');
 
       const minutes = body.durationMinutes ?? service.durationMinutes;
       const now = Date.now();

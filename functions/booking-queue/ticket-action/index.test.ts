@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as ticketAction from './index';
 import { db } from '../../shared/db';
-import { branchDay, ticketNumber } from '../domain';
+import { ticketNumber } from '../domain';
 import { resetDatabase, seedCatalogue, createSlot, startFunction, call, patientToken, staffToken, token, published, hoursFromNow, BRANCH, OTHER_BRANCH, type RunningFunction } from '../../../test/support/fixtures';
+import { branchDay } from '../calendar';
 
 type Status = 'waiting' | 'called' | 'skipped' | 'served' | 'no_show';
 const today = () => branchDay(new Date(), 'Asia/Ho_Chi_Minh');

@@ -3,12 +3,12 @@
 // the queue lock, and its event commits with it.
 import type { FromSchema } from 'json-schema-to-ts';
 import { route, ok, cors } from '../../shared/http';
-import { badRequest, conflict, notFound } from '../../shared/errors';
-import { assertBranchAccess } from '../../shared/auth';
+import { invalid, conflict, notFound } from '../../shared/domain-errors';
+import { mayView } from '../../shared/access';
 import type { Tx } from '../../shared/db';
-import type { Emit } from '../../shared/outbox';
+import { system, type BookingQueueEmit as Emit } from '../system';
 import type { Ticket } from '../../shared/generated/prisma/client';
-import { SYSTEM, assertAction, atCounter, calledFacts, lockTicket, moveBooking, servedFacts, ticketFacts, ticketView, type TicketAction } from '../domain';
+import { assertAction, atCounter, calledFacts, lockTicket, moveBooking, servedFacts, ticketFacts, ticketView, type TicketAction } from '../domain';
 import { body, ticket } from './schema';
 
 export { cors };
@@ -17,15 +17,15 @@ type Body = FromSchema<typeof body>;
 
 export const handle = route(
   {
-    name: 'ticket-action', system: SYSTEM, method: 'POST', path: '/api/queue/ticket-action',
+    name: 'ticket-action', system, method: 'POST', path: '/api/queue/ticket-action',
     summary: 'Serve, skip, recall or no-show a queue ticket', auth: ['staff', 'service'], body,
     responses: { 200: { description: 'the ticket after the action', schema: ticket } },
+    refuses: { 'not-found': 'no such ticket at the caller\'s branch', conflict: 'the ticket\'s status does not allow the action, or the counter is busy', invalid: 'a recall of a skipped ticket needs a counter' },
   },
   async ({ body, caller, transaction }) =>
     transaction(async (tx, emit) => {
       const ticket = await lockTicket(tx, body.ticketId);
-      if (!ticket) throw notFound('body/ticketId', 'no such ticket');
-      assertBranchAccess(caller!, ticket.branchId);
+      if (!ticket || !mayView(caller, ticket)) throw notFound('ticketId', 'no such ticket');
       assertAction(ticket.status, body.action);
       return ok(ticketView(await actions[body.action](tx, emit, ticket, body, new Date())));
     }),
@@ -48,10 +48,10 @@ const actions: Record<TicketAction, Action> = {
 
   async recall(tx, emit, t, body, now) {
     const counter = body.counter ?? (t.status === 'called' ? t.counter : null);
-    if (!counter) throw badRequest('say which counter recalls a skipped ticket', 'body/counter', 'is required');
+    if (!counter) throw invalid('say which counter recalls a skipped ticket', 'counter');
     // One patient per counter: the counter must finish with whoever it is attending to first.
     const busy = await atCounter(tx, t.branchId, t.serviceId, t.day, counter);
-    if (busy && busy.id !== t.id) throw conflict(`counter ${counter} is attending to ${busy.number}; serve or skip it first`, 'body/counter');
+    if (busy && busy.id !== t.id) throw conflict(`counter ${counter} is attending to ${busy.number}; serve or skip it first`, 'counter');
     const called = await tx.ticket.update({ where: { id: t.id }, data: { status: 'called', counter, calledAt: now } });
     await emit('com.medlab.ticket.called', calledFacts(called, true));
     return called;

@@ -7,10 +7,12 @@ import type { CloudEvent } from 'cloudevents';
 import { db, asUnavailable, isUniqueViolation } from '../../shared/db';
 import { Problem } from '../../shared/errors';
 import { functionLogger } from '../../shared/log';
-import { eventTypes } from '../../shared/events/catalogue';
+import { eventContract } from '../../shared/systems';
 import { installRuntimeHooks } from '../../shared/runtime-hooks';
+import { assertProductionConfig } from '../../shared/config';
 
 installRuntimeHooks();
+assertProductionConfig();
 const log = functionLogger('dead-letter-intake');
 
 function decodeReason(data: string | undefined): string | undefined {
@@ -35,13 +37,17 @@ export async function handle(_context: Context, event?: CloudEvent<unknown>) {
   const errorCode = ext.knativeerrorcode !== undefined ? Number(ext.knativeerrorcode) : null;
   const errorData = typeof ext.knativeerrordata === 'string' ? ext.knativeerrordata : null;
   const reason = decodeReason(errorData ?? undefined) ?? (errorCode ? `HTTP ${errorCode}` : 'delivery failed');
-  const topic = (eventTypes as Record<string, { topic: string } | undefined>)[event.type]?.topic ?? null;
+  const topic = eventContract(event.type)?.topic ?? null;
+  let stored: object;
+  try {
+    stored = JSON.parse(JSON.stringify(event.toJSON()));
+  } catch {
+    // An event too deep to serialise cannot be kept whole; refuse it with the reason instead of failing.
+    return new Problem(400, 'Invalid CloudEvent', 'the event cannot be stored (nested too deeply)', [{ name: 'cloudevent/data', reason: 'nested too deeply' }]).response();
+  }
   try {
     const letter = await db().deadLetter.create({
-      data: {
-        eventId: event.id, eventSource: event.source, eventType: event.type, topic, errorDest, errorCode, errorData,
-        reason: reason.slice(0, 2000), event: JSON.parse(JSON.stringify(event.toJSON())),
-      },
+      data: { eventId: event.id, eventSource: event.source, eventType: event.type, topic, errorDest, errorCode, errorData, reason: reason.slice(0, 2000), event: stored },
     });
     // Alerting hooks on this line: every dead letter is an error-level log with its reason.
     log.error({ deadLetter: { id: letter.id, eventId: event.id, type: event.type, errorDest, errorCode, reason } }, 'event dead-lettered');

@@ -9,7 +9,7 @@ import { KafkaDispatcher, MemoryDispatcher, type Dispatcher } from './dispatcher
 import { readLag, ruleOf, Scaler, type LagReading, type ScaleDecision } from '../keda';
 import { schedulePing, firePing } from './ping';
 import { openApiDocument } from './openapi';
-import { kafkaBrokers } from '../../../functions/shared/bus';
+import { kafkaBrokers } from '../../../functions/shared/kafka';
 import { logger } from '../../../functions/shared/log';
 import { Problem } from '../../../functions/shared/errors';
 

@@ -6,7 +6,8 @@
 // several partitions works on them side by side, as Knative's dispatcher does); unordered does not wait for
 // the sink before the next record.
 import type { Admin, Consumer } from 'kafkajs';
-import { kafkaClient, memoryBus, type MemoryBus } from '../../../functions/shared/bus';
+import { kafkaClient } from '../../../functions/shared/kafka';
+import { memoryBus, type MemoryBus } from '../laptop/memory-bus';
 import type { KafkaSourceManifest } from '../manifests';
 import type { PartitionOffsets } from '../keda';
 import { recordToEvent, type KafkaRecord } from './cloudevents';

@@ -1,9 +1,10 @@
 // OpenAPI 3.1 document of the portal API, built from what runs: each HTTPRoute rule gives the public path,
 // the route function behind it gives method, summary, auth and the JSON Schemas it validates with.
 import type { HostedFunction } from './host';
+import { statusesOf } from '../../../functions/shared/http';
 import type { RouteRule } from '../manifests';
 
-const problem = {
+export const problemSchema = {
   type: 'object',
   description: 'RFC 9457 problem details',
   required: ['type', 'title', 'status'],
@@ -28,23 +29,21 @@ export function openApiDocument(routes: RouteRule[], functions: HostedFunction[]
     const query = spec.query as { properties?: Record<string, unknown>; required?: string[] } | undefined;
     const parameters = [
       ...Object.entries(query?.properties ?? {}).map(([name, schema]) => ({ name, in: 'query', required: query?.required?.includes(name) ?? false, schema })),
-      ...(spec.idempotencyHeader ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'Retries with the same key have one effect', schema: { type: 'string', maxLength: 200 } }] : []),
+      ...(spec.idempotent ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'Retries with the same key have one effect; the first answer is replayed (idempotent-replayed: true)', schema: { type: 'string', minLength: 1, maxLength: 200 } }] : []),
     ];
+    // Every status the route can answer: its views with their schemas, every refusal as problem+json.
     const responses: Record<string, unknown> = {};
-    for (const [status, r] of Object.entries(spec.responses ?? { 200: { description: 'OK' } })) {
-      responses[status] = { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}) };
+    for (const [status, description] of Object.entries(statusesOf(spec))) {
+      const view = spec.responses[Number(status)];
+      responses[status] = view
+        ? { description, ...(view.schema ? { content: { 'application/json': { schema: view.schema } } } : {}) }
+        : problemResponse(description);
     }
-    responses['400'] = problemResponse('Invalid input; invalid-params names each failing field');
-    if (spec.auth !== 'public') {
-      responses['401'] = problemResponse('Missing or invalid bearer token');
-      responses['403'] = problemResponse('The caller may not do this');
-    }
-    responses['503'] = problemResponse('Temporarily unavailable; retry after the Retry-After header');
     paths[rule.path] ??= {};
     paths[rule.path][method] = {
       operationId: spec.name,
       summary: spec.summary,
-      tags: [spec.system],
+      tags: [spec.system.name],
       'x-function': spec.name,
       ...(spec.auth === 'public' ? { security: [] } : { security: [{ bearer: [] }], description: `Roles: ${spec.auth.join(', ')}` }),
       ...(parameters.length ? { parameters } : {}),
@@ -59,7 +58,7 @@ export function openApiDocument(routes: RouteRule[], functions: HostedFunction[]
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { Problem: problem },
+      schemas: { Problem: problemSchema },
     },
   };
 }

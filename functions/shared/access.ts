@@ -1,0 +1,19 @@
+// Who may see or act on what. Patients see their own records; staff act at their branch (no branchId claim:
+// every branch); services act for other systems. A record the caller may not see answers exactly as one that
+// does not exist: handlers ask mayView() and throw the same notFound either way.
+import type { Caller } from './auth';
+import { forbidden } from './domain-errors';
+
+/** May the caller see (and act on) a patient's record kept at a branch? */
+export function mayView(caller: Caller, record: { patientId?: string | null; branchId: string }): boolean {
+  if (caller.role === 'patient') return !!record.patientId && record.patientId === caller.patientId;
+  if (caller.role === 'staff') return !caller.branchId || caller.branchId === record.branchId;
+  return true;
+}
+
+/** Acting on a branch as a whole (its queue, its slots): branches are public, so a refusal is 403, not 404. */
+export function assertBranch(caller: Caller, branchId: string, field = 'branchId'): void {
+  if (caller.role === 'service') return;
+  if (caller.role === 'staff' && (!caller.branchId || caller.branchId === branchId)) return;
+  throw forbidden(`you cannot act on branch ${branchId}`, field);
+}

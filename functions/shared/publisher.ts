@@ -1,0 +1,143 @@
+// Publishing a system's outbox to the bus, oldest first, stopping at the first failure, so one key's events
+// never overtake each other and nothing is lost while Kafka is down. One publisher at a time per system
+// (an advisory lock keyed by the system's schema): one system's Kafka trouble never holds another's.
+import { Kafka as KafkaBinding, CloudEvent } from 'cloudevents';
+import { db, tableOf } from './db';
+import { bus, type Bus, type BusRecord } from './bus';
+import { logger } from './log';
+import type { System } from './system';
+
+export interface OutboxRow {
+  seq: bigint;
+  id: string;
+  topic: string;
+  key: string;
+  type: string;
+  source: string;
+  subject: string | null;
+  time: Date;
+  data: unknown;
+}
+
+const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+const outboxTable = (system: System) => tableOf(system, 'outbox_event');
+
+/** The Kafka record of an outbox row: a CloudEvent in binary mode, keyed by its aggregate. */
+export function toBusRecord(row: OutboxRow): BusRecord {
+  const event = new CloudEvent({
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    time: row.time.toISOString(),
+    datacontenttype: 'application/json',
+    ...(row.subject ? { subject: row.subject } : {}),
+    partitionkey: row.key,
+    data: row.data,
+  }, false);
+  const message = KafkaBinding.binary(event);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = String(v);
+  return {
+    topic: row.topic,
+    key: row.key,
+    headers,
+    value: typeof message.value === 'string' ? message.value : JSON.stringify(message.value),
+  };
+}
+
+export interface PublishResult {
+  published: number;
+  locked: boolean;
+  error?: string;
+}
+
+/** Publishes up to `limit` unsent events of the system, in outbox order. */
+export async function publishPending(system: System, limit = 500, target: Bus = bus()): Promise<PublishResult> {
+  const table = outboxTable(system);
+  return db().$transaction(async (tx) => {
+    const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(1, hashtext(${system.schema})) AS locked`;
+    if (!locked) return { published: 0, locked: false };
+    const rows = await tx.$queryRaw<OutboxRow[]>`
+      SELECT seq, id::text AS id, topic, key, type, source, subject, time, data
+      FROM ${table} WHERE published_at IS NULL ORDER BY seq LIMIT ${limit}`;
+    if (!rows.length) return { published: 0, locked: true };
+    const seqs = rows.map((r) => r.seq);
+    try {
+      await target.send(rows.map(toBusRecord));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await tx.$executeRaw`UPDATE ${table} SET attempts = attempts + 1, last_error = ${message.slice(0, 1000)} WHERE seq = ANY(${seqs})`;
+      return { published: 0, locked: true, error: message };
+    }
+    await tx.$executeRaw`UPDATE ${table} SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(${seqs})`;
+    for (const r of rows) logger.info({ event: { id: r.id, type: r.type, topic: r.topic, key: r.key } }, 'event published');
+    return { published: rows.length, locked: true };
+  }, TX_OPTIONS);
+}
+
+/** Publishes until nothing is left, the bus fails, or another publisher holds the lock. */
+export async function drainOutbox(system: System, target: Bus = bus()): Promise<PublishResult> {
+  let total = 0;
+  for (;;) {
+    const r = await publishPending(system, 500, target);
+    total += r.published;
+    if (r.error || !r.locked || r.published < 500) return { ...r, published: total };
+  }
+}
+
+/** Events of the system still waiting to be published. */
+export async function outboxBacklog(system: System): Promise<number> {
+  const [{ n }] = await db().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM ${outboxTable(system)} WHERE published_at IS NULL`;
+  return Number(n);
+}
+
+interface Loop {
+  running?: Promise<void>;
+  again: boolean;
+  retryTimer?: NodeJS.Timeout;
+}
+const loops = new Map<string, Loop>();
+
+/** Post-commit publish: coalesced per system and process; a failure is left to the retry timer and the sweeper. */
+export function publishSoon(system: System): void {
+  if (process.env.OUTBOX_PUBLISH_ON_COMMIT === 'false') return;
+  let loop = loops.get(system.schema);
+  if (!loop) loops.set(system.schema, (loop = { again: false }));
+  if (loop.running) {
+    loop.again = true;
+    return;
+  }
+  const l = loop;
+  l.running = (async () => {
+    do {
+      l.again = false;
+      const r = await drainOutbox(system).catch((err) => ({ published: 0, locked: true, error: String(err) }) as PublishResult);
+      if (r.error) {
+        logger.warn({ system: system.name, err: r.error }, 'publishing after commit failed; the events stay in the outbox');
+        retryLater(system, l, 5000);
+        break;
+      }
+      if (!r.locked) retryLater(system, l, 250);
+    } while (l.again);
+  })().finally(() => {
+    l.running = undefined;
+  });
+}
+
+function retryLater(system: System, loop: Loop, ms: number): void {
+  if (loop.retryTimer) return;
+  loop.retryTimer = setTimeout(() => {
+    loop.retryTimer = undefined;
+    publishSoon(system);
+  }, ms);
+  loop.retryTimer.unref();
+}
+
+/** Waits for in-flight post-commit publishes (tests and shutdown use it). */
+export async function settleOutbox(): Promise<void> {
+  for (;;) {
+    const running = [...loops.values()].map((l) => l.running).filter(Boolean);
+    if (!running.length) return;
+    await Promise.all(running);
+  }
+}

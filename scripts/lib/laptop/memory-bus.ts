@@ -1,0 +1,78 @@
+// In-process stand-in for Kafka on a laptop: per-topic partitioned logs, keyed partitioning, listeners on
+// append, so the local runtime's KafkaSources can deliver from it the way they deliver from Kafka.
+import { createHash } from 'node:crypto';
+import type { Bus, BusRecord } from '../../../functions/shared/bus';
+
+export interface StoredRecord extends BusRecord {
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+export class MemoryBus implements Bus {
+  readonly kind = 'memory' as const;
+  readonly partitions: number;
+  private readonly logs = new Map<string, StoredRecord[][]>();
+  private readonly listeners = new Set<(topic: string, partition: number) => void>();
+  private readonly clearListeners = new Set<() => void>();
+
+  constructor(partitions = 4) {
+    this.partitions = partitions;
+  }
+
+  partitionFor(key: string | null): number {
+    if (key === null) return Math.floor(Math.random() * this.partitions);
+    return createHash('md5').update(key).digest().readUInt32BE(0) % this.partitions;
+  }
+
+  log(topic: string): StoredRecord[][] {
+    let l = this.logs.get(topic);
+    if (!l) {
+      l = Array.from({ length: this.partitions }, () => []);
+      this.logs.set(topic, l);
+    }
+    return l;
+  }
+
+  async send(records: BusRecord[]): Promise<void> {
+    this.append(records);
+  }
+
+  /** Appends records (to `partition` when given, else by key) and says where each landed. */
+  append(records: Array<BusRecord & { partition?: number }>): Array<{ topic: string; partition: number; offset: number }> {
+    const placed = records.map((r) => {
+      const partition = r.partition ?? this.partitionFor(r.key);
+      const log = this.log(r.topic)[partition];
+      const { partition: _p, ...record } = r;
+      log.push({ ...record, partition, offset: log.length, timestamp: Date.now() });
+      return { topic: r.topic, partition, offset: log.length - 1 };
+    });
+    for (const { topic, partition } of placed) for (const l of this.listeners) l(topic, partition);
+    return placed;
+  }
+
+  /** Every record on a topic, partition by partition (tests and the log view use it). */
+  records(topic: string): StoredRecord[] {
+    return this.log(topic).flat();
+  }
+
+  onAppend(listener: (topic: string, partition: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Empties every topic (tests); consumer groups reading the bus start again from offset 0. */
+  clear(): void {
+    this.logs.clear();
+    for (const l of this.clearListeners) l();
+  }
+
+  onClear(listener: () => void): () => void {
+    this.clearListeners.add(listener);
+    return () => this.clearListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const memoryBus = new MemoryBus();
