@@ -80,7 +80,8 @@ export class CliFunction {
     this.exitInfo = undefined;
     const dir = path.join(ROOT, this.functionDir);
     const child = spawn(process.execPath, [
-      '--require', 'tsx/cjs', path.join(ROOT, 'node_modules/faas-js-runtime/bin/cli.js'), path.join(dir, 'index.ts'), '--port', String(this.port),
+      // The laptop defaults, as `npm run function` preloads them: events go to an in-process bus unless KAFKA_BROKERS is set.
+      '--require', 'tsx/cjs', '--require', path.join(ROOT, 'scripts/lib/laptop/preload.ts'), path.join(ROOT, 'node_modules/faas-js-runtime/bin/cli.js'), path.join(dir, 'index.ts'), '--port', String(this.port),
     ], {
       cwd: dir,
       env: { ...process.env, LOG_LEVEL: process.env.FAULTS_CHILD_LOG_LEVEL ?? 'warn', FUNC_LOG_LEVEL: 'warn', ...this.env },

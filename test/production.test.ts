@@ -1,0 +1,77 @@
+// Safe in production: a function refuses to start without its database, its broker or its token settings,
+// naming the variable; and nothing of the laptop (PGlite, the in-process bus, the YAML reader, the cron
+// runner) is in a function's production import graph or its image's dependencies.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { functionFolders } from '../scripts/lib/manifest-checks';
+
+const ROOT = path.join(__dirname, '..');
+const CLI = path.join(ROOT, 'node_modules/faas-js-runtime/bin/cli.js');
+const CLUSTER_ENV = {
+  NODE_ENV: 'production', DATABASE_URL: 'postgresql://portal@db.invalid:5432/portal', KAFKA_BROKERS: 'kafka.invalid:9092',
+  AUTH_JWKS_URL: 'https://login.medlab.example/jwks', AUTH_ISSUER: 'https://login.medlab.example', AUTH_AUDIENCE: 'patient-portal', LOG_LEVEL: 'silent',
+};
+const LAPTOP_MODULES = /@electric-sql[\\/]pglite|pglite-prisma-adapter|[\\/]js-yaml[\\/]|[\\/]croner[\\/]|[\\/]scripts[\\/]|[\\/]test[\\/]/;
+
+/** Starts a function with the faas-js-runtime CLI as its container does; returns when it exits (or after 20 s). */
+function startInCluster(functionDir: string, env: Record<string, string | undefined>) {
+  const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  return spawnSync(process.execPath, ['--require', 'tsx/cjs', CLI, path.join(ROOT, functionDir, 'index.ts'), '--port', '0'], {
+    cwd: path.join(ROOT, functionDir), env: childEnv, encoding: 'utf8', timeout: 20_000,
+  });
+}
+
+describe('safe in production (NODE_ENV=production)', function () {
+  this.timeout(120_000);
+
+  for (const [fn, missing] of [
+    ['functions/booking-queue/book-slot', 'KAFKA_BROKERS'],
+    ['functions/booking-queue/booking-consumer', 'DATABASE_URL'],
+    ['functions/booking-queue/outbox-publisher', 'KAFKA_BROKERS'],
+    ['functions/dead-letter/intake', 'DATABASE_URL'],
+    ['functions/booking-queue/availability', 'AUTH_JWKS_URL'],
+  ] as const) {
+    it(`${fn.split('/').pop()} refuses to start without ${missing}, naming it`, () => {
+      const run = startInCluster(fn, { ...CLUSTER_ENV, [missing]: undefined });
+      assert.notEqual(run.status, 0, `it started: ${run.stdout}${run.stderr}`);
+      assert.equal(run.signal, null, 'it exited by itself rather than running until killed');
+      assert.match(run.stdout + run.stderr, new RegExp(missing));
+    });
+  }
+
+  it("no function's production import graph holds laptop machinery (PGlite, in-process bus, YAML reader, cron runner, scripts/)", () => {
+    const folders = functionFolders();
+    assert.ok(folders.length >= 18, `found ${folders.length} functions`);
+    const probe = `
+      for (const dir of ${JSON.stringify(folders)}) require(require('node:path').join(${JSON.stringify(ROOT)}, dir, 'index.ts'));
+      process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', probe], { cwd: ROOT, env: { ...process.env, ...CLUSTER_ENV }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const loaded: string[] = JSON.parse(run.stdout);
+    assert.ok(loaded.some((m) => m.includes('book-slot')), 'the probe loaded the functions');
+    assert.deepEqual(loaded.filter((m) => LAPTOP_MODULES.test(path.relative(ROOT, m).startsWith('node_modules') ? m : `/${path.relative(ROOT, m)}`)), []);
+  });
+
+  it('the image gets only production dependencies, and the laptop packages are not among them', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    for (const laptop of ['@electric-sql/pglite', 'pglite-prisma-adapter', 'js-yaml', 'croner']) {
+      assert.ok(!(laptop in pkg.dependencies), `${laptop} would be in every image (npm prune --omit=dev keeps dependencies)`);
+    }
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /tsc -p tsconfig\.build\.json/);
+    assert.match(dockerfile, /npm prune --omit=dev/);
+    const build = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8'));
+    assert.deepEqual(build.include, ['functions/**/*.ts']);
+  });
+
+  it('the laptop defaults themselves refuse to be used in production', () => {
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', `require(${JSON.stringify(path.join(ROOT, 'scripts/lib/laptop/defaults.ts'))}).useLaptopDefaults()`], {
+      cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, encoding: 'utf8',
+    });
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /laptop machinery; set DATABASE_URL in production/);
+  });
+});
