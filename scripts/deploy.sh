@@ -2,7 +2,7 @@
 # Deploys the bundle to the current kubectl context (Knative Serving + Eventing with the Kafka extension).
 #
 #   REGISTRY=ghcr.io/medlab TAG=$(git rev-parse --short HEAD) \
-#   DATABASE_URL=postgresql://… AUTH_JWT_SECRET=… scripts/deploy.sh [--overlay staging|production] [--dry-run]
+#   DATABASE_URL=postgresql://… scripts/deploy.sh [--overlay staging|production] [--dry-run]
 #
 # 0. npm run manifests:check (schemas and cross-checks; stops here on any finding)
 # 1. the Secret portal-secrets from the environment (never committed; keys as knative/secret-keys.yaml)
@@ -35,14 +35,13 @@ npm run --silent manifests:check
 
 if ! $dry; then
   : "${DATABASE_URL:?set DATABASE_URL for the migrations and the Secret}"
-  : "${AUTH_JWT_SECRET:?set AUTH_JWT_SECRET (the token signing key)}"
   kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
   kubectl -n "$NAMESPACE" create secret generic portal-secrets \
-    --from-literal=database-url="$DATABASE_URL" --from-literal=auth-jwt-secret="$AUTH_JWT_SECRET" \
+    --from-literal=database-url="$DATABASE_URL" \
     --dry-run=client -o yaml | kubectl apply -f -
   npm run db:migrate
 else
-  echo "+ kubectl -n $NAMESPACE create secret generic portal-secrets (database-url, auth-jwt-secret) | kubectl apply -f -"
+  echo "+ kubectl -n $NAMESPACE create secret generic portal-secrets (database-url) | kubectl apply -f -"
   echo "+ npm run db:migrate"
 fi
 
