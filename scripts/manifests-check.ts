@@ -1,5 +1,6 @@
-// npm run manifests:check — validates knative/ and keda/ against their CRD schemas, cross-checks them with
-// the code, and renders every kustomize overlay. Exit 1 with one line per finding.
+// npm run manifests:check — validates knative/ and keda/ against their CRD schemas, as written and as
+// kustomize renders the base (the function Component applied), cross-checks them with the code, and renders
+// every kustomize overlay. Exit 1 with one line per finding.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -8,9 +9,9 @@ import { ensureKubectl } from './lib/services';
 import { ROOT } from './lib/manifests';
 
 async function main() {
-  const { findings, set } = await checkManifests();
-  const overlays = readdirSync(path.join(ROOT, 'knative', 'overlays'));
   const kubectl = ensureKubectl();
+  const { findings, set } = await checkManifests({ kubectl });
+  const overlays = readdirSync(path.join(ROOT, 'knative', 'overlays'));
   for (const o of overlays) {
     const r = spawnSync(kubectl, ['kustomize', path.join(ROOT, 'knative', 'overlays', o)], { encoding: 'utf8' });
     if (r.status !== 0) findings.push({ file: `knative/overlays/${o}/kustomization.yaml`, field: '(render)', message: r.stderr.trim() });

@@ -1,11 +1,14 @@
 // The checks behind `npm run manifests:check`: every document against its CRD schema, then the
 // cross-checks that keep knative/ and keda/ consistent with the code. Each finding names file and field.
+// The documents are checked as written (what the local runtime hosts) and, given kubectl, as kustomize
+// renders them (what the cluster gets: the function Component's port, probes and env applied).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import Ajv from 'ajv';
-import { interpret, loadDocs, ManifestError, ROOT, type Doc, type ManifestSet } from './manifests';
-import { loadFunctionModule, kindOf } from './runtime/host';
+import { interpret, loadDocs, parseDocs, ManifestError, ROOT, type Doc, type ManifestSet } from './manifests';
+import { loadFunctionModule, kindOf, type FunctionKind } from './runtime/host';
 import { eventTypes, externalTopics } from '../../functions/shared/events/catalogue';
 
 export interface Finding {
@@ -21,6 +24,11 @@ export interface CheckOptions {
   functionsDir?: string;
   /** Secret key contract (default knative/secret-keys.yaml). */
   secretKeysFile?: string;
+  /**
+   * kubectl, to render each folder that has a kustomization.yaml. The checks of what only the rendered
+   * Services hold (probes, Secret and ConfigMap keys, their full schema) run only with it.
+   */
+  kubectl?: string;
 }
 
 const rel = (file: string) => path.relative(ROOT, file);
@@ -77,7 +85,10 @@ const kafkaSourceSchema = {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateKafkaSource = ajv.compile(kafkaSourceSchema);
 
-type Validator = (doc: Doc) => string[];
+/** A schema problem: where (path in the document) and what. */
+type Validator = (doc: Doc) => Array<{ path: Array<string | number>; message: string }>;
+
+const problemPath = (instancePath: string) => instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
 
 async function schemaValidators(): Promise<Record<string, Validator>> {
   const model = (Model: any): Validator => (doc) => {
@@ -86,8 +97,10 @@ async function schemaValidators(): Promise<Record<string, Validator>> {
       new Model(plain).validate();
       return [];
     } catch (err: any) {
-      return (err.errors ?? [{ instancePath: '', message: err.message }]).map((e: any) =>
-        `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(document)'} ${e.message}${e.params?.missingProperty ? ` (${e.params.missingProperty})` : ''}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`);
+      return (err.errors ?? [{ instancePath: '', message: err.message }]).map((e: any) => ({
+        path: problemPath(e.instancePath),
+        message: `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(document)'} ${e.message}${e.params?.missingProperty ? ` (${e.params.missingProperty})` : ''}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}`,
+      }));
     }
   };
   const { Service } = await import('@kubernetes-models/knative/serving.knative.dev/v1/Service');
@@ -104,7 +117,10 @@ async function schemaValidators(): Promise<Record<string, Validator>> {
     'sources.knative.dev/v1beta1/KafkaSource': (doc) => {
       const { file: _f, ...plain } = doc as Doc & Record<string, unknown>;
       if (validateKafkaSource(plain)) return [];
-      return (validateKafkaSource.errors ?? []).map((e) => `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(document)'} ${e.message}${(e.params as any)?.additionalProperty ? ` (${(e.params as any).additionalProperty})` : ''}`);
+      return (validateKafkaSource.errors ?? []).map((e) => ({
+        path: problemPath(e.instancePath),
+        message: `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(document)'} ${e.message}${(e.params as any)?.additionalProperty ? ` (${(e.params as any).additionalProperty})` : ''}`,
+      }));
     },
   };
 }
@@ -141,31 +157,137 @@ export function emittedTypes(functionsDir = path.join(ROOT, 'functions')): Set<s
   return types;
 }
 
+/** The most rules one HTTPRoute may hold (Gateway API, HTTPRouteSpec.rules maxItems). */
+export const HTTPROUTE_MAX_RULES = 16;
+export const VISIBILITY_LABEL = 'networking.knative.dev/visibility';
+
+const KUSTOMIZATION = 'kustomization.yaml';
+const key = (d: Doc) => `${d.apiVersion}/${d.kind}/${d.metadata.name}`;
+const at = (segments: Array<string | number>) => segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i ? `.${s}` : s)).join('');
+
+function valueAt(doc: unknown, segments: Array<string | number>): unknown {
+  let v: any = doc;
+  for (const s of segments) v = v?.[s];
+  return v;
+}
+
+/** The patch files of the kustomize Components a kustomization applies (e.g. knative/components/function/function.yaml). */
+function componentPatchFiles(kustomizationDir: string): string[] {
+  const k = yaml.load(readFileSync(path.join(kustomizationDir, KUSTOMIZATION), 'utf8')) as { components?: string[] } | null;
+  return (k?.components ?? []).flatMap((c) => {
+    const dir = path.resolve(kustomizationDir, c);
+    const ck = yaml.load(readFileSync(path.join(dir, KUSTOMIZATION), 'utf8')) as { patches?: Array<{ path?: string }> } | null;
+    const files = (ck?.patches ?? []).filter((x) => x.path).map((x) => path.join(dir, x.path!));
+    return files.length ? files : [path.join(dir, KUSTOMIZATION)];
+  });
+}
+
+/**
+ * Where the source sets something kustomize replaced when rendering (a Component's JSON patch "add" replaces
+ * what is there): leaf paths whose rendered value differs. A list item with a name that changed is one
+ * finding (env[0] (EXTRA)), not one per field.
+ */
+function replacedByRender(source: unknown, rendered: unknown, segments: Array<string | number> = []): Array<{ path: Array<string | number>; from: unknown; to: unknown }> {
+  if (Array.isArray(source)) {
+    return source.flatMap((item, i) => {
+      const out = Array.isArray(rendered) ? rendered[i] : undefined;
+      if (item && typeof item === 'object' && 'name' in item && out?.name !== item.name) return [{ path: [...segments, i], from: item, to: out }];
+      return replacedByRender(item, out, [...segments, i]);
+    });
+  }
+  if (source && typeof source === 'object') {
+    return Object.entries(source).flatMap(([k, v]) => (segments.length === 0 && k === 'file' ? [] : replacedByRender(v, (rendered as any)?.[k], [...segments, k])));
+  }
+  return source === rendered ? [] : [{ path: segments, from: source, to: rendered }];
+}
+
+interface Rendered {
+  /** The rendered documents, each with `file` set to the source file that declares it. */
+  docs: Doc[];
+  /** Source document of each rendered one (by apiVersion/kind/name). */
+  source: Map<Doc, Doc>;
+  /** Files of the Components applied, where a field no source file sets comes from. */
+  components: string[];
+}
+
+/** Renders each folder that has a kustomization.yaml with `kubectl kustomize`: what the cluster gets. */
+function render(kubectl: string, dirs: string[], sourceDocs: Doc[], find: (file: string, field: string, message: string) => void): Rendered {
+  const rendered: Rendered = { docs: [], source: new Map(), components: [] };
+  for (const dir of dirs) {
+    const kustomization = path.join(dir, KUSTOMIZATION);
+    if (!existsSync(kustomization)) continue;
+    const under = sourceDocs.filter((d) => d.file.startsWith(dir + path.sep));
+    const sources = new Map(under.map((d) => [key(d), d]));
+    const r = spawnSync(kubectl, ['kustomize', dir], { encoding: 'utf8' });
+    if (r.status !== 0) { find(kustomization, '(render)', (r.stderr || r.error?.message || 'kubectl kustomize failed').trim()); continue; }
+    rendered.components.push(...componentPatchFiles(dir));
+    const docs = parseDocs(r.stdout, kustomization);
+    const keys = new Set(docs.map(key));
+    for (const doc of docs) {
+      const source = sources.get(key(doc));
+      if (!source) { find(kustomization, 'resources', `renders ${doc.kind} ${doc.metadata.name}, which no YAML file under ${rel(dir)} declares, so the local runtime does not run it`); continue; }
+      rendered.docs.push({ ...doc, file: source.file });
+      rendered.source.set(rendered.docs.at(-1)!, source);
+    }
+    for (const source of under) {
+      if (keys.has(key(source))) continue;
+      find(source.file, 'metadata.name', `${source.kind} ${source.metadata.name} is in no kustomization, so the cluster never gets it: list ${path.basename(source.file)} in ${rel(path.join(path.dirname(source.file), KUSTOMIZATION))} (resources)`);
+    }
+  }
+  return rendered;
+}
+
 export async function checkManifests(options: CheckOptions = {}): Promise<{ findings: Finding[]; set?: ManifestSet }> {
   const dirs = options.dirs ?? [path.join(ROOT, 'knative', 'base'), path.join(ROOT, 'keda')];
   const findings: Finding[] = [];
   const find = (file: string, field: string, message: string) => findings.push({ file: rel(file), field, message });
+  const done = () => findings.filter((f, i) => findings.findIndex((g) => g.file === f.file && g.field === f.field && g.message === f.message) === i);
+  const fromManifestError = (err: ManifestError): Finding => ({ file: rel(err.file), field: err.field, message: err.message.split(': ').slice(2).join(': ') });
 
   let docs: Doc[];
   try {
     docs = dirs.flatMap((d) => loadDocs(d));
   } catch (err) {
-    if (err instanceof ManifestError) return { findings: [{ file: rel(err.file), field: err.field, message: err.message.split(': ').slice(2).join(': ') }] };
+    if (err instanceof ManifestError) return { findings: [fromManifestError(err)] };
     throw err;
   }
 
-  // 1. Each document against the schema of its kind.
+  // 0. What the cluster gets: the folders rendered by kustomize (the function Component applied). Without
+  //    kubectl (npm start) the checks that need it are left to manifests:check.
+  let rendered: Rendered | undefined;
+  try {
+    rendered = options.kubectl ? render(options.kubectl, dirs, docs, find) : undefined;
+  } catch (err) {
+    if (err instanceof ManifestError) return { findings: [...findings, fromManifestError(err)] };
+    throw err;
+  }
+  /** The file that sets a field of a rendered document: its own file, or the Component that added it. */
+  const setBy = (doc: Doc, segments: Array<string | number>): string => {
+    const source = rendered?.source.get(doc);
+    if (!source || valueAt(source, segments) !== undefined || !rendered!.components.length) return doc.file;
+    return rendered!.components[0];
+  };
+
+  // 1. Each document against the schema of its kind, as rendered when it can be.
   const validators = await schemaValidators();
   for (const doc of docs) {
     const key = `${doc.apiVersion}/${doc.kind}`;
-    const validate = validators[key];
-    if (!validate) {
-      find(doc.file, 'apiVersion/kind', `${key} is not a kind this bundle deploys (Service, KafkaSource, PingSource, ScaledObject, HTTPRoute, ConfigMap)`);
-      continue;
-    }
-    for (const problem of validate(doc)) find(doc.file, `${doc.kind} ${doc.metadata.name}`, `schema: ${problem}`);
+    if (!validators[key]) find(doc.file, 'apiVersion/kind', `${key} is not a kind this bundle deploys (Service, KafkaSource, PingSource, ScaledObject, HTTPRoute, ConfigMap)`);
     if (!DNS_1035.test(doc.metadata.name) || doc.metadata.name.length > 63) {
       find(doc.file, 'metadata.name', `"${doc.metadata.name}" must be a DNS-1035 label (lowercase letters, digits, '-', starting with a letter) of at most 63 characters`);
+    }
+  }
+  for (const doc of rendered?.docs ?? docs) {
+    const validate = validators[`${doc.apiVersion}/${doc.kind}`];
+    if (!validate) continue;
+    for (const problem of validate(doc)) find(setBy(doc, problem.path), `${doc.kind} ${doc.metadata.name}`, `schema: ${problem.message}`);
+  }
+
+  // 1b. Kustomize must not replace what a source file says (a Component's "add" overwrites a Service's own value).
+  for (const doc of rendered?.docs ?? []) {
+    for (const r of replacedByRender(rendered!.source.get(doc), doc)) {
+      const by = doc.kind === 'Service' && rendered!.components.length ? ` (${rendered!.components.map(rel).join(', ')} sets it for every Service)` : '';
+      find(doc.file, at(r.path), `${JSON.stringify(r.from)} is replaced by ${JSON.stringify(r.to) ?? 'nothing'} when kustomize renders it${by}: leave it out here, or change it there`);
     }
   }
 
@@ -173,7 +295,7 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
   try {
     set = interpret(docs);
   } catch (err) {
-    if (err instanceof ManifestError) return { findings: [...findings, { file: rel(err.file), field: err.field, message: err.message.split(': ').slice(2).join(': ') }] };
+    if (err instanceof ManifestError) return { findings: [...done(), fromManifestError(err)] };
     throw err;
   }
 
@@ -202,17 +324,23 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
     if (!serviceNames.has(r.service)) find(r.file, `spec.rules (${r.path}).backendRefs[0].name`, `Service ${r.service} does not exist`);
   }
 
-  // 4. What each function is must match how it is wired: routes on the HTTPRoute at the path they declare,
-  //    consumers behind a KafkaSource of the topics they declare, scheduled jobs behind a PingSource.
+  // 4. What each function is (its module says) must match how it is wired: routes on an HTTPRoute at the
+  //    path they declare, consumers behind a KafkaSource of the topics they declare, scheduled jobs behind a
+  //    PingSource. Only route functions are public; the rest answer Knative eventing inside the cluster.
+  const kinds = new Map(set.services.filter((s) => folders.includes(s.functionDir)).map((s) => [s.name, kindOf(loadFunctionModule(s.functionDir))]));
+  const reachedBy: Record<FunctionKind, string> = { route: 'its HTTPRoute', consumer: 'its KafkaSource', scheduled: 'its PingSource', sink: 'the dead-letter sink of KafkaSources' };
   for (const s of set.services) {
-    if (!folders.includes(s.functionDir)) continue;
-    const { kind, spec } = kindOf(loadFunctionModule(s.functionDir));
+    const fn = kinds.get(s.name);
+    if (!fn) continue;
+    const { kind, spec } = fn;
     if (kind === 'route') {
       const rules = set.routes.filter((r) => r.service === s.name);
       if (!rules.length) find(s.file, 'HTTPRoute', `route function ${s.name} (${spec.method} ${spec.path}) has no HTTPRoute rule, so the portal cannot reach it`);
       for (const r of rules) {
         if (r.path !== spec.path || (r.method && r.method !== spec.method)) find(r.file, `spec.rules (${r.path})`, `sends ${r.method ?? '*'} ${r.path} to ${s.name}, which declares ${spec.method} ${spec.path}`);
       }
+    } else if (s.doc.metadata.labels?.[VISIBILITY_LABEL] !== 'cluster-local') {
+      find(s.file, `metadata.labels.${VISIBILITY_LABEL}`, `${kind} function ${s.name} is reached only through Knative eventing (${reachedBy[kind]}); without "cluster-local" it is public on the cluster's domain`);
     }
     if (kind === 'consumer') {
       const sources = set.kafkaSources.filter((k) => k.sink.service === s.name);
@@ -224,6 +352,18 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
     if (kind === 'scheduled' && !set.pingSources.some((p) => p.sink.service === s.name)) {
       find(s.file, 'PingSource', `scheduled function ${s.name} has no PingSource, so it never runs`);
     }
+  }
+
+  // 4b. HTTPRoutes: only route functions behind them, at most 16 rules each, one function per method and path.
+  for (const r of set.routes) {
+    const kind = kinds.get(r.service)?.kind;
+    if (kind && kind !== 'route') find(r.file, `spec.rules[${r.rule}].backendRefs[0].name`, `sends ${r.method ?? '*'} ${r.path} to ${r.service}, a ${kind} function: only route functions are public`);
+    const first = set.routes.find((o) => o.path === r.path && (o.method ?? '*') === (r.method ?? '*'));
+    if (first !== r) find(r.file, `spec.rules[${r.rule}].matches (${r.method ?? '*'} ${r.path})`, `is already sent to ${first!.service} by HTTPRoute ${first!.route} (${rel(first!.file)})`);
+  }
+  for (const doc of docs.filter((d) => d.kind === 'HTTPRoute')) {
+    const rules = (doc.spec.rules ?? []).length;
+    if (rules > HTTPROUTE_MAX_RULES) find(doc.file, 'spec.rules', `HTTPRoute ${doc.metadata.name} has ${rules} rules; the Gateway API allows ${HTTPROUTE_MAX_RULES} per HTTPRoute: give the system its own HTTPRoute (knative/base/<system>/routes.yaml)`);
   }
 
   // 5. Every consumed topic is produced by some function or declared external.
@@ -254,7 +394,7 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
     if (set.scaledObjects.filter((so) => so.target.name === k.name).length > 1) find(k.file, 'metadata.name', `KafkaSource ${k.name} is the target of more than one ScaledObject`);
   }
 
-  // 7. Knative autoscaling annotations.
+  // 7. Knative autoscaling annotations, and the image deploy.sh builds for the Service.
   for (const s of set.services) {
     const a = s.annotations;
     const min = a[`${AUTOSCALING}min-scale`];
@@ -267,25 +407,35 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
     if (min !== undefined && max !== undefined && Number(max) > 0 && Number(min) > Number(max)) find(s.file, `spec.template.metadata.annotations.${AUTOSCALING}min-scale`, `${min} is above max-scale ${max}`);
     const metric = a[`${AUTOSCALING}metric`];
     if (metric && !['concurrency', 'rps', 'cpu', 'memory'].includes(metric)) find(s.file, `spec.template.metadata.annotations.${AUTOSCALING}metric`, `${metric} is not one of concurrency, rps, cpu, memory`);
-    const container = s.doc.spec?.template?.spec?.containers?.[0] ?? {};
-    if (container.readinessProbe?.httpGet?.path !== '/health/readiness') find(s.file, 'spec.template.spec.containers[0].readinessProbe.httpGet.path', 'must be /health/readiness (faas-js-runtime)');
-    if (container.livenessProbe?.httpGet?.path !== '/health/liveness') find(s.file, 'spec.template.spec.containers[0].livenessProbe.httpGet.path', 'must be /health/liveness (faas-js-runtime)');
+    const image = s.doc.spec?.template?.spec?.containers?.[0]?.image;
+    if (image !== `patient-portal/${s.name}`) find(s.file, 'spec.template.spec.containers[0].image', `${image ?? '(none)'} is not patient-portal/${s.name}, the image scripts/deploy.sh builds for Service ${s.name}`);
   }
 
-  // 8. Secret and ConfigMap keys that are referenced exist.
+  // 8. What needs the Component applied, on the rendered Services: faas-js-runtime's probes, and Secret and
+  //    ConfigMap keys that exist.
+  const services = (rendered?.docs ?? []).filter((d) => d.kind === 'Service' && d.apiVersion.startsWith('serving.knative.dev/'));
+  for (const doc of services) {
+    const container = doc.spec?.template?.spec?.containers?.[0] ?? {};
+    for (const [probe, health] of [['readinessProbe', '/health/readiness'], ['livenessProbe', '/health/liveness']]) {
+      const segments = ['spec', 'template', 'spec', 'containers', 0, probe, 'httpGet', 'path'];
+      if (container[probe]?.httpGet?.path !== health) find(setBy(doc, segments), at(segments), `must be ${health} (faas-js-runtime), is ${container[probe]?.httpGet?.path ?? 'missing'} in Service ${doc.metadata.name}`);
+    }
+  }
   const secretKeys = (yaml.load(readFileSync(options.secretKeysFile ?? path.join(ROOT, 'knative', 'secret-keys.yaml'), 'utf8')) ?? {}) as Record<string, Record<string, string>>;
-  const configMaps = new Map(docs.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, (d as unknown as { data?: Record<string, string> }).data ?? {}]));
-  for (const s of set.services) {
-    (s.doc.spec?.template?.spec?.containers ?? []).forEach((c: any, ci: number) => {
+  const configMaps = new Map((rendered?.docs ?? docs).filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, (d as unknown as { data?: Record<string, string> }).data ?? {}]));
+  for (const doc of services) {
+    (doc.spec?.template?.spec?.containers ?? []).forEach((c: any, ci: number) => {
       (c.env ?? []).forEach((e: any, ei: number) => {
-        const field = `spec.template.spec.containers[${ci}].env[${ei}] (${e.name})`;
+        const segments = ['spec', 'template', 'spec', 'containers', ci, 'env', ei];
+        const file = setBy(doc, segments);
+        const field = `${at(segments)} (${e.name})`;
         const sk = e.valueFrom?.secretKeyRef;
-        if (sk && !(secretKeys[sk.name] && sk.key in secretKeys[sk.name])) find(s.file, field, `Secret ${sk.name} has no key ${sk.key} (knative/secret-keys.yaml lists what deploy.sh creates)`);
+        if (sk && !(secretKeys[sk.name] && sk.key in secretKeys[sk.name])) find(file, field, `Secret ${sk.name} has no key ${sk.key} (knative/secret-keys.yaml lists what deploy.sh creates)`);
         const ck = e.valueFrom?.configMapKeyRef;
-        if (ck && !(configMaps.get(ck.name) && ck.key in configMaps.get(ck.name)!)) find(s.file, field, `ConfigMap ${ck.name} has no key ${ck.key}`);
+        if (ck && !(configMaps.get(ck.name) && ck.key in configMaps.get(ck.name)!)) find(file, field, `ConfigMap ${ck.name} has no key ${ck.key}`);
       });
     });
   }
 
-  return { findings, set };
+  return { findings: done(), set };
 }

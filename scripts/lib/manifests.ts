@@ -1,6 +1,11 @@
 // Reads the operators' YAML (knative/, keda/) into typed records. The local runtime wires functions from
 // these and nothing else, so what an operator writes is what runs on a laptop. A malformed document is an
 // error naming the file and field, never silently skipped.
+//
+// It reads the documents as written, one file each, not as kustomize renders them: kustomization files are
+// skipped, and so is a kustomize Component (knative/components/function), whose files are patches shared by
+// every Service (port, probes, env, resources), none of which the laptop uses. `npm run manifests:check`
+// checks the rendered base as well, so what the cluster gets is checked too.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
@@ -23,7 +28,6 @@ export interface ServiceManifest {
   functionDir: string;
   system: string;
   annotations: Record<string, string>;
-  env: Record<string, string>;
   doc: Doc;
 }
 
@@ -72,6 +76,8 @@ export interface PingSourceManifest {
 export interface RouteRule {
   file: string;
   route: string;
+  /** Index of the rule in spec.rules. */
+  rule: number;
   path: string;
   pathType: 'Exact' | 'PathPrefix';
   method?: string;
@@ -118,37 +124,54 @@ export class ManifestError extends Error {
 /** Knative's Kafka data plane defaults, used when a KafkaSource has no delivery spec. */
 export const KAFKA_DELIVERY_DEFAULTS: Delivery = { retry: 10, backoffPolicy: 'exponential', backoffDelayMs: 300, timeoutMs: 600_000 };
 
+const KUSTOMIZATION = /^kustomization\.ya?ml$/i;
+
+/** A folder that holds a kustomize Component: patches for other documents, not documents of its own. */
+function isComponent(dir: string): boolean {
+  const file = readdirSync(dir).find((n) => KUSTOMIZATION.test(n));
+  if (!file) return false;
+  try {
+    return (yaml.load(readFileSync(path.join(dir, file), 'utf8')) as { kind?: string } | null)?.kind === 'Component';
+  } catch (err) {
+    throw new ManifestError(path.join(dir, file), '(yaml)', (err as Error).message);
+  }
+}
+
 function yamlFiles(dir: string): string[] {
+  if (isComponent(dir)) return [];
   let out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const full = path.join(dir, name);
     // keda/profiles holds traffic profiles for keda:simulate, not Kubernetes documents.
     if (statSync(full).isDirectory()) { if (name !== 'profiles') out = out.concat(yamlFiles(full)); }
-    else if (/\.ya?ml$/.test(name) && name !== 'kustomization.yaml') out.push(full);
+    else if (/\.ya?ml$/.test(name) && !KUSTOMIZATION.test(name)) out.push(full);
   }
   return out;
 }
 
-export function loadDocs(dir: string): Doc[] {
+/** The documents of one YAML text (a file, or what kustomize rendered); `file` is named in errors. */
+export function parseDocs(text: string, file: string): Doc[] {
+  let parsed: unknown[];
+  try {
+    parsed = yaml.loadAll(text);
+  } catch (err) {
+    throw new ManifestError(file, '(yaml)', (err as Error).message);
+  }
   const docs: Doc[] = [];
-  for (const file of yamlFiles(dir)) {
-    let parsed: unknown[];
-    try {
-      parsed = yaml.loadAll(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new ManifestError(file, '(yaml)', (err as Error).message);
-    }
-    for (const d of parsed) {
-      if (d === null || d === undefined) continue;
-      const doc = d as Partial<Doc>;
-      if (typeof doc !== 'object') throw new ManifestError(file, '(document)', 'is not a mapping');
-      if (!doc.apiVersion) throw new ManifestError(file, 'apiVersion', 'is required');
-      if (!doc.kind) throw new ManifestError(file, 'kind', 'is required');
-      if (!doc.metadata?.name) throw new ManifestError(file, 'metadata.name', `is required (${doc.kind})`);
-      docs.push({ ...(doc as Doc), file, spec: doc.spec ?? {} });
-    }
+  for (const d of parsed) {
+    if (d === null || d === undefined) continue;
+    const doc = d as Partial<Doc>;
+    if (typeof doc !== 'object' || Array.isArray(doc)) throw new ManifestError(file, '(document)', 'is not a mapping');
+    if (!doc.apiVersion) throw new ManifestError(file, 'apiVersion', 'is required');
+    if (!doc.kind) throw new ManifestError(file, 'kind', 'is required');
+    if (!doc.metadata?.name) throw new ManifestError(file, 'metadata.name', `is required (${doc.kind})`);
+    docs.push({ ...(doc as Doc), file, spec: doc.spec ?? {} });
   }
   return docs;
+}
+
+export function loadDocs(dir: string): Doc[] {
+  return yamlFiles(dir).flatMap((file) => parseDocs(readFileSync(file, 'utf8'), file));
 }
 
 /** ISO-8601 duration as Knative writes them (PT0.3S, PT10M, PT1H30M) → milliseconds. */
@@ -195,11 +218,9 @@ export function interpret(docs: Doc[]): ManifestSet {
       if (!functionDir) throw new ManifestError(file, `metadata.annotations.${FUNCTION_ANNOTATION}`, 'is required: the function folder this Service runs');
       const container = doc.spec?.template?.spec?.containers?.[0];
       if (!container) throw new ManifestError(file, 'spec.template.spec.containers[0]', 'is required');
-      const env: Record<string, string> = {};
-      for (const e of container.env ?? []) if (e?.name && typeof e.value === 'string') env[e.name] = e.value;
       set.services.push({
         name: doc.metadata.name, file, functionDir, system: doc.metadata.labels?.['medlab.io/system'] ?? 'unknown',
-        annotations: doc.spec?.template?.metadata?.annotations ?? {}, env, doc,
+        annotations: doc.spec?.template?.metadata?.annotations ?? {}, doc,
       });
     } else if (doc.kind === 'KafkaSource') {
       const s = doc.spec;
@@ -258,7 +279,7 @@ export function interpret(docs: Doc[]): ManifestSet {
         for (const [j, match] of (rule.matches ?? []).entries()) {
           const p = match.path;
           if (!p?.value) throw new ManifestError(file, `spec.rules[${i}].matches[${j}].path.value`, 'is required');
-          set.routes.push({ file, route: doc.metadata.name, path: p.value, pathType: p.type ?? 'PathPrefix', method: match.method, service: String(backend) });
+          set.routes.push({ file, route: doc.metadata.name, rule: i, path: p.value, pathType: p.type ?? 'PathPrefix', method: match.method, service: String(backend) });
         }
       });
     }

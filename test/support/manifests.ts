@@ -1,6 +1,6 @@
 // knative/ and keda/ copied to a temporary folder with edits, so a test can change or break a manifest
 // on purpose and read it back through the same code the runtime and the checks use.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -14,7 +14,10 @@ export interface ManifestCopy {
   cleanup(): void;
 }
 
-/** Edits by path from the project root: text → text, or null to delete the file. An edit must change something. */
+/**
+ * Edits by path from the project root: text → text, or null to delete the file. An edit must change something.
+ * A file that does not exist is created from what its edit returns for ''.
+ */
 export function copyManifests(edits: Record<string, ((text: string) => string) | null> = {}): ManifestCopy {
   const dir = mkdtempSync(path.join(tmpdir(), 'manifests-'));
   cpSync(path.join(ROOT, 'knative'), path.join(dir, 'knative'), { recursive: true });
@@ -25,7 +28,8 @@ export function copyManifests(edits: Record<string, ((text: string) => string) |
       rmSync(full);
       continue;
     }
-    const before = readFileSync(full, 'utf8');
+    const before = existsSync(full) ? readFileSync(full, 'utf8') : '';
+    mkdirSync(path.dirname(full), { recursive: true });
     const after = edit(before);
     if (after === before) throw new Error(`the edit of ${file} changed nothing`);
     writeFileSync(full, after);
