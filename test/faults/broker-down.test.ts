@@ -44,7 +44,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
     process.env.KAFKA_BROKERS = first.brokers;
     await closeBus();
     bookSlot = await startFunction(require('../../functions/booking-queue/book-slot/index.ts'));
-    publisher = await startFunction(require('../../functions/platform/outbox-publisher/index.ts'));
+    publisher = await startFunction(require('../../functions/booking-queue/outbox-publisher/index.ts'));
   });
 
   after(async () => {
@@ -63,7 +63,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
 
   /** The PingSource's CloudEvent to the outbox-publisher function, as Knative sends it every minute. */
   const sweep = async (): Promise<Answer> => {
-    const ping = loadManifests().pingSources.find((p) => p.sink.service === 'outbox-publisher');
+    const ping = loadManifests().pingSources.find((p) => p.sink.service === 'booking-queue-outbox-publisher');
     assert.ok(ping, 'knative/ declares the outbox publisher PingSource');
     const { headers, body } = httpMessage(pingEvent(ping));
     return request(publisher!.url, { method: 'POST', headers, raw: body, timeoutMs: 60_000 });

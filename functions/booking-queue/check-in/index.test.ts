@@ -139,14 +139,23 @@ describe('check-in (POST /api/queue/check-in)', () => {
     assert.deepEqual([res.body.lane, res.body.patientId], ['vip', 'p-1']);
   });
 
+  it("another patient's booking answers exactly as one that does not exist (404, same body)", async () => {
+    const b = await booking({ patientId: 'p-1' });
+    const theirs = await call(fn.url, { token: patientToken('p-2'), body: { branchId: BRANCH, bookingId: b.id } });
+    const none = await call(fn.url, { token: patientToken('p-2'), body: { branchId: BRANCH, bookingId: crypto.randomUUID() } });
+    assert.equal(theirs.status, 404);
+    assert.deepEqual(theirs.body, none.body);
+    assert.equal((await db().booking.findUniqueOrThrow({ where: { id: b.id } })).status, 'confirmed');
+  });
+
   it('auth: patients check in only their own booking, cannot walk in or choose a lane; staff only at their branch', async () => {
     const b = await booking({ patientId: 'p-1' });
     const cases: Array<[string | undefined, Record<string, unknown>, number]> = [
       [undefined, { branchId: BRANCH, bookingId: b.id }, 401],
-      [patientToken('p-2'), { branchId: BRANCH, bookingId: b.id }, 403],
+      [patientToken('p-2'), { branchId: BRANCH, bookingId: b.id }, 404],
       [patientToken('p-1'), { branchId: BRANCH, bookingId: b.id, lane: 'svip' }, 403],
       [patientToken('p-1'), { branchId: BRANCH, serviceId: 'blood-draw' }, 403],
-      [staffToken(OTHER_BRANCH), { branchId: BRANCH, bookingId: b.id }, 403],
+      [staffToken(OTHER_BRANCH), { branchId: BRANCH, bookingId: b.id }, 404],
       [staffToken(OTHER_BRANCH), { branchId: BRANCH, serviceId: 'blood-draw' }, 403],
       [token('service', 'crm'), { branchId: BRANCH, serviceId: 'blood-draw' }, 403],
     ];

@@ -49,15 +49,23 @@ describe('ticket-status (GET /api/queue/ticket)', () => {
     const anonymous = await ticket();
     const cases: Array<[string | undefined, string, number]> = [
       [undefined, mine.id, 401],
-      [patientToken('p-2'), mine.id, 403],
-      [patientToken('p-1'), anonymous.id, 403],
-      [staffToken(OTHER_BRANCH), mine.id, 403],
+      [patientToken('p-2'), mine.id, 404],
+      [patientToken('p-1'), anonymous.id, 404],
+      [staffToken(OTHER_BRANCH), mine.id, 404],
       [staffToken(), anonymous.id, 200],
       [token('service', 'notifier'), mine.id, 200],
     ];
     for (const [tok, ticketId, status] of cases) {
       assert.equal((await call(fn.url, { token: tok, query: { ticketId } })).status, status, `${ticketId} → ${status}`);
     }
+  });
+
+  it("another patient's ticket answers exactly as one that does not exist (404, same body)", async () => {
+    const mine = await ticket({ patientId: 'p-1' });
+    const theirs = await call(fn.url, { token: patientToken('p-2'), query: { ticketId: mine.id } });
+    const none = await call(fn.url, { token: patientToken('p-2'), query: { ticketId: crypto.randomUUID() } });
+    assert.equal(theirs.status, 404);
+    assert.deepEqual(theirs.body, none.body);
   });
 
   it('answers bad queries with 4xx problem+json naming the field', async () => {

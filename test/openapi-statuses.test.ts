@@ -1,0 +1,243 @@
+// /openapi.json tells the truth: every status each route can answer is driven here, once, through the
+// function as the portal reaches it, and the document lists exactly those statuses, no more and no fewer.
+// Each answer's body is checked against the schema the document publishes for that status (views with no
+// field left undocumented; refusals as problem+json).
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { Bundle } from '../scripts/lib/runtime/bundle';
+import { db } from '../functions/shared/db';
+import { branchDay } from '../functions/booking-queue/calendar';
+import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, BRANCH, type Answer } from './support/fixtures';
+
+type Send = (url: string) => Promise<Answer>;
+type Drivers = Record<string, Record<number, Send>>;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats(ajv);
+
+/** The schema with every object closed: a view may carry only what the document says it carries. */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (!schema || typeof schema !== 'object') return schema;
+  const s = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, ps]) => [p, closed(ps)])) : closed(v)]));
+  if ((s as { properties?: unknown }).properties && !('additionalProperties' in s)) (s as Record<string, unknown>).additionalProperties = false;
+  return s;
+}
+
+const patient = patientToken('p-1');
+const staff = staffToken();
+const service = token('service', 'patient-booking');
+const json = (method: string, body: unknown, tok?: string, headers: Record<string, string> = {}): Send => (url) =>
+  call(url, { method, body, token: tok, headers });
+const get = (query: Record<string, string>, tok?: string): Send => (url) => call(url, { query, token: tok });
+
+describe('/openapi.json documents every status each route answers', function () {
+  this.timeout(120_000);
+  let bundle: Bundle;
+  let doc: any;
+  const seen = new Map<string, Set<number>>();
+
+  before(async () => {
+    bundle = await new Bundle({ port: 0, schedules: false }).start();
+    doc = await (await fetch(`${bundle.url}/openapi.json`)).json();
+  });
+  after(async () => bundle.stop());
+  beforeEach(async () => { await resetDatabase(); await seedCatalogue(); });
+
+  /** Sends, records the status, and checks the body against the document's schema for it. */
+  async function drive(name: string, expected: number, send: Send): Promise<Answer> {
+    const fn = bundle.fn(name);
+    const res = await send(fn.url);
+    assert.equal(res.status, expected, `${name}: expected ${expected}, got ${res.status} ${JSON.stringify(res.body)}`);
+    const op = operation(name);
+    const documented = op.responses[String(expected)];
+    assert.ok(documented, `${name} answered ${expected}, which /openapi.json does not document`);
+    const [type, media] = Object.entries(documented.content ?? {})[0] ?? [];
+    if (media) {
+      const schema = (media as { schema: { $ref?: string } }).schema.$ref ? doc.components.schemas.Problem : (media as { schema: unknown }).schema;
+      assert.match(res.headers.get('content-type') ?? '', new RegExp(type.replace('+', '\\+')));
+      const validate = ajv.compile(closed(schema) as object);
+      assert.ok(validate(res.body), `${name} ${expected}: the body does not match its documented schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`);
+    }
+    if (!seen.has(name)) seen.set(name, new Set());
+    seen.get(name)!.add(expected);
+    return res;
+  }
+
+  function operation(name: string) {
+    for (const methods of Object.values(doc.paths) as Array<Record<string, any>>) for (const op of Object.values(methods)) if (op.operationId === name) return op;
+    throw new Error(`${name} is not in /openapi.json`);
+  }
+
+  it('statuses every route answers alike: 400, 401, 403, 405, 413, 415', async () => {
+    for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
+      const spec = f.route!;
+      const tok = spec.auth === 'public' ? undefined : spec.auth.includes('patient') ? patient : spec.auth.includes('staff') ? staff : service;
+      await drive(f.name, 400, (url) => call(`${url}/?method=x`, { method: spec.method, token: tok, ...(spec.body ? { body: {} } : {}) }));
+      if (spec.auth !== 'public') await drive(f.name, 401, (url) => call(url, { method: spec.method, ...(spec.body ? { body: {} } : {}) }));
+      await drive(f.name, 403, (url) => call(url, { method: spec.method, token: tok, headers: { origin: 'https://evil.example' }, ...(spec.body ? { body: {} } : {}) }));
+      await drive(f.name, 405, (url) => call(url, { method: spec.method === 'GET' ? 'POST' : 'GET', token: tok }));
+      if (spec.body) {
+        await drive(f.name, 413, (url) => call(url, { method: 'POST', token: tok, body: { padding: 'x'.repeat(70 * 1024) } }));
+        await drive(f.name, 415, (url) => call(url, { method: 'POST', token: tok, raw: '{}', headers: { 'content-type': 'text/plain' } }));
+      }
+    }
+  });
+
+  it("each route's own answers: views, not found, conflicts, refusals, replays", async () => {
+    const slot = await createSlot({ capacity: 1 });
+    const other = await createSlot({ capacity: 3 });
+    const full = await createSlot({ capacity: 1 });
+    const missing = randomUUID();
+    const today = branchDay(new Date(), 'Asia/Ho_Chi_Minh');
+    const soon = await createSlot({ startsAt: hoursFromNow(0.5), capacity: 5 });
+
+    await drive('branches', 200, get({}));
+    await drive('availability', 200, get({ branchId: BRANCH, from: today, to: today }));
+    await drive('availability', 404, get({ branchId: 'nowhere', from: today, to: today }));
+    await drive('queue-board', 200, get({ branchId: BRANCH }));
+    await drive('queue-board', 404, get({ branchId: 'nowhere' }));
+
+    const booked = await drive('book-slot', 201, json('POST', { slotId: slot.id }, patient, { 'idempotency-key': 'k1' }));
+    await drive('book-slot', 201, json('POST', { slotId: slot.id }, patient, { 'idempotency-key': 'k1' }));
+    await drive('book-slot', 422, json('POST', { slotId: other.id }, patient, { 'idempotency-key': 'k1' }));
+    await drive('book-slot', 404, json('POST', { slotId: missing }, patient));
+    await drive('book-slot', 409, json('POST', { slotId: slot.id }, patientToken('p-2')));
+    const bookingId = booked.body.bookingId;
+
+    await drive('bookings', 200, get({}, patient));
+    await drive('bookings', 404, get({ bookingId: missing }, patient));
+
+    await drive('booking-reschedule', 200, json('POST', { bookingId, slotId: other.id }, patient));
+    await drive('booking-reschedule', 404, json('POST', { bookingId: missing, slotId: other.id }, patient));
+    await drive('booking-reschedule', 409, json('POST', { bookingId, slotId: other.id }, patient));
+
+    const checkup = await createSlot({ serviceId: 'check-up' });
+    const pending = await call(bundle.fn('book-slot').url, { token: patientToken('p-4'), body: { slotId: checkup.id } });
+    await drive('booking-status', 200, json('POST', { bookingId: pending.body.bookingId, status: 'confirmed' }, staff));
+    await drive('booking-status', 404, json('POST', { bookingId: missing, status: 'confirmed' }, staff));
+    await drive('booking-status', 409, json('POST', { bookingId, status: 'pending' }, staff));
+
+    await drive('booking-cancel', 200, json('POST', { bookingId }, patient));
+    await drive('booking-cancel', 404, json('POST', { bookingId: missing }, patient));
+    await drive('booking-cancel', 409, json('POST', { bookingId }, patient));
+
+    const opened = await drive('slots-create', 201, json('POST', { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(300).toISOString(), capacity: 2 }, staff, { 'idempotency-key': 's1' }));
+    await drive('slots-create', 422, json('POST', { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(301).toISOString(), capacity: 2 }, staff, { 'idempotency-key': 's1' }));
+    await drive('slots-create', 404, json('POST', { branchId: BRANCH, serviceId: 'nothing', startsAt: hoursFromNow(302).toISOString(), capacity: 2 }, staff));
+    await drive('slots-create', 409, json('POST', { branchId: BRANCH, serviceId: 'blood-draw', startsAt: opened.body.startsAt, capacity: 2 }, staff));
+
+    const week = { branchId: BRANCH, serviceId: 'blood-draw', from: branchDay(hoursFromNow(400), 'Asia/Ho_Chi_Minh'), to: branchDay(hoursFromNow(400), 'Asia/Ho_Chi_Minh'), weekdays: [1, 2, 3, 4, 5, 6, 7], times: ['09:00'], capacity: 3 };
+    await drive('slots-generate', 201, json('POST', week, staff, { 'idempotency-key': 'g1' }));
+    await drive('slots-generate', 422, json('POST', { ...week, times: ['10:00'] }, staff, { 'idempotency-key': 'g1' }));
+    await drive('slots-generate', 404, json('POST', { ...week, branchId: 'nowhere' }, service));
+
+    await drive('slot-status', 200, json('POST', { slotId: full.id, status: 'closed' }, staff));
+    await drive('slot-status', 404, json('POST', { slotId: missing, status: 'closed' }, staff));
+
+    // The day: a booking for a slot within the hour, checked in, called, served.
+    const visit = await call(bundle.fn('book-slot').url, { token: patientToken('p-3'), body: { slotId: soon.id } });
+    const ticket = await drive('check-in', 201, json('POST', { branchId: BRANCH, bookingId: visit.body.bookingId }, patientToken('p-3'), { 'idempotency-key': 'c1' }));
+    await drive('check-in', 422, json('POST', { branchId: BRANCH, bookingId: visit.body.bookingId, lane: 'booked' }, patientToken('p-3'), { 'idempotency-key': 'c1' }));
+    await drive('check-in', 404, json('POST', { branchId: BRANCH, bookingId: missing }, patient));
+    await drive('check-in', 409, json('POST', { branchId: BRANCH, bookingId: visit.body.bookingId }, patientToken('p-3')));
+
+    await drive('ticket-status', 200, get({ ticketId: ticket.body.ticketId }, patientToken('p-3')));
+    await drive('ticket-status', 404, get({ ticketId: ticket.body.ticketId }, patient));
+
+    await drive('call-next', 200, json('POST', { branchId: BRANCH, serviceId: 'blood-draw', counter: '1' }, staff));
+    await drive('call-next', 404, json('POST', { branchId: BRANCH, serviceId: 'nothing', counter: '1' }, staff));
+
+    await drive('ticket-action', 200, json('POST', { ticketId: ticket.body.ticketId, action: 'serve' }, staff));
+    await drive('ticket-action', 404, json('POST', { ticketId: missing, action: 'serve' }, staff));
+    await drive('ticket-action', 409, json('POST', { ticketId: ticket.body.ticketId, action: 'skip' }, staff));
+
+    // An idempotent route's key held by a request in flight: 409 with Retry-After.
+    for (const [name, body, tok] of [
+      ['book-slot', { slotId: other.id }, patient], ['slots-create', { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(310).toISOString(), capacity: 1 }, staff],
+      ['slots-generate', week, staff], ['check-in', { branchId: BRANCH }, staff],
+    ] as const) {
+      const subject = tok === patient ? 'patient:p-1' : `staff:staff-${BRANCH}`;
+      let release!: () => void;
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => { locked = r; });
+      const holder = db().$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT pg_advisory_xact_lock(4, hashtext(${`booking_queue/${name}/${subject}/busy`}))`;
+        locked();
+        await new Promise<void>((r) => { release = r; });
+      });
+      await isLocked;
+      try {
+        await drive(name, 409, json('POST', body, tok, { 'idempotency-key': 'busy' }));
+      } finally { release(); await holder; }
+    }
+  });
+
+  it('503 with Retry-After from every route while the database is down', async () => {
+    const child = await deadDatabaseBundle();
+    try {
+      for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
+        const spec = f.route!;
+        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? staff : spec.auth.includes('service') ? service : patient;
+        const send = DOWN_REQUESTS[f.name];
+        assert.ok(send, `no request drives ${f.name} to the database`);
+        const res = await drive(f.name, 503, (url) => send(child.url(f.name, url), tok));
+        assert.ok(res.headers.get('retry-after'));
+      }
+    } finally {
+      child.stop();
+    }
+  });
+
+  it('and /openapi.json lists no status that was not driven', () => {
+    for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
+      const documented = Object.keys(operation(f.name).responses).map(Number).sort((a, b) => a - b);
+      const driven = [...(seen.get(f.name) ?? [])].sort((a, b) => a - b);
+      assert.deepEqual(documented, driven, `${f.name}: documented ${documented.join(', ')} but drove ${driven.join(', ')}`);
+    }
+  });
+});
+
+/** A valid request for each route, which needs the database to answer. */
+const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answer>> = {
+  availability: (url) => call(url, { query: { branchId: BRANCH, from: '2030-01-01', to: '2030-01-02' } }),
+  'book-slot': (url, tok) => call(url, { token: tok, body: { slotId: randomUUID() } }),
+  'booking-cancel': (url, tok) => call(url, { token: tok, body: { bookingId: randomUUID() } }),
+  'booking-reschedule': (url, tok) => call(url, { token: tok, body: { bookingId: randomUUID(), slotId: randomUUID() } }),
+  'booking-status': (url, tok) => call(url, { token: tok, body: { bookingId: randomUUID(), status: 'confirmed' } }),
+  bookings: (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
+  branches: (url) => call(url),
+  'call-next': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', counter: '1' } }),
+  'check-in': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw' } }),
+  'queue-board': (url) => call(url, { query: { branchId: BRANCH } }),
+  'slot-status': (url, tok) => call(url, { token: tok, body: { slotId: randomUUID(), status: 'closed' } }),
+  'slots-create': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(500).toISOString(), capacity: 1 } }),
+  'slots-generate': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', from: '2030-01-01', to: '2030-01-01', weekdays: [1, 2], times: ['09:00'], capacity: 1 } }),
+  'ticket-action': (url, tok) => call(url, { token: tok, body: { ticketId: randomUUID(), action: 'serve' } }),
+  'ticket-status': (url, tok) => call(url, { token: tok, query: { ticketId: randomUUID() } }),
+};
+
+/** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */
+async function deadDatabaseBundle(): Promise<{ url(name: string, fallback: string): string; stop(): void }> {
+  const script = `
+    const { Bundle } = require(${JSON.stringify(path.join(__dirname, '../scripts/lib/runtime/bundle.ts'))});
+    const { useLaptopDefaults } = require(${JSON.stringify(path.join(__dirname, '../scripts/lib/laptop/defaults.ts'))});
+    useLaptopDefaults();
+    new Bundle({ port: 0, schedules: false }).start().then((b) => {
+      process.stdout.write(JSON.stringify(Object.fromEntries(b.functions.map((f) => [f.name, f.url]))) + '\\n');
+    });`;
+  const child: ChildProcess = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    env: { ...process.env, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere', DATABASE_CONNECT_TIMEOUT_MS: '500', LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const urls = await new Promise<Record<string, string>>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c) => { out += c; if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0])); });
+    child.on('exit', (code) => reject(new Error(`the dead-database bundle exited (${code})`)));
+  });
+  return { url: (name) => urls[name], stop: () => child.kill('SIGKILL') };
+}
