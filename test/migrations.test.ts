@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -12,44 +13,230 @@ import { createDatabase, dropDatabase } from '../scripts/lib/services';
 const committed = readdirSync(MIGRATIONS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 const checksum = (name: string) => createHash('sha256').update(readFileSync(path.join(MIGRATIONS_DIR, name, 'migration.sql'))).digest('hex');
 
+// The last migration of the release where every table sat in one schema; the ones after it move them.
+const ONE_SCHEMA_RELEASE = '20261121054906_one_ticket_per_booking';
+const movedByUpgrade = committed.filter((n) => n > ONE_SCHEMA_RELEASE);
+
+/** Where each table of the one-schema release lives now. */
+const NEW_HOME: Record<string, string> = {
+  branch: 'booking_queue', service: 'booking_queue', slot: 'booking_queue', booking: 'booking_queue',
+  ticket: 'booking_queue', outbox_event: 'booking_queue', inbox_event: 'booking_queue', dead_letter: 'dead_letter',
+};
+const ENUM_HOME: Record<string, string> = {
+  slot_status: 'booking_queue', booking_status: 'booking_queue', lane: 'booking_queue', ticket_status: 'booking_queue',
+};
+
+type Query = (sql: string, params?: unknown[]) => Promise<any[]>;
+type Database = { factory: () => Parameters<typeof applyMigrations>[0]; query: Query; close(): Promise<void> };
+
+/** A fresh empty database on each engine the bundle runs on: PGlite (laptops) and PostgreSQL (the cluster). */
+const engines: { name: string; open(): Promise<Database> }[] = [
+  {
+    name: 'PGlite',
+    async open() {
+      const pglite = new PGlite();
+      return {
+        factory: () => new PrismaPGlite(pglite),
+        query: async (sql, params) => (await pglite.query(sql, params)).rows,
+        close: () => pglite.close(),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const admin = process.env.TEST_PG_ADMIN_URL;
+      assert.ok(admin, 'TEST_PG_ADMIN_URL is set by npm test');
+      const name = `portal_upgrade_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+      const url = await createDatabase(admin, name);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return {
+        factory: () => new PrismaPg({ connectionString: url }),
+        query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+        close: async () => { await client.end(); await dropDatabase(admin, name); },
+      };
+    },
+  },
+];
+
+const SLOT_A = '00000000-0000-4000-8000-00000000000a';
+const SLOT_B = '00000000-0000-4000-8000-00000000000b';
+const booking = (n: number) => `00000000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`;
+
+/** A day of the one-schema release: every table has rows, and patient-1 holds three active bookings in slot A. */
+async function fillOneSchemaRelease(query: Query) {
+  await query(`INSERT INTO branch (id, name) VALUES ('hcm-d1', 'District 1'), ('hn-bd', 'Ba Dinh')`);
+  await query(`INSERT INTO service (id, name, ticket_prefix, requires_confirmation) VALUES ('blood-draw', 'Blood draw', 'A', false), ('checkup', 'Check-up', 'B', true)`);
+  await query(`INSERT INTO slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at) VALUES
+    ('${SLOT_A}', 'hcm-d1', 'blood-draw', '2026-11-23T01:00:00Z', '2026-11-23T01:15:00Z', 7, 5, 'open', '2026-11-21T08:00:00Z'),
+    ('${SLOT_B}', 'hn-bd', 'checkup', '2026-11-23T02:00:00Z', '2026-11-23T02:30:00Z', 2, 1, 'closed', '2026-11-21T08:00:00Z')`);
+  await query(`INSERT INTO booking (id, slot_id, patient_id, status, idempotency_key, channel, cancel_reason, created_at, updated_at) VALUES
+    ('${booking(1)}', '${SLOT_A}', 'patient-1', 'confirmed', 'k1', 'portal', NULL, '2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z'),
+    ('${booking(2)}', '${SLOT_A}', 'patient-1', 'checked_in', 'k2', 'portal', NULL, '2026-11-21T09:05:00Z', '2026-11-21T09:05:00Z'),
+    ('${booking(3)}', '${SLOT_A}', 'patient-1', 'pending', NULL, 'front-desk', NULL, '2026-11-21T09:10:00Z', '2026-11-21T09:10:00Z'),
+    ('${booking(4)}', '${SLOT_A}', 'patient-2', 'cancelled', 'k4', 'portal', 'changed plans', '2026-11-21T09:00:00Z', '2026-11-21T09:30:00Z'),
+    ('${booking(5)}', '${SLOT_A}', 'patient-2', 'confirmed', 'k5', 'portal', NULL, '2026-11-21T09:40:00Z', '2026-11-21T09:40:00Z'),
+    ('${booking(6)}', '${SLOT_A}', 'patient-3', 'completed', NULL, 'portal', NULL, '2026-11-21T08:00:00Z', '2026-11-21T10:00:00Z'),
+    ('${booking(7)}', '${SLOT_A}', 'patient-3', 'confirmed', NULL, 'portal', NULL, '2026-11-21T08:10:00Z', '2026-11-21T08:10:00Z'),
+    ('${booking(8)}', '${SLOT_B}', 'patient-1', 'pending', 'k8', 'portal', NULL, '2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z')`);
+  await query(`INSERT INTO ticket (id, branch_id, service_id, day, seq, number, lane, status, patient_id, booking_id, counter, updated_at) VALUES
+    ('00000000-0000-4000-8000-000000000201', 'hcm-d1', 'blood-draw', '2026-11-23', 1, 'A-001', 'booked', 'called', 'patient-1', '${booking(2)}', '3', '2026-11-23T01:02:00Z'),
+    ('00000000-0000-4000-8000-000000000202', 'hcm-d1', 'blood-draw', '2026-11-23', 2, 'A-002', 'walkin', 'waiting', NULL, NULL, NULL, '2026-11-23T01:03:00Z')`);
+  await query(`INSERT INTO outbox_event (id, topic, key, type, source, subject, data, published_at, attempts, last_error) VALUES
+    ('00000000-0000-4000-8000-000000000301', 'booking-events', '${booking(1)}', 'com.medlab.booking.confirmed', '/booking-queue', '${booking(1)}', '{"bookingId":"${booking(1)}"}', '2026-11-21T09:00:01Z', 1, NULL),
+    ('00000000-0000-4000-8000-000000000302', 'slot-events', '${SLOT_A}', 'com.medlab.slot.allocated', '/booking-queue', NULL, '{"slotId":"${SLOT_A}","booked":5}', NULL, 2, 'broker down')`);
+  await query(`INSERT INTO inbox_event (source, id, consumer, type) VALUES ('/portal', 'req-1', 'booking-consumer', 'com.medlab.booking.requested')`);
+  await query(`INSERT INTO dead_letter (id, event_id, event_source, event_type, topic, error_dest, error_code, error_data, reason, event) VALUES
+    ('00000000-0000-4000-8000-000000000401', 'req-9', '/portal', 'com.medlab.booking.requested', 'booking-requests', 'http://booking-consumer', 500, 'b29wcw==', 'poison', '{"specversion":"1.0"}')`);
+}
+
+/** Every row of a table, whole, in a stable order. */
+const rowsOf = (query: Query, table: string) =>
+  query(`SELECT to_jsonb(t) AS row FROM ${table} t ORDER BY to_jsonb(t)::text`).then((rows) => rows.map((r) => r.row));
+
+const schemaOf = async (query: Query, kind: 'table' | 'type', name: string): Promise<string[]> =>
+  kind === 'table'
+    ? (await query('SELECT schemaname AS s FROM pg_tables WHERE tablename = $1 ORDER BY 1', [name])).map((r) => r.s)
+    : (await query(`SELECT nspname AS s FROM pg_type JOIN pg_namespace n ON n.oid = typnamespace WHERE typname = $1 AND typtype = 'e' ORDER BY 1`, [name])).map((r) => r.s);
+
+async function assertRecorded(query: Query, names: string[]) {
+  const rows = await query('SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name, started_at');
+  assert.deepEqual(rows.map((r) => r.migration_name), names, 'each migration recorded once');
+  for (const r of rows) {
+    assert.equal(r.checksum, checksum(r.migration_name), `${r.migration_name} checksum is sha256 of its file`);
+    assert.ok(r.finished_at, `${r.migration_name} finished`);
+    assert.equal(r.rolled_back_at, null);
+    assert.equal(r.applied_steps_count, 1);
+  }
+}
+
 describe('migrations (offline WASM schema engine)', () => {
-  it('the committed migrations describe the current prisma/schema.prisma (no migration forgotten)', async () => {
+  it('the committed migrations describe the current prisma/schema/ files (no migration forgotten)', async () => {
     assert.equal(await pendingSchemaSql(), '');
   });
 
-  it('apply to a fresh PGlite database and record _prisma_migrations as prisma migrate deploy does', async () => {
-    const pglite = new PGlite();
-    const applied = await applyMigrations(new PrismaPGlite(pglite));
-    assert.deepEqual(applied, committed);
-    const rows = (await pglite.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
-      'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name')).rows;
-    assert.deepEqual(rows.map((r) => r.migration_name), committed);
-    for (const r of rows) {
-      assert.equal(r.checksum, checksum(r.migration_name));
-      assert.ok(r.finished_at, 'finished_at is set');
-      assert.equal(r.applied_steps_count, 1);
-    }
-    const tables = (await pglite.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename);
-    for (const t of ['slot', 'booking', 'ticket', 'outbox_event', 'inbox_event', 'dead_letter']) assert.ok(tables.includes(t), `${t} exists`);
-    assert.deepEqual(await applyMigrations(new PrismaPGlite(pglite)), [], 'a second run applies nothing');
-    await pglite.close();
-  });
+  for (const engine of engines) {
+    describe(`on ${engine.name}`, () => {
+      it('apply to a fresh database once, each system in its own schema, recorded in _prisma_migrations as prisma migrate deploy does', async () => {
+        const db = await engine.open();
+        try {
+          assert.deepEqual(await applyMigrations(db.factory()), committed);
+          assert.deepEqual(await applyMigrations(db.factory()), [], 'a second run applies nothing');
+          await assertRecorded(db.query, committed);
+          for (const [table, schema] of Object.entries({ ...NEW_HOME, idempotency_record: 'booking_queue' })) {
+            assert.deepEqual(await schemaOf(db.query, 'table', table), [schema], `${table} lives in ${schema} only`);
+          }
+          for (const [type, schema] of Object.entries(ENUM_HOME)) assert.deepEqual(await schemaOf(db.query, 'type', type), [schema], `${type} lives in ${schema}`);
+        } finally {
+          await db.close();
+        }
+      });
 
-  it('apply to a fresh PostgreSQL database, once', async () => {
-    const admin = process.env.TEST_PG_ADMIN_URL;
-    assert.ok(admin, 'TEST_PG_ADMIN_URL is set by npm test');
-    const name = `portal_migrate_${process.pid}`;
-    const url = await createDatabase(admin, name);
-    try {
-      assert.deepEqual(await applyMigrations(new PrismaPg({ connectionString: url })), committed);
-      assert.deepEqual(await applyMigrations(new PrismaPg({ connectionString: url })), []);
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      const { rows } = await client.query('SELECT migration_name, checksum FROM _prisma_migrations ORDER BY migration_name');
-      await client.end();
-      assert.deepEqual(rows.map((r) => [r.migration_name, r.checksum]), committed.map((n) => [n, checksum(n)]));
-    } finally {
-      await dropDatabase(admin, name);
-    }
-  });
+      it('upgrading a one-schema database keeps every row, moved into its system\'s schema', async () => {
+        const db = await engine.open();
+        try {
+          assert.deepEqual(await applyMigrations(db.factory(), { through: ONE_SCHEMA_RELEASE }), committed.filter((n) => n <= ONE_SCHEMA_RELEASE));
+          await fillOneSchemaRelease(db.query);
+          const before: Record<string, unknown[]> = {};
+          for (const table of Object.keys(NEW_HOME)) before[table] = await rowsOf(db.query, `public.${table}`);
+
+          assert.ok(movedByUpgrade.length > 0);
+          assert.deepEqual(await applyMigrations(db.factory()), movedByUpgrade);
+          await assertRecorded(db.query, committed);
+
+          for (const [table, schema] of Object.entries(NEW_HOME)) {
+            assert.deepEqual(await schemaOf(db.query, 'table', table), [schema], `${table} moved to ${schema}, none left behind`);
+            if (table === 'booking' || table === 'slot') continue;
+            assert.deepEqual(await rowsOf(db.query, `${schema}.${table}`), before[table], `every ${table} row kept as it was`);
+          }
+          for (const [type, schema] of Object.entries(ENUM_HOME)) assert.deepEqual(await schemaOf(db.query, 'type', type), [schema], `${type} moved to ${schema}`);
+
+          // patient-1 held three active bookings in slot A: the checked-in one stays, the other two are
+          // cancelled and give their places back; every other booking is untouched.
+          const bookings = await rowsOf(db.query, 'booking_queue.booking');
+          assert.equal(bookings.length, before.booking.length, 'no booking row lost');
+          const resolved = new Set([booking(1), booking(3)]);
+          for (const row of bookings as any[]) {
+            const old = (before.booking as any[]).find((b) => b.id === row.id);
+            if (!resolved.has(row.id)) { assert.deepEqual(row, old, `booking ${row.id} untouched`); continue; }
+            assert.equal(row.status, 'cancelled');
+            assert.match(row.cancel_reason, /duplicate/);
+            assert.deepEqual({ ...row, status: old.status, cancel_reason: null, updated_at: old.updated_at }, old, 'only status, reason and updated_at change');
+          }
+          const slots = (await rowsOf(db.query, 'booking_queue.slot')) as any[];
+          const slotA = slots.find((s) => s.id === SLOT_A);
+          const oldSlotA = (before.slot as any[]).find((s) => s.id === SLOT_A);
+          assert.equal(slotA.booked, 3, 'slot A gives back the two places');
+          assert.deepEqual({ ...slotA, booked: oldSlotA.booked, updated_at: oldSlotA.updated_at }, oldSlotA, 'slot A changes only its count');
+          assert.deepEqual(slots.find((s) => s.id === SLOT_B), (before.slot as any[]).find((s) => s.id === SLOT_B), 'slot B untouched');
+
+          // The moved outbox keeps its sequence: the next event is numbered after the old ones.
+          const [{ seq }] = await db.query(`INSERT INTO booking_queue.outbox_event (id, topic, key, type, source, data)
+            VALUES ('00000000-0000-4000-8000-000000000303', 'slot-events', 'k', 't', '/booking-queue', '{}') RETURNING seq::int AS seq`);
+          assert.equal(seq, 3);
+          assert.deepEqual(await applyMigrations(db.factory()), [], 'nothing left to apply');
+        } finally {
+          await db.close();
+        }
+      });
+
+      it('a migration that fails part-way changes nothing and is recorded as failed, as prisma migrate deploy does', async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
+        const db = await engine.open();
+        try {
+          cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+          mkdirSync(path.join(dir, '99991231000000_broken'));
+          // A ';' inside a comment and a literal too: the script must reach PostgreSQL whole, not cut at each ';'.
+          writeFileSync(path.join(dir, '99991231000000_broken', 'migration.sql'),
+            "-- first a table; then a failure\nCREATE TABLE booking_queue.half_done (note text DEFAULT 'a;b');\nUPDATE booking_queue.slot SET capacity = 0;\nSELECT 1/0;\n");
+          await assert.rejects(applyMigrations(db.factory(), { dir }), /division by zero/);
+          assert.deepEqual(await schemaOf(db.query, 'table', 'half_done'), [], 'the first statement was rolled back');
+          const rows = await db.query('SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name');
+          assert.deepEqual(rows.map((r) => r.migration_name), [...committed, '99991231000000_broken']);
+          assert.equal(rows.at(-1).finished_at, null, 'recorded as failed');
+        } finally {
+          await db.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('the database refuses a second active booking of one patient in one slot, and allows one after cancellation', async () => {
+        const db = await engine.open();
+        try {
+          await applyMigrations(db.factory());
+          await db.query(`INSERT INTO booking_queue.branch (id, name) VALUES ('hcm-d1', 'District 1')`);
+          await db.query(`INSERT INTO booking_queue.service (id, name, ticket_prefix) VALUES ('blood-draw', 'Blood draw', 'A')`);
+          await db.query(`INSERT INTO booking_queue.slot (id, branch_id, service_id, starts_at, ends_at, capacity, updated_at)
+            VALUES ('${SLOT_A}', 'hcm-d1', 'blood-draw', '2026-11-23T01:00:00Z', '2026-11-23T01:15:00Z', 7, now())`);
+          const book = (n: number, patient: string, status: string) => db.query(`INSERT INTO booking_queue.booking (id, slot_id, patient_id, status, updated_at)
+            VALUES ('${booking(n)}', '${SLOT_A}', '${patient}', '${status}', now())`);
+          const refused = async (attempt: Promise<unknown>) => {
+            await assert.rejects(attempt, (err: any) => {
+              assert.equal(err.code, '23505', 'unique violation');
+              assert.match(String(err.constraint ?? err.message), /booking_one_active_per_patient_slot/);
+              return true;
+            });
+          };
+
+          await book(1, 'patient-1', 'confirmed');
+          await refused(book(2, 'patient-1', 'pending'));
+          await refused(book(2, 'patient-1', 'confirmed'));
+          await refused(book(2, 'patient-1', 'checked_in'));
+          await book(2, 'patient-2', 'confirmed'); // another patient, same slot
+
+          await db.query(`UPDATE booking_queue.booking SET status = 'cancelled' WHERE id = '${booking(1)}'`);
+          await book(3, 'patient-1', 'pending');
+          await refused(db.query(`UPDATE booking_queue.booking SET status = 'confirmed' WHERE id = '${booking(1)}'`));
+
+          await db.query(`UPDATE booking_queue.booking SET status = 'completed' WHERE id = '${booking(3)}'`);
+          await book(4, 'patient-1', 'checked_in');
+          const active = await db.query(`SELECT id FROM booking_queue.booking WHERE patient_id = 'patient-1' AND status IN ('pending', 'confirmed', 'checked_in')`);
+          assert.deepEqual(active.map((r) => r.id), [booking(4)]);
+        } finally {
+          await db.close();
+        }
+      });
+    });
+  }
 });

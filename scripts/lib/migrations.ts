@@ -3,12 +3,13 @@
 // _prisma_migrations exactly as `prisma migrate deploy` does, so either tool can take over a database.
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, DriverAdapterError } from '@prisma/driver-adapter-utils';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const SCHEMA_PATH = path.join(ROOT, 'prisma', 'schema.prisma');
+/** The Prisma schema: a folder, one .prisma file per system plus schema.prisma (generator and datasource). */
+export const SCHEMA_DIR = path.join(ROOT, 'prisma', 'schema');
 export const MIGRATIONS_DIR = path.join(ROOT, 'prisma', 'migrations');
 
 type AdapterFactory = Parameters<typeof bindMigrationAwareSqlAdapterFactory>[0];
@@ -31,13 +32,53 @@ function loadWasm(): Promise<any> {
 
 const noFilter = { externalTables: [], externalEnums: [] };
 
-async function engineFor(factory: AdapterFactory, schema: string) {
+type SchemaFile = { path: string; content: string };
+
+/** Every .prisma file of the schema folder, in name order, so the engine sees one schema whatever the folder. */
+export async function schemaFiles(): Promise<SchemaFile[]> {
+  const names = (await readdir(SCHEMA_DIR)).filter((n) => n.endsWith('.prisma')).sort();
+  return Promise.all(names.map(async (n) => ({ path: n, content: await readFile(path.join(SCHEMA_DIR, n), 'utf8') })));
+}
+
+type Adapter = Awaited<ReturnType<AdapterFactory['connect']>>;
+
+/**
+ * A migration script runs as one simple query, as Prisma's native engine sends it, so PostgreSQL applies it
+ * in one implicit transaction: whole or not at all. The adapters' own executeScript does not: adapter-pg
+ * splits the script at every ';' (comments and string literals included) and runs the pieces one by one on
+ * its pool, and pglite-prisma-adapter does not await the script, so its errors never reach the engine.
+ */
+function wholeScripts(factory: AdapterFactory): AdapterFactory {
+  const wrap = (adapter: Adapter): Adapter => {
+    // adapter-pg hands out its pg.Pool; pglite-prisma-adapter keeps its PGlite in `client`.
+    const driver = (adapter as { underlyingDriver?: () => unknown }).underlyingDriver?.() ?? (adapter as unknown as { client: unknown }).client;
+    const run = driver as { exec?: (sql: string) => Promise<unknown>; query?: (sql: string) => Promise<unknown> };
+    if (typeof run.exec !== 'function' && typeof run.query !== 'function') return adapter;
+    return Object.assign(Object.create(adapter), {
+      async executeScript(script: string) {
+        try {
+          await (typeof run.exec === 'function' ? run.exec(script) : run.query!(script));
+        } catch (err) {
+          const e = err as { code?: string; severity?: string; message: string; detail?: string; column?: string; hint?: string };
+          if (!e.code) throw err;
+          throw new DriverAdapterError({ kind: 'postgres', code: e.code, severity: e.severity ?? 'ERROR', message: e.message, detail: e.detail, column: e.column, hint: e.hint });
+        }
+      },
+    });
+  };
+  return Object.assign(Object.create(factory), {
+    connect: async () => wrap(await factory.connect()),
+    connectToShadowDb: async () => wrap(await factory.connectToShadowDb()),
+  });
+}
+
+async function engineFor(factory: AdapterFactory, schema: SchemaFile[]) {
   const bg = await loadWasm();
   const logs: string[] = [];
   const engine = await bg.SchemaEngine.new(
-    { datamodels: [['schema.prisma', schema]] },
+    { datamodels: schema.map((f) => [f.path, f.content]) },
     (line: string) => logs.push(line),
-    bindMigrationAwareSqlAdapterFactory(factory),
+    bindMigrationAwareSqlAdapterFactory(wholeScripts(factory)),
   );
   return engine as {
     applyMigrations(input: unknown): Promise<{ appliedMigrationNames: string[] }>;
@@ -46,25 +87,34 @@ async function engineFor(factory: AdapterFactory, schema: string) {
   };
 }
 
-async function migrationsList() {
-  const lockPath = path.join(MIGRATIONS_DIR, 'migration_lock.toml');
+async function migrationsList(dir = MIGRATIONS_DIR) {
+  const lockPath = path.join(dir, 'migration_lock.toml');
   const lock = await readFile(lockPath, 'utf8').catch(() => null);
-  const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true }).catch(() => []);
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const dirs = [];
   for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const content = await readFile(path.join(MIGRATIONS_DIR, e.name, 'migration.sql'), 'utf8')
+    const content = await readFile(path.join(dir, e.name, 'migration.sql'), 'utf8')
       .then((value) => ({ tag: 'ok', value }))
       .catch((err: Error) => ({ tag: 'error', value: err.message }));
     dirs.push({ path: e.name, migrationFile: { path: 'migration.sql', content } });
   }
-  return { baseDir: MIGRATIONS_DIR, lockfile: { path: 'migration_lock.toml', content: lock }, migrationDirectories: dirs, shadowDbInitScript: '' };
+  return { baseDir: dir, lockfile: { path: 'migration_lock.toml', content: lock }, migrationDirectories: dirs, shadowDbInitScript: '' };
 }
 
-/** Applies pending migrations; returns the names applied now. */
-export async function applyMigrations(factory: AdapterFactory): Promise<string[]> {
-  const engine = await engineFor(factory, await readFile(SCHEMA_PATH, 'utf8'));
+/**
+ * Applies pending migrations; returns the names applied now. `through` stops after that migration, so a
+ * test can build a database as an older release left it; `dir` reads migrations from another folder (tests).
+ */
+export async function applyMigrations(factory: AdapterFactory, options: { through?: string; dir?: string } = {}): Promise<string[]> {
+  const engine = await engineFor(factory, await schemaFiles());
   try {
-    const out = await engine.applyMigrations({ migrationsList: await migrationsList(), filters: noFilter });
+    const list = await migrationsList(options.dir);
+    if (options.through !== undefined) {
+      const { through } = options;
+      if (!list.migrationDirectories.some((d) => d.path === through)) throw new Error(`no migration named ${through}`);
+      list.migrationDirectories = list.migrationDirectories.filter((d) => d.path.localeCompare(through) <= 0);
+    }
+    const out = await engine.applyMigrations({ migrationsList: list, filters: noFilter });
     return out.appliedMigrationNames;
   } finally {
     engine.free();
@@ -76,7 +126,7 @@ export async function applyMigrations(factory: AdapterFactory): Promise<string[]
  * replayed on a throwaway in-memory PGlite, so this needs no database server.
  */
 export async function pendingSchemaSql(): Promise<string> {
-  const schema = await readFile(SCHEMA_PATH, 'utf8');
+  const schema = await schemaFiles();
   const shadow = new PrismaPGlite(new PGlite());
   const engine = await engineFor(shadow, schema);
   try {
@@ -84,7 +134,7 @@ export async function pendingSchemaSql(): Promise<string> {
     const from = list.migrationDirectories.length ? { tag: 'migrations', ...list } : { tag: 'empty' };
     const out = await engine.diff({
       from,
-      to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: schema }] },
+      to: { tag: 'schemaDatamodel', files: schema },
       script: true,
       exitCode: null,
       filters: noFilter,
