@@ -3,7 +3,7 @@
 // for one branch's free places over 30 days. Measured: the route over HTTP, and the very SQL it runs (captured
 // from Prisma's query log for the same findMany) executed directly — the reference, so the ratio is what the
 // function adds on top of its own query. EXPLAIN (ANALYZE, BUFFERS) of that SQL shows which index the planner
-// picks; the expected one is slot_branch_id_starts_at_idx (@@index([branchId, startsAt]) in prisma/schema.prisma).
+// picks; the expected one is slot_branch_id_starts_at_idx (@@index([branchId, startsAt]) in prisma/schema/booking-queue.prisma).
 import path from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -58,12 +58,12 @@ export async function availabilityQuery(ctx: BenchContext): Promise<Row> {
     const c = await pool.connect();
     try {
       await c.query(`SET synchronous_commit = off`);
-      await c.query(`INSERT INTO branch (id, name, timezone) SELECT 'av-' || lpad(b::text, 2, '0'), 'Bench branch ' || b, $1 FROM generate_series(0, $2 - 1) b`, [TIMEZONE, BRANCHES]);
-      await c.query(`INSERT INTO service (id, name, ticket_prefix, duration_minutes, requires_confirmation) VALUES ('blood-draw', 'Blood draw', 'A', 15, false), ('check-up', 'Check-up', 'B', 15, true)`);
+      await c.query(`INSERT INTO booking_queue.branch (id, name, timezone) SELECT 'av-' || lpad(b::text, 2, '0'), 'Bench branch ' || b, $1 FROM generate_series(0, $2 - 1) b`, [TIMEZONE, BRANCHES]);
+      await c.query(`INSERT INTO booking_queue.service (id, name, ticket_prefix, duration_minutes, requires_confirmation) VALUES ('blood-draw', 'Blood draw', 'A', 15, false), ('check-up', 'Check-up', 'B', 15, true)`);
       // Days from 10 days ago on; 07:00 branch time is 00:00 UTC. One slot in 5 is full (capacity 9 = its
       // 9 live bookings), about one in 97 closed; the rest have 3 free places.
       await c.query(
-        `INSERT INTO slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
+        `INSERT INTO booking_queue.slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
          SELECT gen_random_uuid(), 'av-' || lpad(b::text, 2, '0'), sv, t, t + interval '15 minutes',
                 CASE WHEN k % 5 = 0 THEN 9 ELSE 12 END, 0,
                 (CASE WHEN (d * 50 + k) % 97 = 0 THEN 'closed' ELSE 'open' END)::slot_status, now()
@@ -73,17 +73,17 @@ export async function availabilityQuery(ctx: BenchContext): Promise<Row> {
       const per = config.availBookingsPerSlot;
       // Bookings: `per` a slot, the last of each cancelled; booked = the live ones (kept consistent).
       await c.query(
-        `INSERT INTO booking (id, slot_id, patient_id, status, channel, created_at, updated_at)
+        `INSERT INTO booking_queue.booking (id, slot_id, patient_id, status, channel, created_at, updated_at)
          SELECT gen_random_uuid(), s.id, 'p-' || ((abs(hashtext(s.id::text)) + j) % 200000),
                 (CASE WHEN j = $1 - 1 THEN 'cancelled' ELSE 'confirmed' END)::booking_status, 'portal', now(), now()
-         FROM slot s CROSS JOIN generate_series(0, $1 - 1) j`, [per]);
-      await c.query(`UPDATE slot SET booked = $1 - 1`, [per]);
+         FROM booking_queue.slot s CROSS JOIN generate_series(0, $1 - 1) j`, [per]);
+      await c.query(`UPDATE booking_queue.slot SET booked = $1 - 1`, [per]);
       await c.query(`ANALYZE`);
     } finally {
       c.release();
     }
     const seedMs = performance.now() - t0;
-    const { rows: [counts] } = await pool.query<{ slots: string; bookings: string }>(`SELECT (SELECT count(*) FROM slot) AS slots, (SELECT count(*) FROM booking) AS bookings`);
+    const { rows: [counts] } = await pool.query<{ slots: string; bookings: string }>(`SELECT (SELECT count(*) FROM booking_queue.slot) AS slots, (SELECT count(*) FROM booking_queue.booking) AS bookings`);
     ctx.log(`  seeded ${counts.slots} slots, ${counts.bookings} bookings in ${fmt(seedMs / 1000)} s`);
 
     const branchId = 'av-07';

@@ -29,17 +29,17 @@ function pgConnArgs(adminUrl: string): { args: string[]; env: NodeJS.ProcessEnv 
 }
 
 async function seed(pool: pg.Pool, hotGroups: number): Promise<{ regular: string[]; hot: string[][] }> {
-  await pool.query(`INSERT INTO branch (id, name, timezone) VALUES ($1, 'Bench booking branch', 'Asia/Ho_Chi_Minh')`, [BRANCH]);
-  await pool.query(`INSERT INTO service (id, name, ticket_prefix, duration_minutes, requires_confirmation) VALUES ($1, 'Bench blood draw', 'A', 5, false)`, [SERVICE]);
+  await pool.query(`INSERT INTO booking_queue.branch (id, name, timezone) VALUES ($1, 'Bench booking branch', 'Asia/Ho_Chi_Minh')`, [BRANCH]);
+  await pool.query(`INSERT INTO booking_queue.service (id, name, ticket_prefix, duration_minutes, requires_confirmation) VALUES ($1, 'Bench blood draw', 'A', 5, false)`, [SERVICE]);
   const regular = await pool.query<{ id: string }>(
-    `INSERT INTO slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
+    `INSERT INTO booking_queue.slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
      SELECT gen_random_uuid(), $1, $2, t, t + interval '5 minutes', $3, 0, 'open', now()
      FROM generate_series(0, $4 - 1) i, LATERAL (SELECT date_trunc('minute', now()) + interval '2 days' + i * interval '5 minutes' AS t) x
      RETURNING id::text`, [BRANCH, SERVICE, REGULAR_CAPACITY, REGULAR_SLOTS]);
   const hot: string[][] = [];
   for (let g = 0; g < hotGroups; g++) {
     const r = await pool.query<{ id: string }>(
-      `INSERT INTO slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
+      `INSERT INTO booking_queue.slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
        SELECT gen_random_uuid(), $1, $2, t, t + interval '5 minutes', $3, 0, 'open', now()
        FROM generate_series(0, $4 - 1) i, LATERAL (SELECT date_trunc('minute', now()) + interval '30 days' + ($5 * 100 + i) * interval '5 minutes' AS t) x
        RETURNING id::text`, [BRANCH, SERVICE, HOT_CAPACITY, HOT_SLOTS, g]);
@@ -142,24 +142,24 @@ export async function bookingThroughput(ctx: BenchContext): Promise<Row> {
     }
 
     // Capacity: no slot over capacity, and every slot's counter equals its live bookings.
-    const over = Number((await pool.query(`SELECT count(*) AS n FROM slot WHERE booked > capacity`)).rows[0].n);
+    const over = Number((await pool.query(`SELECT count(*) AS n FROM booking_queue.slot WHERE booked > capacity`)).rows[0].n);
     const mismatch = Number((await pool.query(
-      `SELECT count(*) AS n FROM slot s
-       LEFT JOIN (SELECT slot_id, count(*) AS c FROM booking WHERE status <> 'cancelled' GROUP BY slot_id) b ON b.slot_id = s.id
+      `SELECT count(*) AS n FROM booking_queue.slot s
+       LEFT JOIN (SELECT slot_id, count(*) AS c FROM booking_queue.booking WHERE status <> 'cancelled' GROUP BY slot_id) b ON b.slot_id = s.id
        WHERE s.booked <> coalesce(b.c, 0)`)).rows[0].n);
-    const rows = Number((await pool.query(`SELECT count(*) AS n FROM booking b JOIN slot s ON s.id = b.slot_id WHERE s.branch_id = $1`, [BRANCH])).rows[0].n);
+    const rows = Number((await pool.query(`SELECT count(*) AS n FROM booking_queue.booking b JOIN booking_queue.slot s ON s.id = b.slot_id WHERE s.branch_id = $1`, [BRANCH])).rows[0].n);
     const hotIds = hot.slice(1).flat();
-    const hotFull = Number((await pool.query(`SELECT count(*) AS n FROM slot WHERE id = ANY($1::uuid[]) AND booked = capacity`, [hotIds])).rows[0].n);
+    const hotFull = Number((await pool.query(`SELECT count(*) AS n FROM booking_queue.slot WHERE id = ANY($1::uuid[]) AND booked = capacity`, [hotIds])).rows[0].n);
     // The post-commit publish: how long until the outbox is empty once the load stops (bounded wait).
     const drainStart = performance.now();
     let unpublished = NaN;
     while (performance.now() - drainStart < 30_000) {
-      unpublished = Number((await pool.query(`SELECT count(*) AS n FROM outbox_event WHERE published_at IS NULL`)).rows[0].n);
+      unpublished = Number((await pool.query(`SELECT count(*) AS n FROM booking_queue.outbox_event WHERE published_at IS NULL`)).rows[0].n);
       if (unpublished === 0) break;
       await sleep(100);
     }
     const drainMs = performance.now() - drainStart;
-    const outboxTotal = Number((await pool.query(`SELECT count(*) AS n FROM outbox_event`)).rows[0].n);
+    const outboxTotal = Number((await pool.query(`SELECT count(*) AS n FROM booking_queue.outbox_event`)).rows[0].n);
 
     const bookings = median(peak.map((p) => p.bookings));
     const medTps = median(tps);

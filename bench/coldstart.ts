@@ -51,7 +51,7 @@ export async function coldStartFootprint(ctx: BenchContext): Promise<Row> {
   const client = new pg.Client({ connectionString: ctx.databaseUrl });
   await client.connect();
   try {
-    await client.query(`INSERT INTO branch (id, name, timezone) VALUES ($1, 'Bench cold-start branch', 'Asia/Ho_Chi_Minh') ON CONFLICT DO NOTHING`, [branchId]);
+    await client.query(`INSERT INTO booking_queue.branch (id, name, timezone) VALUES ($1, 'Bench cold-start branch', 'Asia/Ho_Chi_Minh') ON CONFLICT DO NOTHING`, [branchId]);
   } finally {
     await client.end();
   }

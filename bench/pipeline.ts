@@ -68,7 +68,7 @@ async function until(done: () => number, target: number, timeoutMs: number, what
 /** created_at of the booking row each request made, by requestId. */
 async function bookedAt(pool: pg.Pool, ids: string[]): Promise<Map<string, number>> {
   const { rows } = await pool.query<{ key: string; at: Date }>(
-    `SELECT idempotency_key AS key, created_at AS at FROM booking WHERE idempotency_key = ANY($1::text[])`, [ids.map((id) => `request:${id}`)]);
+    `SELECT idempotency_key AS key, created_at AS at FROM booking_queue.booking WHERE idempotency_key = ANY($1::text[])`, [ids.map((id) => `request:${id}`)]);
   return new Map(rows.map((r) => [r.key.slice('request:'.length), r.at.getTime()]));
 }
 
@@ -123,10 +123,10 @@ export async function eventPipeline(ctx: BenchContext): Promise<Row> {
   let admin: Admin | undefined;
   let bare: Consumer | undefined;
   try {
-    await pool.query(`INSERT INTO branch (id, name, timezone) VALUES ($1, 'Bench pipeline branch', 'Asia/Ho_Chi_Minh')`, [BRANCH]);
-    await pool.query(`INSERT INTO service (id, name, ticket_prefix, duration_minutes, requires_confirmation) VALUES ($1, 'Bench blood draw 2', 'C', 5, false)`, [SERVICE]);
+    await pool.query(`INSERT INTO booking_queue.branch (id, name, timezone) VALUES ($1, 'Bench pipeline branch', 'Asia/Ho_Chi_Minh')`, [BRANCH]);
+    await pool.query(`INSERT INTO booking_queue.service (id, name, ticket_prefix, duration_minutes, requires_confirmation) VALUES ($1, 'Bench blood draw 2', 'C', 5, false)`, [SERVICE]);
     const slots = (await pool.query<{ id: string }>(
-      `INSERT INTO slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
+      `INSERT INTO booking_queue.slot (id, branch_id, service_id, starts_at, ends_at, capacity, booked, status, updated_at)
        SELECT gen_random_uuid(), $1, $2, t, t + interval '5 minutes', $3, 0, 'open', now()
        FROM generate_series(0, $4 - 1) i, LATERAL (SELECT date_trunc('minute', now()) + interval '3 days' + i * interval '5 minutes' AS t) x
        RETURNING id::text`, [BRANCH, SERVICE, CAPACITY, SLOTS])).rows.map((r) => r.id);
@@ -220,7 +220,7 @@ export async function eventPipeline(ctx: BenchContext): Promise<Row> {
     // The effect: one booking row per request, all confirmed; nothing dropped or dead-lettered.
     const { rows: [effect] } = await pool.query<{ n: string; confirmed: string }>(
       `SELECT count(*) AS n, count(*) FILTER (WHERE b.status = 'confirmed') AS confirmed
-       FROM booking b JOIN slot s ON s.id = b.slot_id WHERE s.branch_id = $1 AND b.idempotency_key LIKE 'request:%'`, [BRANCH]);
+       FROM booking_queue.booking b JOIN booking_queue.slot s ON s.id = b.slot_id WHERE s.branch_id = $1 AND b.idempotency_key LIKE 'request:%'`, [BRANCH]);
     const counts = { ...d.counts };
     const problems: string[] = [];
     if (Number(effect.n) !== sent) problems.push(`${sent} requests produced but ${effect.n} booking rows made`);

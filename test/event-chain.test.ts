@@ -78,9 +78,9 @@ describe('bundle on embedded defaults (knative/ wiring, in-process bus)', functi
 
   it('the outbox publisher PingSource sweeps events left unsent', async () => {
     const slot = await createSlot();
-    await db().outboxEvent.create({ data: { id: randomUUID(), topic: 'booking-events', key: slot.id, type: 'com.medlab.slot.released', source: '/test', data: { slotId: slot.id, bookingId: randomUUID(), booked: 0, capacity: 5 } } });
+    await db().bookingQueueOutboxEvent.create({ data: { id: randomUUID(), topic: 'booking-events', key: slot.id, type: 'com.medlab.slot.released', source: '/test', data: { slotId: slot.id, bookingId: randomUUID(), booked: 0, capacity: 5 } } });
     assert.equal(await bundle.ping('booking-queue-outbox-publisher-ping'), 200);
-    assert.equal(await db().outboxEvent.count({ where: { publishedAt: null } }), 0);
+    assert.equal(await db().bookingQueueOutboxEvent.count({ where: { publishedAt: null } }), 0);
     assert.ok((await published('booking-events')).some((e) => e.type === 'com.medlab.slot.released'));
   });
 

@@ -68,7 +68,7 @@ describe('event chain through Kafka (mock broker)', function () {
     assert.equal(record.headers.ce_source, '/booking-queue/book-slot');
     assert.equal(record.headers['content-type'], 'application/json');
     assert.equal(record.value.slotId, slot.id);
-    assert.equal(await db().outboxEvent.count({ where: { publishedAt: null } }), 0, 'nothing left in the outbox');
+    assert.equal(await db().bookingQueueOutboxEvent.count({ where: { publishedAt: null } }), 0, 'nothing left in the outbox');
   });
 
   it('a booking request produced to booking-requests is decided by the consumer and its outcome published', async () => {

@@ -166,7 +166,7 @@ describe('/openapi.json documents every status each route answers', function () 
       let locked!: () => void;
       const isLocked = new Promise<void>((r) => { locked = r; });
       const holder = db().$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(4, hashtext(${`booking_queue/${name}/${subject}/busy`}))`;
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(4, hashtext(${`booking_queue/${name}/${subject}/busy`}))`;
         locked();
         await new Promise<void>((r) => { release = r; });
       });

@@ -114,7 +114,7 @@ describe('route() — the HTTP plumbing every route function shares', () => {
       let locked!: () => void;
       const isLocked = new Promise<void>((r) => { locked = r; });
       const holder = db().$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(4, hashtext(${'booking_queue/making/patient:p-1/k-3'}))`;
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(4, hashtext(${'booking_queue/making/patient:p-1/k-3'}))`;
         locked();
         await held;
       });

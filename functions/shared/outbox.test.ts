@@ -102,7 +102,7 @@ describe('transactional outbox (one per system)', () => {
       let locked!: () => void;
       const isLocked = new Promise<void>((r) => { locked = r; });
       const busy = db().$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(1, hashtext(${system.schema}))`;
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(1, hashtext(${system.schema}))`;
         locked();
         await held;
       });

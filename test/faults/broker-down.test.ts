@@ -78,8 +78,8 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
     const warmBooking = await book('p-warm', warm.id);
     assert.equal(warmBooking.status, 201, warmBooking.text);
     await settled('with Kafka up');
-    assert.equal(await db().outboxEvent.count({ where: { publishedAt: null } }), 0, 'published while the broker was up');
-    const before = new Set((await db().outboxEvent.findMany({ select: { id: true } })).map((r) => r.id));
+    assert.equal(await db().bookingQueueOutboxEvent.count({ where: { publishedAt: null } }), 0, 'published while the broker was up');
+    const before = new Set((await db().bookingQueueOutboxEvent.findMany({ select: { id: true } })).map((r) => r.id));
 
     // The broker dies.
     await first!.stop();
@@ -103,7 +103,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
 
     // The post-commit publish tried and failed: the events are all still in the outbox, with the error.
     await settled('with Kafka down');
-    const waiting = await db().outboxEvent.findMany({ where: { id: { notIn: [...before] } }, orderBy: { seq: 'asc' } });
+    const waiting = await db().bookingQueueOutboxEvent.findMany({ where: { id: { notIn: [...before] } }, orderBy: { seq: 'asc' } });
     assert.equal(waiting.length, 9 * 2, 'booking.confirmed and slot.allocated per booking');
     assert.ok(waiting.every((r) => r.publishedAt === null), 'nothing was marked published while Kafka was down');
     assert.ok(waiting.some((r) => r.attempts > 0 && r.lastError), `the failed publish is recorded: ${JSON.stringify(waiting.map((r) => [r.attempts, r.lastError]))}`);
@@ -128,7 +128,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
     // The answer names Kafka and the backlog, not the database.
     assert.match(down.text, /Kafka refused the batch/);
     assert.match(down.text, /events wait in the outbox/);
-    assert.equal(await db().outboxEvent.count({ where: { publishedAt: null } }), 18);
+    assert.equal(await db().bookingQueueOutboxEvent.count({ where: { publishedAt: null } }), 18);
 
     // Kafka is back, at a new address: the next publish connects there.
     second = await startKafkaMock();
@@ -142,7 +142,7 @@ describe('fault: the Kafka broker is down while bookings are made', function () 
       assert.equal(r.status, 200, `the sweep with Kafka back: ${r.text}`);
       return r.body.backlog === 0;
     }, 'the outbox publisher to empty the outbox', 60_000, 200);
-    assert.equal(await db().outboxEvent.count({ where: { publishedAt: null } }), 0);
+    assert.equal(await db().bookingQueueOutboxEvent.count({ where: { publishedAt: null } }), 0);
 
     // What the new broker holds: every waiting event, once, and nothing published earlier.
     const received: Received[] = [];

@@ -42,7 +42,7 @@ describe('fault: a consumer killed in the middle of handling an event', function
     locker = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await locker.connect();
     await locker.query('BEGIN');
-    await locker.query('SELECT id FROM slot WHERE id = $1 FOR UPDATE', [slot.id]);
+    await locker.query('SELECT id FROM booking_queue.slot WHERE id = $1 FOR UPDATE', [slot.id]);
 
     const requestId = randomUUID();
     const event = new CloudEvent({
@@ -79,7 +79,7 @@ describe('fault: a consumer killed in the middle of handling an event', function
 
     // Nothing of the half-done transaction is visible.
     assert.equal(await db().booking.count({ where: { slotId: slot.id } }), 0);
-    assert.equal(await db().inboxEvent.count({ where: { id: event.id } }), 0);
+    assert.equal(await db().bookingQueueInboxEvent.count({ where: { id: event.id } }), 0);
 
     await locker.query('ROLLBACK');
     await consumer.start();
@@ -98,8 +98,8 @@ describe('fault: a consumer killed in the middle of handling an event', function
     assert.equal(bookings[0].patientId, 'p-killed');
     assert.equal(bookings[0].idempotencyKey, `request:${requestId}`);
     assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 1);
-    assert.equal(await db().inboxEvent.count({ where: { id: event.id, source: event.source } }), 1);
-    const outbox = await db().outboxEvent.findMany({ orderBy: { seq: 'asc' } });
+    assert.equal(await db().bookingQueueInboxEvent.count({ where: { id: event.id, source: event.source } }), 1);
+    const outbox = await db().bookingQueueOutboxEvent.findMany({ orderBy: { seq: 'asc' } });
     assert.deepEqual(outbox.map((o) => o.type), ['com.medlab.booking.confirmed', 'com.medlab.slot.allocated']);
     assert.equal((outbox[1].data as { booked: number }).booked, 1);
 
@@ -108,7 +108,7 @@ describe('fault: a consumer killed in the middle of handling an event', function
     assert.equal(again.outcome, 'delivered');
     assert.equal(await db().booking.count({ where: { slotId: slot.id } }), 1);
     assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 1);
-    assert.equal(await db().inboxEvent.count({ where: { id: event.id } }), 1);
+    assert.equal(await db().bookingQueueInboxEvent.count({ where: { id: event.id } }), 1);
     assert.equal(consumer.running, true, 'the restarted consumer is still up');
   });
 });

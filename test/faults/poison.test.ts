@@ -238,7 +238,7 @@ ${delivery}
     assert.equal(bookings[0].idempotencyKey, `request:${requestId}`);
     assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 1);
     // The refused events left no inbox row: nothing was recorded as handled.
-    assert.equal(await db().inboxEvent.count({ where: { id: { in: [badData, noBooking] } } }), 0);
+    assert.equal(await db().bookingQueueInboxEvent.count({ where: { id: { in: [badData, noBooking] } } }), 0);
     await eventually(() => dispatcher.counts.delivered === 1 && dispatcher.counts['dead-lettered'] === 2, 'the source to count its outcomes', 10_000);
   });
 });

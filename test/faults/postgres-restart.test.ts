@@ -46,10 +46,10 @@ describe('fault: PostgreSQL restarted under load', function () {
     sql = new pg.Client({ connectionString: url });
     sql.on('error', () => undefined); // the restart ends this session too; it is reconnected below
     await sql.connect();
-    await sql.query(`INSERT INTO branch (id, name, timezone) VALUES ('hcm-d1', 'District 1', 'Asia/Ho_Chi_Minh')`);
-    await sql.query(`INSERT INTO service (id, name, ticket_prefix, duration_minutes) VALUES ('blood-draw', 'Blood draw', 'A', 5)`);
+    await sql.query(`INSERT INTO booking_queue.branch (id, name, timezone) VALUES ('hcm-d1', 'District 1', 'Asia/Ho_Chi_Minh')`);
+    await sql.query(`INSERT INTO booking_queue.service (id, name, ticket_prefix, duration_minutes) VALUES ('blood-draw', 'Blood draw', 'A', 5)`);
     const { rows } = await sql.query(`
-      INSERT INTO slot (id, branch_id, service_id, starts_at, ends_at, capacity, updated_at)
+      INSERT INTO booking_queue.slot (id, branch_id, service_id, starts_at, ends_at, capacity, updated_at)
       SELECT gen_random_uuid(), 'hcm-d1', 'blood-draw', t, t + interval '15 minutes', 1000, now()
       FROM generate_series(date_trunc('hour', now()) + interval '1 day', date_trunc('hour', now()) + interval '1 day 45 minutes', interval '15 minutes') AS t
       RETURNING id`);
@@ -155,7 +155,7 @@ describe('fault: PostgreSQL restarted under load', function () {
     sql = new pg.Client({ connectionString: server!.url('portal_faults') });
     sql.on('error', () => undefined);
     await sql.connect();
-    const bookings = (await sql.query(`SELECT id, slot_id, patient_id, idempotency_key, status FROM booking`)).rows;
+    const bookings = (await sql.query(`SELECT id, slot_id, patient_id, idempotency_key, status FROM booking_queue.booking`)).rows;
     assert.equal(bookings.length, results.length, 'one booking per request, after retries');
     const byKey = new Map(bookings.map((b) => [`${b.patient_id}/${b.idempotency_key}`, b]));
     for (const r of results) {
@@ -166,9 +166,9 @@ describe('fault: PostgreSQL restarted under load', function () {
     }
     const perSlot = (await sql.query(`
       SELECT s.id, s.booked, count(b.id) FILTER (WHERE b.status <> 'cancelled')::int AS held
-      FROM slot s LEFT JOIN booking b ON b.slot_id = s.id GROUP BY s.id, s.booked`)).rows;
+      FROM booking_queue.slot s LEFT JOIN booking_queue.booking b ON b.slot_id = s.id GROUP BY s.id, s.booked`)).rows;
     for (const s of perSlot) assert.equal(s.booked, s.held, `slot ${s.id}: booked ${s.booked} but ${s.held} bookings hold a place`);
-    const events = (await sql.query(`SELECT type, key, data FROM outbox_event`)).rows;
+    const events = (await sql.query(`SELECT type, key, data FROM booking_queue.outbox_event`)).rows;
     const confirmed = new Map<string, number>();
     const allocated = new Map<string, number>();
     for (const e of events) {

@@ -32,24 +32,27 @@ describe('book-slot (POST /api/bookings)', () => {
     assert.equal(res.body['invalid-params'][0].name, 'body/slotId');
   });
 
-  it('a retried request with the same Idempotency-Key books once and returns the same booking', async () => {
+  it('a retried request with the same Idempotency-Key books once and gets the first answer replayed', async () => {
     const slot = await createSlot({ capacity: 3 });
     const req = { token: patientToken('p-1'), body: { slotId: slot.id }, headers: { 'idempotency-key': 'abc-123' } };
     const first = await call(fn.url, req);
     const again = await call(fn.url, req);
     assert.equal(first.status, 201);
-    assert.equal(again.status, 200);
-    assert.equal(again.body.bookingId, first.body.bookingId);
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
     assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 1);
     assert.equal(await db().booking.count(), 1);
   });
 
-  it('concurrent retries with one Idempotency-Key still book once', async () => {
+  it('concurrent retries with one Idempotency-Key still book once: the others are told it is in flight (409) or get it replayed', async () => {
     const slot = await createSlot({ capacity: 10 });
     const req = { token: patientToken('p-1'), body: { slotId: slot.id }, headers: { 'idempotency-key': 'same' } };
     const answers = await Promise.all(Array.from({ length: 8 }, () => call(fn.url, req)));
-    assert.ok(answers.every((a) => a.status === 201 || a.status === 200), JSON.stringify(answers.map((a) => a.status)));
-    assert.equal(new Set(answers.map((a) => a.body.bookingId)).size, 1);
+    assert.ok(answers.every((a) => a.status === 201 || a.status === 409), JSON.stringify(answers.map((a) => a.status)));
+    assert.ok(answers.filter((a) => a.status === 409).every((a) => a.headers.get('retry-after') === '1'));
+    assert.equal(new Set(answers.filter((a) => a.status === 201).map((a) => a.body.bookingId)).size, 1);
+    assert.equal(await db().booking.count(), 1);
     assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 1);
   });
 

@@ -77,7 +77,7 @@ describe('bookings (GET /api/bookings)', () => {
     assert.deepEqual(ids(await call(fn.url, { token: staffToken(), query: { patientId: 'p-1' } })), [here.id]);
     assert.equal((await call(fn.url, { token: staffToken(), query: { bookingId: here.id } })).body.bookingId, here.id);
     const elsewhere = await call(fn.url, { token: staffToken(), query: { bookingId: there.id } });
-    assert.equal(elsewhere.status, 403);
+    assert.equal(elsewhere.status, 404);
     assert.deepEqual(ids(await call(fn.url, { token: token('staff', 'roaming-nurse'), query: { patientId: 'p-1' } })), [there.id, here.id]);
   });
 
