@@ -116,7 +116,7 @@ export function route<const B extends JsonSchema | undefined = undefined, const 
         if (type !== 'application/json') throw unsupportedMediaType('application/json');
         if (rawBody === undefined || rawBody === null || rawBody === '') throw badRequest('a JSON body is required', 'body', 'is required');
         if (Buffer.isBuffer(rawBody) || typeof rawBody !== 'object') throw badRequest('the body must be a JSON object', 'body', 'must be an object');
-        if (Buffer.byteLength(JSON.stringify(rawBody)) > MAX_BODY_BYTES) {
+        if (Number(single(headers['content-length'])) > MAX_BODY_BYTES) {
           throw new Problem(413, 'Content Too Large', `bodies are limited to ${MAX_BODY_BYTES} bytes`, [{ name: 'body', reason: 'too large' }]);
         }
         body = check(spec.body, rawBody, 'body');
