@@ -57,15 +57,13 @@ interface Outcome { status?: number; headers?: IncomingHttpHeaders; text?: strin
 
 /**
  * One request on its own connection (no keep-alive state shared between cases), bounded; GET may carry a body.
- * The outcome waits for both the answer and the end of sending: a server that answers and closes before the
- * client has sent its whole body (the client sees EPIPE or a reset) is reported as sendError.
+ * A server that answers and closes before the client has sent its whole body (the client sees EPIPE or a
+ * reset) is reported as sendError.
  */
 function send(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, timeoutMs = 30_000): Promise<Outcome> {
   return new Promise((resolve) => {
     let answered: Outcome | undefined;
-    let sent = false;
     let sendError: string | undefined;
-    const settle = () => { if (answered && (sent || sendError)) resolve({ ...answered, sendError }); };
     const req = http.request(url, {
       method, agent: false, signal: AbortSignal.timeout(timeoutMs),
       headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
@@ -74,16 +72,13 @@ function send(url: string, method: string, headers: Record<string, string>, body
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         answered = { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
-        settle();
       });
       res.on('error', (err) => resolve(answered ?? { error: `response: ${err.message}` }));
     });
-    req.on('error', (err) => {
-      sendError = err.message;
-      if (!answered) resolve({ error: err.message });
-      settle();
-    });
-    req.on('finish', () => { sent = true; settle(); });
+    req.on('error', (err) => { sendError = err.message; });
+    // Settled when the connection is gone (agent: false closes it after each answer), so a reset that
+    // follows the answer is seen.
+    req.on('close', () => resolve(answered ? { ...answered, sendError } : { error: sendError ?? 'connection closed without an answer' }));
     req.end(body);
   });
 }
