@@ -237,8 +237,9 @@ describe('hostile input answers problem+json, in every function and at the gatew
       assert.equal(local.status, 200, local.text);
       const remote = await send(`${other()}/functions/booking-consumer/health/readiness`);
       assertProblem(remote, 404, 'cluster-local from the network');
-      const posted = await send(`${other()}/functions/booking-consumer`, { headers: { 'content-type': 'application/json' }, body: '{}' });
-      assertProblem(posted, 404, 'cluster-local POST from the network');
+      // A refusal of the gateway's own reads the body first too: the client reads the 404, not a reset.
+      const posted = await send(`${other()}/functions/booking-consumer`, { headers: { 'content-type': 'application/json' }, body: `"${'x'.repeat(5 * 1024 * 1024)}"` });
+      assertProblem(posted, 404, 'cluster-local 5 MB POST from the network');
       const publicFn = await send(`${other()}/functions/queue-board/health/readiness`);
       assert.equal(publicFn.status, 200, 'a public function is still served to the network');
       const listed = bundle.listing().find((f) => f.name === 'booking-consumer');

@@ -6,7 +6,7 @@ export function allowedOrigins(): string[] {
   return list.split(',').map((o) => o.trim()).filter(Boolean);
 }
 
-/** Largest request body a route accepts (bytes). faas-js-runtime enforces FUNC_BODY_LIMIT as well. */
+/** Largest request body a route accepts (bytes), counted on the wire (runtime-hooks.ts); other functions take the runtime's 1 MiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /**

@@ -180,15 +180,21 @@ export class Bundle {
     if (pathname === '/health') return this.health(res);
     if (pathname === '/keda') return sendJson(res, 200, { scaledObjects: this.scaling });
 
+    // The gateway's own refusals read the request's body first (bounded), so the client reads the answer.
+    const refuse = async (status: number, title: string, detail: string, headers?: Record<string, string>) => {
+      const drained = await drainRequest(req);
+      sendProblem(res, status, title, detail, { ...headers, ...(drained ? {} : { connection: 'close' }) });
+    };
+
     const topic = /^\/topics\/([^/]*)$/.exec(pathname);
     // Not on the laptop's network: the topics are the cluster's, not the portal's.
-    if (topic && fromThisMachine(req)) return this.putOnTopic(req, res, decodeURIComponent(topic[1]), url.searchParams);
+    if (topic && fromThisMachine(req)) return this.putOnTopic(req, res, topic[1], url.searchParams);
 
     const direct = /^\/functions\/([a-z0-9-]+)(\/.*)?$/.exec(pathname);
     if (direct) {
       const fn = this.functions.find((f) => f.name === direct[1]);
       // A cluster-local Service has no public address: only this machine reaches it (as only the cluster does).
-      if (!fn || (clusterLocal(fn) && !fromThisMachine(req))) return sendProblem(res, 404, 'Not Found', `no function ${direct[1]}; see /functions`);
+      if (!fn || (clusterLocal(fn) && !fromThisMachine(req))) return refuse(404, 'Not Found', `no function ${direct[1]}; see /functions`);
       return proxy(req, res, fn.url + (direct[2] ?? '/') + url.search);
     }
 
@@ -200,9 +206,9 @@ export class Bundle {
     if (rule) return proxy(req, res, this.sinkUrl({ service: rule.service }, rule.file) + '/' + url.search);
     if (candidates.length) {
       const allow = [...new Set(candidates.map((r) => r.method ?? 'GET'))].join(', ');
-      return sendProblem(res, 405, 'Method Not Allowed', `${req.method} ${pathname}: use ${allow}`, { allow });
+      return refuse(405, 'Method Not Allowed', `${req.method} ${pathname}: use ${allow}`, { allow });
     }
-    return sendProblem(res, 404, 'Not Found', `no route ${req.method} ${pathname}; see /openapi.json`);
+    return refuse(404, 'Not Found', `no route ${req.method} ${pathname}; see /openapi.json`);
   }
 
   /**
