@@ -1,9 +1,11 @@
 // Fault: hostile and broken input on every route of the API. The whole bundle runs (knative/ wiring, in-process
 // bus); its /openapi.json says which routes exist, what they take and who may call them, and a seeded generator
 // derives a bounded set of bad requests from that: malformed JSON, wrong types, missing and extra fields,
-// oversize bodies, bad tokens. Every answer must be below 500; every refusal application/problem+json with its
-// status and a title; a 2xx only where the request really was valid for a public route; and the bundle must
-// still be healthy afterwards.
+// oversize bodies (read back as 413 by the client, never a reset), JSON nested 5,000 levels deep, oversize
+// headers, bad tokens, portal and foreign origins. Every answer must be below 500; every refusal
+// application/problem+json with its status and a title; an allowed origin echoed, any other without
+// Access-Control-Allow-Origin; a 2xx only where the request really was valid for a public route; and the bundle
+// must still be healthy afterwards.
 import { strict as assert } from 'node:assert';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import Ajv, { type ValidateFunction } from 'ajv';
@@ -19,6 +21,9 @@ const CONCURRENCY = 6;
 /** The route functions' own limit (functions/shared/http-config.ts MAX_BODY_BYTES) and faas-js-runtime's. */
 const ROUTE_BODY_LIMIT = 64 * 1024;
 const RUNTIME_BODY_LIMIT = 1024 * 1024;
+/** functions/shared/http-config.ts MAX_JSON_DEPTH. */
+const MAX_JSON_DEPTH = 64;
+const PORTAL_ORIGIN = 'http://localhost:8080';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Schema = Record<string, any>;
@@ -42,16 +47,23 @@ interface Case {
   query: Array<[string, string]>;
   headers: Record<string, string>;
   body?: string | Buffer;
+  /** The answer must be this status (the request is refused before anything else is judged). */
+  status?: number;
   /** The oracle: a 2xx is acceptable for this request. */
   may2xx: boolean;
 }
 
-interface Outcome { status?: number; headers?: IncomingHttpHeaders; text?: string; error?: string }
+interface Outcome { status?: number; headers?: IncomingHttpHeaders; text?: string; error?: string; sendError?: string }
 
-/** One request on its own connection (no keep-alive state shared between cases), bounded; GET may carry a body. */
+/**
+ * One request on its own connection (no keep-alive state shared between cases), bounded; GET may carry a body.
+ * A server that answers and closes before the client has sent its whole body (the client sees EPIPE or a
+ * reset) is reported as sendError.
+ */
 function send(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, timeoutMs = 30_000): Promise<Outcome> {
   return new Promise((resolve) => {
     let answered: Outcome | undefined;
+    let sendError: string | undefined;
     const req = http.request(url, {
       method, agent: false, signal: AbortSignal.timeout(timeoutMs),
       headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
@@ -60,12 +72,13 @@ function send(url: string, method: string, headers: Record<string, string>, body
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         answered = { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
-        resolve(answered);
       });
       res.on('error', (err) => resolve(answered ?? { error: `response: ${err.message}` }));
     });
-    // A server may answer (413) and close before reading the whole body: the write error that follows is not a failure.
-    req.on('error', (err) => { if (!answered) setTimeout(() => resolve(answered ?? { error: err.message }), 200); });
+    req.on('error', (err) => { sendError = err.message; });
+    // Settled when the connection is gone (agent: false closes it after each answer), so a reset that
+    // follows the answer is seen.
+    req.on('close', () => resolve(answered ? { ...answered, sendError } : { error: sendError ?? 'connection closed without an answer' }));
     req.end(body);
   });
 }
@@ -174,7 +187,7 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
       let parsed: unknown;
       try { parsed = JSON.parse(body.toString()); } catch { return false; }
       if (/"(__proto__|constructor)"\s*:/.test(body.toString())) return false; // refused by the runtime's JSON parser
-      if (parsed === null || typeof parsed !== 'object' || Buffer.byteLength(JSON.stringify(parsed)) > ROUTE_BODY_LIMIT) return false;
+      if (parsed === null || typeof parsed !== 'object' || Buffer.byteLength(body) > ROUTE_BODY_LIMIT) return false;
       return validate(op.body, parsed, false);
     };
 
@@ -238,7 +251,7 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
         const valid = (c.valid ?? true) && authOk && queryValid(op, query) && bodyValid(op, headers, body);
         // A valid request to a protected route would act for real; the fuzzer sends faults only.
         if (valid && !op.isPublic) return;
-        cases.push({ op, name, method: c.method ?? op.method, via: c.via ?? 'gateway', query, headers, body, may2xx: valid && op.isPublic });
+        cases.push({ op, name, method: c.method ?? op.method, via: c.via ?? 'gateway', query, headers, body, status: c.status, may2xx: valid && op.isPublic });
       };
 
       if (op.isPublic) add('valid request', {});
@@ -246,6 +259,12 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
       const other = ['patient', 'staff', 'service'].find((r) => !op.isPublic && !op.roles.includes(r));
       if (other) add(`wrong role: ${other}`, { headers: { authorization: `Bearer ${goodToken(other)}` } });
       add('foreign origin', { headers: { origin: 'https://evil.example' }, valid: false });
+      add('portal origin', { headers: { origin: PORTAL_ORIGIN } });
+      add('foreign origin, preflight', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': op.method }, body: undefined, valid: false, status: 403 });
+      add('portal origin, preflight', { method: 'OPTIONS', headers: { origin: PORTAL_ORIGIN, 'access-control-request-method': op.method }, body: undefined, valid: false, status: 204 });
+      // Past Node's 16 KiB header limit: the gateway's and the function's HTTP parser refuse it.
+      add('oversize header (32 KiB)', { headers: { 'x-padding': 'x'.repeat(32 * 1024) }, valid: false, status: 431 });
+      add('oversize header to the function URL (32 KiB)', { via: 'function', headers: { 'x-padding': 'x'.repeat(32 * 1024) }, valid: false, status: 431 });
       add('wrong method', { method: op.method === 'GET' ? 'DELETE' : 'PUT', valid: false });
 
       if (op.body && baseBody) {
@@ -270,6 +289,14 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
         // Over faas-js-runtime's 1 MiB limit: through the gateway (which refuses it itself) and to the function's own URL.
         add(`body over 1 MiB (${RUNTIME_BODY_LIMIT + 64 * 1024} bytes)`, { body: JSON.stringify({ ...baseBody, padding: 'x'.repeat(RUNTIME_BODY_LIMIT + 64 * 1024) }) });
         add(`body over 1 MiB to the function URL (${RUNTIME_BODY_LIMIT + 64 * 1024} bytes)`, { via: 'function', body: JSON.stringify({ ...baseBody, padding: 'x'.repeat(RUNTIME_BODY_LIMIT + 64 * 1024) }) });
+        const fiveMb = JSON.stringify({ ...baseBody, padding: 'x'.repeat(5 * 1024 * 1024) });
+        add('5 MB body', { body: fiveMb, valid: false, status: 413 });
+        add('5 MB body to the function URL', { via: 'function', body: fiveMb, valid: false, status: 413 });
+        // 5,000 levels in 10 KB: refused before any handler (a recursive size check once overflowed on it).
+        const deep = '['.repeat(5000) + ']'.repeat(5000);
+        const rest = JSON.stringify(baseBody).slice(1);
+        add('JSON nested 5,000 levels', { body: `{"nested":${deep}${rest === '}' ? '' : ','}${rest}`, valid: false, status: 400 });
+        add(`JSON nested ${MAX_JSON_DEPTH + 1} levels to the function URL`, { via: 'function', body: `{"x":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`, valid: false, status: 400 });
       } else {
         // GET routes take no body: one sent anyway is ignored, never a crash. Protected ones get it without a token.
         const anon: Record<string, string> = op.isPublic ? {} : { authorization: '' };
@@ -313,6 +340,18 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
       const r = await send(url, c.method, headers, c.body);
       const label = `${c.method} ${c.op.path} [${c.name}]${c.via === 'function' ? ' (function URL)' : ''}`;
       if (r.error || r.status === undefined) return failures.push(`${label}: no answer (${r.error})`);
+      if (r.sendError) failures.push(`${label}: answered ${r.status} but the client could not finish sending (${r.sendError})`);
+      if (c.status !== undefined && r.status !== c.status) failures.push(`${label}: ${r.status}, expected ${c.status}: ${r.text?.slice(0, 200)}`);
+      // CORS: an allowed origin is echoed, any other origin (or none) gets no Access-Control-Allow-Origin at all.
+      // Answers from the function carry the methods it serves; those of the gateway itself (413 above its limit,
+      // 405, 431) carry none.
+      const acao = r.headers?.['access-control-allow-origin'];
+      const allowedOrigin = c.headers.origin === PORTAL_ORIGIN && r.status !== 431;
+      const fromFunction = r.headers?.['access-control-allow-methods'] !== undefined;
+      if (allowedOrigin && fromFunction && acao !== PORTAL_ORIGIN) failures.push(`${label}: Access-Control-Allow-Origin ${acao} for the portal origin`);
+      if (!allowedOrigin && acao !== undefined) failures.push(`${label}: Access-Control-Allow-Origin ${acao} for origin ${c.headers.origin ?? '(none)'}`);
+      if (fromFunction && r.headers?.['access-control-allow-methods'] !== `${c.op.method}, OPTIONS`) failures.push(`${label}: Access-Control-Allow-Methods ${r.headers?.['access-control-allow-methods']}`);
+      if (r.status === 204 && c.method === 'OPTIONS') return;
       if (r.status >= 500) return failures.push(`${label}: ${r.status} ${r.text?.slice(0, 200)}`);
       if (r.status >= 200 && r.status < 300) {
         twoxx.set(c.op, (twoxx.get(c.op) ?? 0) + 1);

@@ -1,17 +1,25 @@
 // The whole bundle in one process, wired as knative/ declares it: route functions behind the HTTPRoute's
 // public paths, KafkaSources delivering topics to their sinks, PingSources firing their schedules, and a
-// gateway on one port with the function listing, per-function URLs and health, and /openapi.json.
+// gateway on one port with the function listing, per-function URLs and health, /openapi.json, and (from
+// this machine only) a way to put records on topics, as a Kafka REST proxy would.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Cron } from 'croner';
+import type { Producer } from 'kafkajs';
+import { CloudEvent, HTTP, Kafka as KafkaBinding } from 'cloudevents';
 import { loadManifests, type ManifestSet, type SinkRef } from '../manifests';
 import { hostFunction, type HostedFunction } from './host';
 import { KafkaDispatcher, MemoryDispatcher, type Dispatcher } from './dispatcher';
 import { readLag, ruleOf, Scaler, type LagReading, type ScaleDecision } from '../keda';
 import { schedulePing, firePing } from './ping';
 import { openApiDocument } from './openapi';
-import { kafkaBrokers } from '../../../functions/shared/kafka';
+import { kafkaBrokers, kafkaClient } from '../../../functions/shared/kafka';
+import type { BusRecord } from '../../../functions/shared/bus';
+import { memoryBus } from '../laptop/memory-bus';
 import { logger } from '../../../functions/shared/log';
-import { Problem } from '../../../functions/shared/errors';
+import { Problem, type InvalidParam } from '../../../functions/shared/errors';
+import { eventTypes } from '../../../functions/shared/events/catalogue';
+import { answerClientError, drainRequest, jsonTextDepth } from '../../../functions/shared/runtime-hooks';
+import { MAX_JSON_DEPTH } from '../../../functions/shared/http-config';
 
 export interface BundleOptions {
   port: number;
@@ -44,6 +52,8 @@ export class Bundle {
   private timers: NodeJS.Timeout[] = [];
   private polls: Array<() => Promise<void>> = [];
   private server?: http.Server;
+  private brokers?: string[];
+  private producer?: Promise<Producer>;
   url = '';
 
   constructor(private readonly options: BundleOptions) {}
@@ -67,6 +77,7 @@ export class Bundle {
     this.checkRoutes();
 
     const brokers = kafkaBrokers();
+    this.brokers = brokers;
     for (const source of this.manifests.kafkaSources) {
       const binding = {
         source,
@@ -87,6 +98,8 @@ export class Bundle {
       logger.error({ err }, 'gateway failed');
       if (!res.headersSent) sendProblem(res, 502, 'Bad Gateway', 'the function could not be reached');
     }));
+    // An oversize header or a broken request line: problem+json, and the client may finish sending first.
+    this.server.on('clientError', answerClientError);
     await new Promise<void>((resolve) => this.server!.listen(this.options.port, this.options.host ?? '0.0.0.0', resolve));
     const addr = this.server.address() as { port: number };
     this.url = `http://localhost:${addr.port}`;
@@ -149,6 +162,7 @@ export class Bundle {
       name: f.name,
       system: f.system,
       kind: f.kind,
+      visibility: clusterLocal(f) ? 'cluster-local' : 'public',
       folder: f.dir,
       url: `${this.url}/functions/${f.name}`,
       health: `${this.url}/functions/${f.name}/health/readiness`,
@@ -168,21 +182,112 @@ export class Bundle {
     if (pathname === '/health') return this.health(res);
     if (pathname === '/keda') return sendJson(res, 200, { scaledObjects: this.scaling });
 
+    // The gateway's own refusals read the request's body first (bounded), so the client reads the answer.
+    const refuse = async (status: number, title: string, detail: string, headers?: Record<string, string>) => {
+      const drained = await drainRequest(req);
+      sendProblem(res, status, title, detail, { ...headers, ...(drained ? {} : { connection: 'close' }) });
+    };
+
+    const topic = /^\/topics\/([^/]*)$/.exec(pathname);
+    // Not on the laptop's network: the topics are the cluster's, not the portal's.
+    if (topic && fromThisMachine(req)) return this.putOnTopic(req, res, topic[1], url.searchParams);
+
     const direct = /^\/functions\/([a-z0-9-]+)(\/.*)?$/.exec(pathname);
     if (direct) {
       const fn = this.functions.find((f) => f.name === direct[1]);
-      if (!fn) return sendProblem(res, 404, 'Not Found', `no function ${direct[1]}; see /functions`);
+      // A cluster-local Service has no public address: only this machine reaches it (as only the cluster does).
+      if (!fn || (clusterLocal(fn) && !fromThisMachine(req))) return refuse(404, 'Not Found', `no function ${direct[1]}; see /functions`);
       return proxy(req, res, fn.url + (direct[2] ?? '/') + url.search);
     }
 
     const candidates = this.manifests.routes.filter((r) => (r.pathType === 'Exact' ? pathname === r.path : pathname === r.path || pathname.startsWith(r.path + '/')));
-    const rule = candidates.find((r) => !r.method || r.method === req.method || (req.method === 'OPTIONS'));
+    // A preflight goes to the function of the method it asks about (one path may have a GET and a POST function).
+    const asked = req.method === 'OPTIONS' ? String(req.headers['access-control-request-method'] ?? '').toUpperCase() : undefined;
+    const rule = candidates.find((r) => !r.method || r.method === req.method || (asked !== undefined && r.method === asked))
+      ?? (req.method === 'OPTIONS' ? candidates[0] : undefined);
     if (rule) return proxy(req, res, this.sinkUrl({ service: rule.service }, rule.file) + '/' + url.search);
     if (candidates.length) {
       const allow = [...new Set(candidates.map((r) => r.method ?? 'GET'))].join(', ');
-      return sendProblem(res, 405, 'Method Not Allowed', `${req.method} ${pathname}: use ${allow}`, { allow });
+      return refuse(405, 'Method Not Allowed', `${req.method} ${pathname}: use ${allow}`, { allow });
     }
-    return sendProblem(res, 404, 'Not Found', `no route ${req.method} ${pathname}; see /openapi.json`);
+    return refuse(404, 'Not Found', `no route ${req.method} ${pathname}; see /openapi.json`);
+  }
+
+  /**
+   * POST /topics/<topic>: one record on a topic of the bundle, through the same bus the functions publish to
+   * (the in-process bus, or KAFKA_BROKERS), so the KafkaSource wiring delivers it. The body is a CloudEvent in
+   * structured mode (application/cloudevents+json) or binary mode (ce-* headers), stored in the Kafka binding's
+   * binary mode as the outbox stores events, or any JSON value, stored as it is. The record key is ?key=, else
+   * the event's partitionkey, else the catalogue's key field of its data.
+   */
+  private async putOnTopic(req: IncomingMessage, res: ServerResponse, topic: string, query: URLSearchParams): Promise<void> {
+    const known = new Set([...Object.values(eventTypes).map((e) => e.topic), ...this.manifests.kafkaSources.flatMap((s) => s.topics)]);
+    if (req.method !== 'POST') {
+      await drainRequest(req);
+      return sendProblem(res, 405, 'Method Not Allowed', `${req.method} /topics/${topic}: use POST`, { allow: 'POST' });
+    }
+    if (!known.has(topic)) {
+      await drainRequest(req);
+      return sendProblem(res, 404, 'Not Found', `no topic ${topic}; topics: ${[...known].join(', ')}`, {}, [{ name: 'path/topic', reason: 'is not a topic of this bundle' }]);
+    }
+    const body = await readBody(req, res);
+    if (body === undefined) return;
+    const text = body.toString('utf8');
+    if (jsonTextDepth(text) > MAX_JSON_DEPTH) {
+      return sendProblem(res, 400, 'JSON Too Deeply Nested', `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`, {}, [{ name: 'body', reason: `nests deeper than ${MAX_JSON_DEPTH} levels` }]);
+    }
+    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    let event: CloudEvent<unknown> | undefined;
+    let record: BusRecord;
+    try {
+      if (type === 'application/cloudevents+json') event = new CloudEvent<unknown>(JSON.parse(text));
+      else if (req.headers['ce-specversion'] !== undefined) event = HTTP.toEvent({ headers: req.headers, body: text }) as CloudEvent<unknown>;
+      else if (type === 'application/json' || type.endsWith('+json')) JSON.parse(text);
+      else return sendProblem(res, 415, 'Unsupported Media Type', 'send a CloudEvent (application/cloudevents+json, or ce-* headers) or a JSON value', {}, [{ name: 'header/content-type', reason: 'must be JSON' }]);
+    } catch (err) {
+      const malformed = err instanceof SyntaxError;
+      return sendProblem(res, 400, malformed ? 'Malformed JSON' : 'Invalid CloudEvent', String((err as Error).message ?? err), {}, [
+        { name: malformed ? 'body' : 'cloudevent', reason: malformed ? 'is not valid JSON' : String((err as Error).message ?? err) },
+      ]);
+    }
+    if (event) {
+      const ext = event as unknown as Record<string, unknown>;
+      const keyField = (eventTypes as Record<string, { key: string } | undefined>)[event.type]?.key;
+      const fromData = keyField && event.data && typeof event.data === 'object' ? (event.data as Record<string, unknown>)[keyField] : undefined;
+      const key = query.get('key') ?? (typeof ext.partitionkey === 'string' ? ext.partitionkey : typeof fromData === 'string' ? fromData : null);
+      const message = KafkaBinding.binary(event);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = String(v);
+      record = { topic, key, headers, value: typeof message.value === 'string' ? message.value : JSON.stringify(message.value) };
+    } else {
+      record = { topic, key: query.get('key'), headers: { 'content-type': type }, value: text };
+    }
+    let at: { partition: number; offset: number };
+    try {
+      at = await this.produce(record);
+    } catch (err) {
+      logger.warn({ topic, err: String(err) }, 'could not put the record on its topic');
+      return sendProblem(res, 503, 'Service Unavailable', `Kafka did not take the record: ${String(err)}`, { 'retry-after': '5' });
+    }
+    logger.info({ topic, ...at, key: record.key, ...(event ? { event: { id: event.id, type: event.type } } : {}) }, 'record put on topic through the gateway');
+    sendJson(res, 202, { topic, ...at, key: record.key, ...(event ? { event: { id: event.id, type: event.type, source: event.source } } : {}) });
+  }
+
+  /** Appends to the in-process bus, or produces to Kafka (acks all), and says where the record landed. */
+  private async produce(record: BusRecord): Promise<{ partition: number; offset: number }> {
+    if (!this.brokers) {
+      const [at] = memoryBus.append([record]);
+      return { partition: at.partition, offset: at.offset };
+    }
+    this.producer ??= (async () => {
+      const p = kafkaClient('portal-gateway', this.brokers).producer({ allowAutoTopicCreation: true });
+      await p.connect();
+      return p;
+    })();
+    let producer: Producer;
+    try { producer = await this.producer; } catch (err) { this.producer = undefined; throw err; }
+    const [meta] = await producer.send({ topic: record.topic, acks: -1, messages: [{ key: record.key, value: record.value, headers: record.headers }] });
+    return { partition: meta.partition, offset: Number(meta.baseOffset ?? meta.offset) };
   }
 
   private async health(res: ServerResponse): Promise<void> {
@@ -213,6 +318,7 @@ ${rows}</table></body></html>`;
     for (const c of this.crons) c.stop();
     for (const t of this.timers) clearInterval(t);
     for (const d of this.dispatchers) await d.stop();
+    await this.producer?.then((p) => p.disconnect()).catch(() => undefined);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
     for (const f of this.functions) await f.close();
@@ -227,9 +333,49 @@ function sendHtml(res: ServerResponse, html: string): void {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
 }
 
-function sendProblem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
-  const r = new Problem(status, title, detail).response(headers);
+function sendProblem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}, invalidParams?: InvalidParam[]): void {
+  const r = new Problem(status, title, detail, invalidParams).response(headers);
   res.writeHead(r.statusCode, r.headers).end(JSON.stringify(r.body));
+}
+
+/** Knative's label for a Service with no public address (consumers, jobs, sinks: reached by eventing only). */
+export const VISIBILITY_LABEL = 'networking.knative.dev/visibility';
+
+function clusterLocal(f: HostedFunction): boolean {
+  return f.service.doc.metadata.labels?.[VISIBILITY_LABEL] === 'cluster-local';
+}
+
+/** A request from this machine (loopback): on a laptop, what "inside the cluster" stands for. */
+export function fromThisMachine(req: IncomingMessage): boolean {
+  const a = req.socket.remoteAddress ?? '';
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+}
+
+/** The whole body up to the gateway's limit; over it, 413 once the rest has been read (and undefined). */
+async function readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const fits = await new Promise<boolean>((resolve) => {
+    if (Number(req.headers['content-length'] ?? 0) > GATEWAY_BODY_LIMIT) return resolve(false);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= GATEWAY_BODY_LIMIT) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd);
+      resolve(false);
+    };
+    const onEnd = () => resolve(true);
+    req.on('data', onData).on('end', onEnd).on('error', () => resolve(false));
+  });
+  if (fits) return Buffer.concat(chunks);
+  await refuseTooLarge(req, res);
+  return undefined;
+}
+
+/** 413 once the client has finished sending (bounded), so it reads the answer instead of a reset. */
+async function refuseTooLarge(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const drained = await drainRequest(req);
+  if (res.headersSent || res.destroyed) return;
+  sendProblem(res, 413, 'Content Too Large', `request bodies are limited to ${GATEWAY_BODY_LIMIT} bytes`, drained ? {} : { connection: 'close' }, [{ name: 'body', reason: 'too large' }]);
 }
 
 /** The largest body the gateway forwards; faas-js-runtime's own default limit. */
@@ -237,20 +383,17 @@ export const GATEWAY_BODY_LIMIT = 1024 * 1024;
 
 /**
  * Forwards the request to a function at its root path, as the gateway's ReplaceFullPath rewrite does. A body
- * over the limit is answered 413 here; a function that answers before reading the whole body (its own 413)
- * has its answer passed on rather than turned into a 502.
+ * over the limit (declared, or counted as it streams) is answered 413 here, after the rest of it has been
+ * read; a function that answers before reading the whole body has its answer passed on, not a 502.
  */
 function proxy(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
   return new Promise((resolve) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > GATEWAY_BODY_LIMIT) {
-      req.resume();
-      sendProblem(res, 413, 'Content Too Large', `request bodies are limited to ${GATEWAY_BODY_LIMIT} bytes`, { connection: 'close' });
-      return resolve();
-    }
+    if (declared > GATEWAY_BODY_LIMIT) return void refuseTooLarge(req, res).then(resolve);
     const headers = { ...req.headers };
     delete headers.host;
     let sent = 0;
+    let refused = false;
     const upstream = http.request(target, { method: req.method, headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
@@ -258,20 +401,22 @@ function proxy(req: IncomingMessage, res: ServerResponse, target: string): Promi
       up.on('error', () => { res.destroy(); resolve(); });
     });
     upstream.on('error', () => {
+      if (refused) return;
       if (!res.headersSent) sendProblem(res, 502, 'Bad Gateway', 'the function could not be reached');
       else res.end();
       resolve();
     });
-    req.on('data', (chunk: Buffer) => {
+    const count = (chunk: Buffer) => {
       sent += chunk.length;
       if (sent > GATEWAY_BODY_LIMIT && !res.headersSent) {
-        upstream.destroy();
+        refused = true;
+        req.off('data', count);
         req.unpipe(upstream);
-        req.resume();
-        sendProblem(res, 413, 'Content Too Large', `request bodies are limited to ${GATEWAY_BODY_LIMIT} bytes`, { connection: 'close' });
-        resolve();
+        upstream.destroy();
+        void refuseTooLarge(req, res).then(resolve);
       }
-    });
+    };
+    req.on('data', count);
     req.pipe(upstream);
   });
 }

@@ -1,6 +1,7 @@
 // Starts each function of the bundle under faas-js-runtime, on its own port, exactly as its container
 // would start it (module exports handle/init/shutdown/cors, func.yaml read from the function folder).
 import path from 'node:path';
+import { subscribe } from 'node:diagnostics_channel';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { start } from 'faas-js-runtime';
@@ -42,13 +43,34 @@ export async function freePort(): Promise<number> {
  * one container, wrong here: it would stop the other functions, and turn a crash inside a test run into
  * exit code 0), so its handlers are taken off again; the host shuts down in its own order.
  */
-export async function startUnderRuntime(mod: Record<string, unknown>, options: { port: number; logLevel?: string; config?: string }): Promise<Server> {
+export async function startUnderRuntime(mod: Record<string, unknown>, options: { port: number; logLevel?: string; config?: string; host?: string }): Promise<Server> {
   const signals = ['uncaughtException', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as any))]));
-  const server = (await start(mod as any, { logLevel: 'warn', ...options } as any)) as unknown as Server;
-  for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
-  return server;
+  const { host, ...runtimeOptions } = options;
+  if (host) listenHosts.set(options.port, host);
+  try {
+    const server = (await start(mod as any, { logLevel: 'warn', ...runtimeOptions } as any)) as unknown as Server;
+    for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
+    return server;
+  } finally {
+    listenHosts.delete(options.port);
+  }
 }
+
+/**
+ * faas-js-runtime always listens on '::' (right in a container, where the pod network is the boundary). In
+ * the bundle the gateway is the boundary, so a hosted function listens on the host asked for (loopback),
+ * told apart from other Fastify instances by the port it was given.
+ */
+const listenHosts = new Map<number, string>();
+subscribe('fastify.initialization', (message: unknown) => {
+  const fastify = (message as { fastify: { listen: (opts: { port?: number; host?: string }) => Promise<string> } }).fastify;
+  const listen = fastify.listen.bind(fastify);
+  fastify.listen = (opts) => {
+    const host = opts?.port !== undefined ? listenHosts.get(Number(opts.port)) : undefined;
+    return listen(host ? { ...opts, host } : opts);
+  };
+});
 
 export function loadFunctionModule(functionDir: string): Record<string, any> {
   const file = path.join(ROOT, functionDir, 'index.ts');
@@ -68,7 +90,8 @@ export async function hostFunction(service: ServiceManifest, logLevel = 'warn'):
   const mod = loadFunctionModule(service.functionDir);
   if (typeof mod.handle !== 'function') throw new Error(`${service.functionDir}/index.ts does not export handle (Service ${service.name})`);
   const port = await freePort();
-  const server = await startUnderRuntime(mod, { port, logLevel, config: path.join(ROOT, service.functionDir) });
+  // Reached only through the gateway (and the KafkaSource/PingSource wiring), as inside a cluster.
+  const server = await startUnderRuntime(mod, { port, logLevel, config: path.join(ROOT, service.functionDir), host: '127.0.0.1' });
   const { kind, spec } = kindOf(mod);
   return {
     name: service.name,
