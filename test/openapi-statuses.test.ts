@@ -120,7 +120,7 @@ describe('/openapi.json documents every status each route answers', function () 
     const pending = await call(bundle.fn('book-slot').url, { token: patientToken('p-4'), body: { slotId: checkup.id } });
     await drive('booking-status', 200, json('POST', { bookingId: pending.body.bookingId, status: 'confirmed' }, staff));
     await drive('booking-status', 404, json('POST', { bookingId: missing, status: 'confirmed' }, staff));
-    await drive('booking-status', 409, json('POST', { bookingId, status: 'pending' }, staff));
+    await drive('booking-status', 409, json('POST', { bookingId, status: 'completed' }, staff));
 
     await drive('booking-cancel', 200, json('POST', { bookingId }, patient));
     await drive('booking-cancel', 404, json('POST', { bookingId: missing }, patient));
@@ -142,7 +142,7 @@ describe('/openapi.json documents every status each route answers', function () 
     // The day: a booking for a slot within the hour, checked in, called, served.
     const visit = await call(bundle.fn('book-slot').url, { token: patientToken('p-3'), body: { slotId: soon.id } });
     const ticket = await drive('check-in', 201, json('POST', { branchId: BRANCH, bookingId: visit.body.bookingId }, patientToken('p-3'), { 'idempotency-key': 'c1' }));
-    await drive('check-in', 422, json('POST', { branchId: BRANCH, bookingId: visit.body.bookingId, lane: 'booked' }, patientToken('p-3'), { 'idempotency-key': 'c1' }));
+    await drive('check-in', 422, json('POST', { branchId: BRANCH, bookingId: visit.body.bookingId, serviceId: 'blood-draw' }, patientToken('p-3'), { 'idempotency-key': 'c1' }));
     await drive('check-in', 404, json('POST', { branchId: BRANCH, bookingId: missing }, patient));
     await drive('check-in', 409, json('POST', { branchId: BRANCH, bookingId: visit.body.bookingId }, patientToken('p-3')));
 
@@ -205,7 +205,7 @@ describe('/openapi.json documents every status each route answers', function () 
 /** A valid request for each route, which needs the database to answer. */
 const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answer>> = {
   availability: (url) => call(url, { query: { branchId: BRANCH, from: '2030-01-01', to: '2030-01-02' } }),
-  'book-slot': (url, tok) => call(url, { token: tok, body: { slotId: randomUUID() } }),
+  'book-slot': (url, tok) => call(url, { token: tok, body: { slotId: randomUUID(), patientId: 'p-1' } }),
   'booking-cancel': (url, tok) => call(url, { token: tok, body: { bookingId: randomUUID() } }),
   'booking-reschedule': (url, tok) => call(url, { token: tok, body: { bookingId: randomUUID(), slotId: randomUUID() } }),
   'booking-status': (url, tok) => call(url, { token: tok, body: { bookingId: randomUUID(), status: 'confirmed' } }),
