@@ -8,7 +8,7 @@ import {
   createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwtVerify,
   type FetchImplementation, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet,
 } from 'jose';
-import { forbidden, unauthorized, unavailable, type Problem } from './errors';
+import { unauthorized, unavailable, type Problem } from './errors';
 import { logger } from './log';
 
 export type Role = 'patient' | 'staff' | 'service';
@@ -303,26 +303,4 @@ export function signToken(claims: DevTokenClaims, secret = devSecret()): string 
   const b64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
   const unsigned = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url(payload)}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
-
-// ---- access rules (the lead replaces these) ----
-
-/** Staff may act on their own branch only (staff without a branchId cover all branches). */
-export function assertBranchAccess(caller: Caller, branchId: string): void {
-  if (caller.role === 'service') return;
-  if (caller.role === 'staff' && (!caller.branchId || caller.branchId === branchId)) return;
-  throw forbidden(`you cannot act on branch ${branchId}`);
-}
-
-/** A patient may touch only their own records; staff and services act for patients. */
-export function assertPatientAccess(caller: Caller, patientId: string | null | undefined): void {
-  if (caller.role !== 'patient') return;
-  if (caller.patientId === patientId) return;
-  throw forbidden('this record belongs to another patient');
-}
-
-/** A record owned by a patient at a branch: the patient themselves, staff of that branch, or a service. */
-export function assertAccess(caller: Caller, record: { patientId?: string | null; branchId: string }): void {
-  if (caller.role === 'patient') return assertPatientAccess(caller, record.patientId);
-  assertBranchAccess(caller, record.branchId);
 }

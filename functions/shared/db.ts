@@ -23,7 +23,7 @@ export function useLaptopDatabase(adapter: () => AdapterFactory): void {
   laptopAdapter = adapter;
 }
 
-export function driverAdapter(): AdapterFactory {
+function driverAdapter(): AdapterFactory {
   const url = process.env.DATABASE_URL;
   if (url) {
     return new PrismaPg({

@@ -118,7 +118,7 @@ function fieldPath(spec: RouteSpec, field: string): string {
   return has(spec.body) ? `body/${field}` : has(spec.query) ? `query/${field}` : field;
 }
 
-export function problemOf(err: DomainError, spec: RouteSpec): Problem {
+function problemOf(err: DomainError, spec: RouteSpec): Problem {
   const [status, title] = REFUSAL_STATUS[err.refusal];
   return new Problem(status, title, err.message, err.field ? [{ name: fieldPath(spec, err.field), reason: err.message }] : undefined);
 }

@@ -17,7 +17,7 @@ export interface Unit<E extends EventCatalogue> {
 }
 
 /** emit() bound to an open transaction: each event is checked against its schema and stored with the change. */
-export function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx: Tx): Unit<E> {
+function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx: Tx): Unit<E> {
   const unit = { tx, emitted: 0 } as Unit<E>;
   unit.emit = (async (type: string, data: unknown, options?: { subject?: string }) => {
     const contract = system.events[type];

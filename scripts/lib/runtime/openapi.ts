@@ -4,7 +4,7 @@ import type { HostedFunction } from './host';
 import { statusesOf } from '../../../functions/shared/http';
 import type { RouteRule } from '../manifests';
 
-export const problemSchema = {
+const problemSchema = {
   type: 'object',
   description: 'RFC 9457 problem details',
   required: ['type', 'title', 'status'],
