@@ -38,20 +38,25 @@ export function scaffold(root: string, f: NewFunction, io: Fs): string[] {
     written.push(path.relative(root, file));
   };
 
-  write(path.join(fnDir, 'func.yaml'), `specVersion: 0.36.0\nname: ${f.name}\nruntime: typescript\nnamespace: patient-portal\nbuild:\n  builder: pack\n`);
+  // Everything is checked before anything is written: a refused scaffold leaves no half-made function.
+  const method = f.method ?? 'GET';
+  const routePath = f.path ?? `/api/${f.system}/${f.name}`;
+  const roles = (f.auth ?? 'staff,service').split(',').map((r) => r.trim());
   if (f.kind === 'route') {
-    const method = f.method ?? 'GET';
-    const routePath = f.path ?? `/api/${f.system}/${f.name}`;
     if (!/^\/api\/[a-z0-9/-]+$/.test(routePath)) throw new Error(`--path ${routePath}: a public path like /api/<something>`);
-    const roles = (f.auth ?? 'staff,service').split(',').map((r) => r.trim());
-    const auth = roles[0] === 'public' ? "'public'" : `[${roles.map((r) => `'${r}'`).join(', ')}]`;
     if (roles[0] !== 'public' && roles.some((r) => !['patient', 'staff', 'service'].includes(r))) throw new Error('--auth: public, or roles among patient, staff, service');
-    writeRoute(write, fnDir, f, method, routePath, auth, roles[0] === 'public' ? undefined : roles[0]);
-    addRouteRule(io, write, knativeDir, f, method, routePath);
   } else if (f.kind === 'consumer') {
     if (!f.topic || !f.event) throw new Error('a consumer needs --topic <topic> and --event <CloudEvent type declared in the system\'s events.ts>');
     const events = io.readFileSync(path.join(root, 'functions', f.system, 'events.ts'), 'utf8');
     if (!events.includes(`'${f.event}'`)) throw new Error(`${f.event} is not declared in functions/${f.system}/events.ts`);
+  }
+
+  write(path.join(fnDir, 'func.yaml'), `specVersion: 0.36.0\nname: ${f.name}\nruntime: typescript\nnamespace: patient-portal\nbuild:\n  builder: pack\n`);
+  if (f.kind === 'route') {
+    const auth = roles[0] === 'public' ? "'public'" : `[${roles.map((r) => `'${r}'`).join(', ')}]`;
+    writeRoute(write, fnDir, f, method, routePath, auth, roles[0] === 'public' ? undefined : roles[0]);
+    addRouteRule(io, write, knativeDir, f, method, routePath);
+  } else if (f.kind === 'consumer') {
     writeConsumer(write, fnDir, f);
   } else {
     writeJob(write, fnDir, f);

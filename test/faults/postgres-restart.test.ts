@@ -155,8 +155,12 @@ describe('fault: PostgreSQL restarted under load', function () {
     sql = new pg.Client({ connectionString: server!.url('portal_faults') });
     sql.on('error', () => undefined);
     await sql.connect();
-    const bookings = (await sql.query(`SELECT id, slot_id, patient_id, idempotency_key, status FROM booking_queue.booking`)).rows;
+    // Each request's Idempotency-Key keeps the answer it got, in the same transaction as its booking.
+    const bookings = (await sql.query(`
+      SELECT b.id, b.slot_id, b.patient_id, r.key AS idempotency_key, b.status FROM booking_queue.booking b
+      JOIN booking_queue.idempotency_record r ON r.scope = 'book-slot' AND (r.body->>'bookingId')::uuid = b.id`)).rows;
     assert.equal(bookings.length, results.length, 'one booking per request, after retries');
+    assert.equal((await sql.query('SELECT count(*)::int AS n FROM booking_queue.booking')).rows[0].n, results.length, 'no booking without its kept answer');
     const byKey = new Map(bookings.map((b) => [`${b.patient_id}/${b.idempotency_key}`, b]));
     for (const r of results) {
       const b = byKey.get(`${r.patient}/${r.key}`);
