@@ -15,7 +15,7 @@ const checksum = (name: string) => createHash('sha256').update(readFileSync(path
 describe('migrations (offline WASM schema engine)', () => {
   it('the committed migrations describe the current prisma/schema.prisma (no migration forgotten)', async () => {
     assert.equal(await pendingSchemaSql(), '');
-  });
+  }).timeout(120_000); // CPU-bound WASM schema diff: 22 s alone, twice that beside parallel workers on 2 cores
 
   it('apply to a fresh PGlite database and record _prisma_migrations as prisma migrate deploy does', async () => {
     const pglite = new PGlite();
