@@ -3,43 +3,33 @@
 // time (.data/keda/<profile>.svg, plus .png when rsvg-convert is installed), so a rule can be tuned before it
 // is deployed. --set tries a value without editing the YAML, e.g. --set lagThreshold=40 --set maxReplicaCount=8
 // (keys: minReplicaCount maxReplicaCount pollingInterval cooldownPeriod lagThreshold activationLagThreshold
-// allowIdleConsumers, and the profile's perConsumerPerSecond startupSeconds partitions).
+// allowIdleConsumers, and the profile's perConsumerPerSecond startupSeconds partitions). Each value is held to
+// the rules manifests:check holds the YAML to; a refused one exits 2 naming the key. When events are still
+// waiting as the profile ends, the report says how many and that the worst wait is unbounded.
 import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { loadManifests, ROOT } from './lib/manifests';
-import { ruleOf, type ScaleRule } from './lib/keda';
-import { simulate, chartSvg, type Profile } from './lib/keda-sim';
-
-const RULE_KEYS: Record<string, keyof ScaleRule> = {
-  minReplicaCount: 'minReplicaCount', maxReplicaCount: 'maxReplicaCount', pollingInterval: 'pollingIntervalS', cooldownPeriod: 'cooldownPeriodS',
-  lagThreshold: 'lagThreshold', activationLagThreshold: 'activationLagThreshold', allowIdleConsumers: 'allowIdleConsumers',
-};
-const PROFILE_KEYS = ['perConsumerPerSecond', 'startupSeconds', 'partitions'] as const;
+import { ruleOf } from './lib/keda';
+import { simulate, chartSvg, applySettings, parseSimulateArgs, waitLine, SettingError, SETTINGS, type Profile } from './lib/keda-sim';
 
 function main() {
-  const args = process.argv.slice(2);
-  const name = args.find((a) => !a.startsWith('--') && !args[args.indexOf(a) - 1]?.startsWith('--set'));
   const dir = path.join(ROOT, 'keda', 'profiles');
   const available = readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
-  if (!name || !available.includes(name)) {
-    console.error(`usage: npm run keda:simulate -- <profile> [--set key=value …]\nprofiles: ${available.join(', ')}`);
-    process.exit(2);
+  const usage = `usage: npm run keda:simulate -- <profile> [--set key=value …]\nprofiles: ${available.join(', ')}\nkeys: ${Object.keys(SETTINGS).join(', ')}`;
+  let args: ReturnType<typeof parseSimulateArgs>;
+  try {
+    args = parseSimulateArgs(process.argv.slice(2));
+  } catch (err) {
+    throw err instanceof SettingError ? new SettingError(err.key, `${err.message}\n${usage}`) : err;
   }
-  const profile = yaml.load(readFileSync(path.join(dir, `${name}.yaml`), 'utf8')) as Profile;
-  const so = loadManifests().scaledObjects.find((s) => s.name === profile.scaledObject);
-  if (!so) throw new Error(`keda/profiles/${name}.yaml names ScaledObject ${profile.scaledObject}, which keda/ does not declare`);
-  const rule = ruleOf(so);
-  const changed: string[] = [];
-  args.forEach((a, i) => {
-    if (a !== '--set') return;
-    const [k, v] = (args[i + 1] ?? '').split('=');
-    if (k in RULE_KEYS) (rule as any)[RULE_KEYS[k]] = k === 'allowIdleConsumers' ? v === 'true' : Number(v);
-    else if ((PROFILE_KEYS as readonly string[]).includes(k)) (profile as any)[k] = Number(v);
-    else throw new Error(`--set ${k}: unknown key (rule: ${Object.keys(RULE_KEYS).join(', ')}; profile: ${PROFILE_KEYS.join(', ')})`);
-    changed.push(`${k}=${v}`);
-  });
+  const { profile: name, sets } = args;
+  if (!available.includes(name)) throw new SettingError('profile', `no profile ${name}\n${usage}`);
+  const loaded = yaml.load(readFileSync(path.join(dir, `${name}.yaml`), 'utf8')) as Profile;
+  const so = loadManifests().scaledObjects.find((s) => s.name === loaded.scaledObject);
+  if (!so) throw new Error(`keda/profiles/${name}.yaml names ScaledObject ${loaded.scaledObject}, which keda/ does not declare`);
+  const { rule, profile, changed } = applySettings(ruleOf(so), loaded, sets);
 
   const sim = simulate(profile, rule);
   const s = sim.summary;
@@ -62,9 +52,9 @@ function main() {
   rule           ${ruleLine}
   events         ${Math.round(s.events)} over ${profile.durationMinutes} min
   peak lag       ${Math.round(s.peakLag)} events at minute ${s.peakLagAtMin.toFixed(1)}
-  worst wait     ${s.worstWaitS.toFixed(1)} s behind the backlog
+  worst wait     ${waitLine(s)}
   consumers      at most ${s.maxReplicas}; ${s.scaleEvents} scaling decisions; ${s.consumerMinutes.toFixed(0)} consumer-minutes
-  backlog at end ${Math.round(s.backlogAtEnd)}
+  backlog at end ${Math.round(s.backlogAtEnd)}${s.unconsumed ? ` (${s.unconsumed} never consumed)` : ''}
   chart          ${path.relative(process.cwd(), svgPath)}${pngPath ? `  (${path.relative(process.cwd(), pngPath)})` : '  (install librsvg2-bin for a PNG)'}`);
 }
 
@@ -72,5 +62,6 @@ try {
   main();
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  // 2: the command line was wrong (a key, a value, a profile); 1: anything else.
+  process.exit(err instanceof SettingError ? 2 : 1);
 }

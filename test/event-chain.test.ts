@@ -7,7 +7,38 @@ import { MemoryDispatcher } from '../scripts/lib/runtime/dispatcher';
 import { memoryBus } from '../scripts/lib/laptop/memory-bus';
 import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
-import { resetDatabase, seedCatalogue, createSlot, call, patientToken, staffToken, published, BRANCH } from './support/fixtures';
+import { branchDay } from '../functions/booking-queue/calendar';
+import { resetDatabase, seedCatalogue, createSlot, call, patientToken, staffToken, published, eventually, BRANCH } from './support/fixtures';
+
+/**
+ * A branch timezone in which `now` is just past noon, and a slot ten minutes later: check-in takes only
+ * bookings for the branch's today, so a slot "ten minutes from now" must not cross the branch's midnight
+ * (with a fixed zone it does for ten minutes a day: 23:50–24:00 there). Etc/GMT-N is UTC+N (POSIX signs).
+ */
+export function arrivalSoon(now: Date): { timezone: string; startsAt: Date } {
+  const offset = 12 - now.getUTCHours(); // −11 … +12, all valid Etc/GMT zones
+  const timezone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+  return { timezone, startsAt: new Date(now.getTime() + 10 * 60_000) };
+}
+
+describe('a slot ten minutes away is on the branch\'s today at any time of day (pinned clocks)', () => {
+  it('every minute of a day, including 23:55 UTC and 23:55 in Asia/Ho_Chi_Minh', () => {
+    const day = Date.parse('2026-03-01T00:00:00Z');
+    for (let minute = 0; minute < 24 * 60; minute++) {
+      const now = new Date(day + minute * 60_000 + 59_999);
+      const { timezone, startsAt } = arrivalSoon(now);
+      assert.equal(branchDay(startsAt, timezone), branchDay(now, timezone), `at ${now.toISOString()} in ${timezone}`);
+      assert.ok(startsAt > now, 'the slot has not started: it can still be booked');
+    }
+    // What the test did before: the branch in UTC (or its own Asia/Ho_Chi_Minh), a slot ten minutes away.
+    for (const [now, zone] of [['2026-03-01T23:55:00Z', 'UTC'], ['2026-03-01T16:55:00Z', 'Asia/Ho_Chi_Minh']] as const) {
+      const at = new Date(now);
+      assert.notEqual(branchDay(new Date(at.getTime() + 10 * 60_000), zone), branchDay(at, zone), `${now} in ${zone} crosses midnight`);
+      const fixed = arrivalSoon(at);
+      assert.equal(branchDay(fixed.startsAt, fixed.timezone), branchDay(at, fixed.timezone));
+    }
+  });
+});
 
 describe('bundle on embedded defaults (knative/ wiring, in-process bus)', function () {
   this.timeout(60_000);
@@ -36,14 +67,17 @@ describe('bundle on embedded defaults (knative/ wiring, in-process bus)', functi
     assert.equal(doc.openapi, '3.1.0');
     assert.equal(doc.paths['/api/bookings'].post.requestBody.content['application/json'].schema.required[0], 'slotId');
     assert.deepEqual(doc.paths['/api/queue/board'].get.security, []);
-    const health = await call(`${bundle.url}/functions/book-slot/health/readiness`);
-    assert.equal(health.status, 200);
+    // Probes answer 503 while the event loop lags over 42 ms (faas-js-runtime's overload-protection), as on a
+    // machine busy with other tests: ready means 200 once it catches up.
+    await eventually(async () => (await call(`${bundle.url}/functions/book-slot/health/readiness`)).status === 200, 'book-slot to report ready', 30_000, 250);
   });
 
   it('a patient books, checks in and appears on the branch board; the events flow in order', async () => {
-    const slot = await createSlot({ startsAt: new Date(Date.now() + 10 * 60_000), capacity: 4 });
-    // Check-in accepts bookings for today (branch-local); this slot is ten minutes away.
-    await db().branch.update({ where: { id: BRANCH }, data: { timezone: 'UTC' } });
+    // Check-in accepts bookings for today (branch-local); this slot is ten minutes away, in a zone where
+    // that is the same day whatever the clock says.
+    const { timezone, startsAt } = arrivalSoon(new Date());
+    await db().branch.update({ where: { id: BRANCH }, data: { timezone } });
+    const slot = await createSlot({ startsAt, capacity: 4 });
     const booking = await call(`${bundle.url}/api/bookings`, { token: patientToken('p-walk'), body: { slotId: slot.id } });
     assert.equal(booking.status, 201);
     const ticket = await call(`${bundle.url}/api/queue/check-in`, { token: patientToken('p-walk'), body: { branchId: BRANCH, bookingId: booking.body.bookingId } });

@@ -114,7 +114,7 @@ async function assertRecorded(query: Query, names: string[]) {
 describe('migrations (offline WASM schema engine)', () => {
   it('the committed migrations describe the current prisma/schema/ files (no migration forgotten)', async () => {
     assert.equal(await pendingSchemaSql(), '');
-  });
+  }).timeout(120_000); // CPU-bound WASM schema diff: 22 s alone, twice that beside parallel workers on 2 cores
 
   for (const engine of engines) {
     describe(`on ${engine.name}`, () => {

@@ -12,7 +12,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Bundle } from '../../scripts/lib/runtime/bundle';
 import { signToken } from '../../functions/shared/auth';
-import { resetDatabase, seedCatalogue, createSlot, token, staffToken, BRANCH } from '../support/fixtures';
+import { resetDatabase, seedCatalogue, createSlot, token, staffToken, BRANCH, eventually } from '../support/fixtures';
 import { seeded } from './support';
 
 const SEED = 20261121;
@@ -368,8 +368,11 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
       while (next < cases.length) await runOne(cases[next++]);
     }));
 
-    // Still standing: every function reports ready and a public route answers.
-    const health = await send(`${base}/health`, 'GET', {}, undefined);
+    // Still standing: every function reports ready and a public route answers. faas-js-runtime's probes answer
+    // 503 while the event loop lags over 42 ms (overload-protection), as on a machine busy with other tests.
+    let health = await send(`${base}/health`, 'GET', {}, undefined);
+    await eventually(async () => (health = await send(`${base}/health`, 'GET', {}, undefined)).status === 200, 'the bundle to report healthy', 30_000, 250)
+      .catch(() => undefined);
     assert.equal(health.status, 200, `the bundle is healthy after ${cases.length} bad requests: ${health.text}`);
     const board = await send(`${base}/api/queue/board?branchId=${BRANCH}`, 'GET', {}, undefined);
     assert.equal(board.status, 200, board.text);
