@@ -100,6 +100,8 @@ export class MemoryDispatcher implements Dispatcher {
   private unsubscribe?: () => void;
   private nextId = 0;
   private stopped = false;
+  /** Lanes of every member, so a stop reaches those still finishing a rebalance. */
+  private readonly lanes = new Set<PartitionLane>();
   /** Bumped when the bus is cleared: lanes of the old logs stop taking and committing. */
   private generation = 0;
 
@@ -132,6 +134,7 @@ export class MemoryDispatcher implements Dispatcher {
     const old = this.members;
     for (const m of old) { m.stopped = true; wake(m); }
     await Promise.allSettled(old.map((m) => m.running));
+    if (this.stopped) return;
     const all = this.source.topics.flatMap((t) => Array.from({ length: this.bus.partitions }, (_, p) => [t, p] as [string, number]));
     this.members = Array.from({ length: n }, () => ({ id: this.nextId++, partitions: [] as Array<[string, number]>, waiters: new Set<() => void>(), stopped: false }));
     all.forEach((tp, i) => { if (n) this.members[i % n].partitions.push(tp); });
@@ -149,6 +152,7 @@ export class MemoryDispatcher implements Dispatcher {
         if (g === this.generation) this.committed.set(key, offset);
         return true;
       }, () => wake(member));
+      this.lanes.add(lane);
       return lane;
     };
     let lane = newLane();
@@ -157,6 +161,7 @@ export class MemoryDispatcher implements Dispatcher {
       if (generation !== this.generation) {
         // The bus was emptied: what this lane holds belongs to records that no longer exist.
         void lane.close();
+        this.lanes.delete(lane);
         generation = this.generation;
         lane = newLane();
         position = 0;
@@ -171,6 +176,7 @@ export class MemoryDispatcher implements Dispatcher {
     }
     if (this.stopped) await lane.close();
     else await lane.settle();
+    this.lanes.delete(lane);
   }
 
   async offsets(): Promise<PartitionOffsets[]> {
@@ -194,6 +200,7 @@ export class MemoryDispatcher implements Dispatcher {
     this.stopped = true;
     this.unsubscribe?.();
     for (const m of this.members) { m.stopped = true; wake(m); }
+    await Promise.allSettled([...this.lanes].map((l) => l.close()));
     await Promise.allSettled(this.members.map((m) => m.running));
     this.members = [];
   }
@@ -228,6 +235,7 @@ class KafkaMember {
   private readonly lanes = new Map<string, PartitionLane>();
   /** Partitions of the current generation (from the last GROUP_JOIN). */
   private assigned?: Set<string>;
+  private stopping = false;
   readonly consumer: Consumer;
 
   constructor(private readonly deliverer: Deliverer, brokers: string[]) {
@@ -288,7 +296,7 @@ class KafkaMember {
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
-        if (this.assigned && !this.assigned.has(`${topic}/${partition}`)) return;
+        if (this.stopping || (this.assigned && !this.assigned.has(`${topic}/${partition}`))) return;
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) {
           const text = headerText(v);
@@ -306,6 +314,7 @@ class KafkaMember {
 
   /** Leaves the group; deliveries in flight are interrupted and not committed. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const lanes = [...this.lanes.values()];
     this.lanes.clear();
     await Promise.allSettled(lanes.map((l) => l.close()));
