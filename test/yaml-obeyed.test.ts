@@ -115,20 +115,46 @@ describe('the local runtime obeys knative/ and keda/', function () {
   });
 
   it('ordering: ordered keeps one key\'s records in order while partitions run side by side', async () => {
-    const sink = await testSink(200, 20);
-    const m = manifests(sink.url, { [SCALED]: () => '' });
+    // The first request is answered only once a request of another partition has arrived while it waits:
+    // members that worked through their partitions one after another would never answer it.
+    const bodies: string[] = [];
+    const stats = { inFlight: 0, maxInFlight: 0 };
+    let first: (() => void) | undefined;
+    let sideBySide: string[] | undefined;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        bodies.push(body);
+        stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+        const answer = () => { stats.inFlight--; res.writeHead(200, { 'content-type': 'application/json' }).end('{}'); };
+        if (bodies.length === 1) { first = answer; return; }
+        if (first) { sideBySide = [bodies[0], body]; first(); first = undefined; }
+        answer();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const m = manifests(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { [SCALED]: () => '' });
     const bundle = await new Bundle({ port: 0, schedules: false, manifestsDir: m.dirs }).start();
     try {
-      const records = Array.from({ length: 40 }, (_, i) => ({ ...request(i), key: `patient-${i % 4}` }));
+      assert.equal(bundle.dispatchers[0].replicas, 1, 'one member holds every partition');
+      const keyOf = (i: number) => `patient-${i % 4}`;
+      const records = Array.from({ length: 40 }, (_, i) => ({ ...request(i), key: keyOf(i) }));
       await memoryBus.send(records);
       await (bundle.dispatchers[0] as MemoryDispatcher).idle();
-      assert.equal(sink.stats.requests, 40);
+      assert.equal(bodies.length, 40);
+      const partitionOf = (body: string) => memoryBus.partitionFor(keyOf(Number(JSON.parse(body).requestId.slice(2))));
+      assert.ok(sideBySide, 'a second partition\'s record arrived while the first record waited');
+      assert.notEqual(partitionOf(sideBySide[0]), partitionOf(sideBySide[1]), 'the two in flight at once are of different partitions');
+      const partitions = new Set(records.map((r) => memoryBus.partitionFor(r.key))).size;
+      assert.ok(stats.maxInFlight >= 2 && stats.maxInFlight <= partitions, `one record in flight per partition at most (${stats.maxInFlight})`);
       for (let k = 0; k < 4; k++) {
-        const seen = sink.stats.bodies.map((b) => JSON.parse(b).requestId as string).filter((id) => Number(id.slice(2)) % 4 === k).map((id) => Number(id.slice(2)));
+        const seen = bodies.map((b) => JSON.parse(b).requestId as string).filter((id) => Number(id.slice(2)) % 4 === k).map((id) => Number(id.slice(2)));
         assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `patient-${k} in order`);
       }
     } finally {
-      await bundle.stop(); await sink.close(); m.cleanup(); memoryBus.clear();
+      await bundle.stop(); m.cleanup(); memoryBus.clear();
+      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
     }
   });
 
