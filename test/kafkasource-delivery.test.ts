@@ -10,7 +10,7 @@ import pino from 'pino';
 import { KafkaDispatcher, MemoryDispatcher, type Dispatcher, type SourceBinding } from '../scripts/lib/runtime/dispatcher';
 import type { Delivery, Doc, KafkaSourceManifest } from '../scripts/lib/manifests';
 import { ensureKcat } from '../scripts/lib/services';
-import { memoryBus } from '../functions/shared/bus';
+import { memoryBus } from '../scripts/lib/laptop/memory-bus';
 import { eventually } from './support/fixtures';
 
 interface Hit { id: string; headers: IncomingHttpHeaders; body: Buffer }
