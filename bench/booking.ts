@@ -5,7 +5,6 @@
 // the same run and alternating with it: pgbench's TPC-B with as many clients.
 import path from 'node:path';
 import pg from 'pg';
-import { signToken } from '../functions/shared/auth';
 import type { BenchContext, Row } from './lib/context';
 import { closedLoop, openLoop, countBy, type LoadResult, type Request } from './lib/load';
 import { startFunctionProcess, ROOT, sleep, type FunctionProcess } from './lib/procs';
@@ -56,8 +55,7 @@ export async function bookingThroughput(ctx: BenchContext): Promise<Row> {
   try {
     // Hot slot groups: one for the warm-up, one per measured run (peak and paced), so each run fills its own.
     const { regular, hot } = await seed(pool, 1 + 2 * config.repeats);
-    const tokens = Array.from({ length: clients }, (_, c) =>
-      signToken({ sub: `bench-patient-${c}`, role: 'patient', exp: Math.floor(Date.now() / 1000) + 6 * 3600 }, ctx.jwtSecret));
+    const tokens = await Promise.all(Array.from({ length: clients }, (_, c) => ctx.token(`bench-patient-${c}`, 'patient')));
     const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
     const booking = (label: string, hotGroup: string[], token: string, key: string): Request => ({
       method: 'POST',

@@ -5,7 +5,7 @@
 // and writes bench/RESULTS.md with the machine description and every figure. Settings: see bench/lib/context.ts
 // (BENCH_* environment variables); BENCH_ONLY=1,3 runs some rows only (then RESULTS.md is left alone).
 import './lib/env';
-import { randomBytes } from 'node:crypto';
+import { startOidc } from './lib/oidc';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -162,7 +162,7 @@ async function main(): Promise<number> {
   track(kafka.process);
   build = compileBundle(COMPILED, log);
   const machine = await describeMachine(databaseUrl, pgbench);
-  const jwtSecret = randomBytes(32).toString('hex');
+  const oidc = await startOidc();
   const brokers = kafka.brokers;
 
   const ctx: BenchContext = {
@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     kafkaBrokers: brokers,
     build,
     pgbench,
-    jwtSecret,
+    token: (sub, role) => oidc.token(sub, role),
     functionEnv: (name, overrides = {}) => {
       const env: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,
@@ -182,10 +182,9 @@ async function main(): Promise<number> {
         // As knative/base gives every function: production mode, the Secret and the ConfigMap.
         NODE_ENV: 'production',
         K_SERVICE: name,
-        FUNCTION_NAME: name,
         DATABASE_URL: databaseUrl,
         DATABASE_POOL_SIZE: '10',
-        AUTH_JWT_SECRET: jwtSecret,
+        ...oidc.env,
         KAFKA_BROKERS: brokers,
         PORTAL_ORIGINS: 'https://portal.medlab.example',
         LOG_LEVEL: 'info',

@@ -54,8 +54,8 @@ export interface BenchContext {
   kafkaBrokers: string;
   build: Build;
   pgbench: string;
-  /** HS256 key the functions verify tokens with (AUTH_JWT_SECRET), random per run. */
-  jwtSecret: string;
+  /** A bearer token from the run's OpenID Connect provider (ES256, verified through its JWKS as in production). */
+  token(sub: string, role: 'patient' | 'staff' | 'service'): Promise<string>;
   /** Environment of a function's container (knative/base): production, info logs, Kafka, pool of 10. */
   functionEnv(name: string, overrides?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** Creates bench_<pid>_<suffix>; dropped by run.ts at the end. */

@@ -361,6 +361,13 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
     const first = set.routes.find((o) => o.path === r.path && (o.method ?? '*') === (r.method ?? '*'));
     if (first !== r) find(r.file, `spec.rules[${r.rule}].matches (${r.method ?? '*'} ${r.path})`, `is already sent to ${first!.service} by HTTPRoute ${first!.route} (${rel(first!.file)})`);
   }
+  // A browser on the portal's origin sends a preflight before each call: without an OPTIONS match the gateway
+  // answers it 404 and the browser never makes the call.
+  for (const r of set.routes) {
+    if (!set.preflights.some((p) => p.service === r.service && p.path === r.path && (!p.method || !r.method || p.method === r.method))) {
+      find(r.file, `spec.rules[${r.rule}].matches (${r.method ?? '*'} ${r.path})`, `no OPTIONS match sends the browser's preflight for ${r.method ?? '*'} ${r.path} to ${r.service} (add { path: ${r.path}, method: OPTIONS, headers: [access-control-request-method: ${r.method ?? '…'}] } to the rule's matches)`);
+    }
+  }
   for (const doc of docs.filter((d) => d.kind === 'HTTPRoute')) {
     const rules = (doc.spec.rules ?? []).length;
     if (rules > HTTPROUTE_MAX_RULES) find(doc.file, 'spec.rules', `HTTPRoute ${doc.metadata.name} has ${rules} rules; the Gateway API allows ${HTTPROUTE_MAX_RULES} per HTTPRoute: give the system its own HTTPRoute (knative/base/<system>/routes.yaml)`);

@@ -109,6 +109,8 @@ export interface ManifestSet {
   kafkaSources: KafkaSourceManifest[];
   pingSources: PingSourceManifest[];
   routes: RouteRule[];
+  /** OPTIONS matches: the CORS preflights an HTTPRoute lets through, method = the access-control-request-method they match. */
+  preflights: RouteRule[];
   scaledObjects: ScaledObjectManifest[];
 }
 
@@ -209,7 +211,7 @@ function deliveryOf(spec: any, file: string, field: string): Delivery {
 }
 
 export function interpret(docs: Doc[]): ManifestSet {
-  const set: ManifestSet = { docs, services: [], kafkaSources: [], pingSources: [], routes: [], scaledObjects: [] };
+  const set: ManifestSet = { docs, services: [], kafkaSources: [], pingSources: [], routes: [], preflights: [], scaledObjects: [] };
   for (const doc of docs) {
     const { file } = doc;
     const ns = doc.metadata.namespace ?? 'patient-portal';
@@ -279,7 +281,13 @@ export function interpret(docs: Doc[]): ManifestSet {
         for (const [j, match] of (rule.matches ?? []).entries()) {
           const p = match.path;
           if (!p?.value) throw new ManifestError(file, `spec.rules[${i}].matches[${j}].path.value`, 'is required');
-          set.routes.push({ file, route: doc.metadata.name, rule: i, path: p.value, pathType: p.type ?? 'PathPrefix', method: match.method, service: String(backend) });
+          const at = { file, route: doc.metadata.name, rule: i, path: p.value, pathType: p.type ?? 'PathPrefix', service: String(backend) } as const;
+          // A browser asks before a cross-origin call (OPTIONS with access-control-request-method); that match
+          // routes the preflight, it is not an operation of the function.
+          if (match.method === 'OPTIONS') {
+            const asked = (match.headers ?? []).find((h: any) => String(h?.name).toLowerCase() === 'access-control-request-method')?.value;
+            set.preflights.push({ ...at, method: asked ? String(asked).toUpperCase() : undefined });
+          } else set.routes.push({ ...at, method: match.method });
         }
       });
     }

@@ -287,6 +287,14 @@ function addRouteRule(io: Fs, write: Write, knativeDir: string, f: NewFunction, 
             type: Exact
             value: ${routePath}
           method: ${method}
+        # the browser's CORS preflight for it
+        - path:
+            type: Exact
+            value: ${routePath}
+          method: OPTIONS
+          headers:
+            - name: access-control-request-method
+              value: ${method}
       filters:
         - type: URLRewrite
           urlRewrite:
