@@ -123,6 +123,15 @@ function problemOf(err: DomainError, spec: RouteSpec): Problem {
   return new Problem(status, title, err.message, err.field ? [{ name: fieldPath(spec, err.field), reason: err.message }] : undefined);
 }
 
+/** The client, connected on first use: a request refused before any read (bad input, auth) never touches the database. */
+const lazyDb = new Proxy({} as Db, {
+  get(_, key) {
+    const client = db() as unknown as Record<string | symbol, unknown>;
+    const value = client[key];
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(client) : value;
+  },
+});
+
 export function route<const E extends EventCatalogue, const B extends JsonSchema | undefined = undefined, const Q extends JsonSchema | undefined = undefined, const A extends Auth = Auth>(
   spec: RouteSpec<E, B, Q, A>,
   handler: (request: RouteRequest<E, Infer<B>, Infer<Q>, CallerOf<A>>) => Promise<Reply>,
@@ -170,7 +179,7 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
         caller: caller as CallerOf<A>,
         headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, single(v)])),
         log,
-        db: db(),
+        db: lazyDb,
         transaction: <R>(work: (tx: Tx, emit: Emit<E>) => Promise<R>) => transaction(spec.system, source, work),
       };
 
