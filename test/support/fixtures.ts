@@ -14,7 +14,17 @@ const TABLES = [
 
 export async function resetDatabase(): Promise<void> {
   await settleOutbox();
-  await db().$executeRawUnsafe(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+  // A transaction still finishing from an earlier test (a consumer, a post-commit publish) may lock these
+  // tables in another order: PostgreSQL then picks one side as the deadlock victim, and it may be us.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db().$executeRawUnsafe(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/40P01|deadlock detected/.test(String((err as Error).message))) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
   memoryBus.clear();
 }
 
