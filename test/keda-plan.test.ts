@@ -32,6 +32,8 @@ describe('npm run keda:plan', function () {
   });
 
   it('asks the running local runtime when KAFKA_BROKERS is unset', async () => {
+    // The in-process bus belongs to this test process, which runs other files too: start from an empty one.
+    memoryBus.clear();
     const bundle = await new Bundle({ port: 0, schedules: false }).start();
     try {
       await bundle.pollScalers();
