@@ -108,10 +108,6 @@ function single(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function corsHeaders(origin: string | undefined): Record<string, string> {
-  return origin && allowedOrigins().includes(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' };
-}
-
 /** Where the request carried a domain field: body/slotId, query/branchId, or just the name. */
 function fieldPath(spec: RouteSpec, field: string): string {
   const has = (s: JsonSchema | undefined) => !!(s as { properties?: Record<string, unknown> } | undefined)?.properties?.[field];
@@ -166,10 +162,6 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
         if (type !== 'application/json') throw unsupportedMediaType('application/json');
         if (rawBody === undefined || rawBody === null || rawBody === '') throw badRequest('a JSON body is required', 'body', 'is required');
         if (Buffer.isBuffer(rawBody) || typeof rawBody !== 'object' || Array.isArray(rawBody)) throw badRequest('the body must be a JSON object', 'body', 'must be an object');
-        // The bytes received, not a re-serialisation: stringifying hostile JSON can itself fail.
-        if (Buffer.byteLength(context.rawBody ?? '') > MAX_BODY_BYTES) {
-          throw new Problem(413, 'Content Too Large', `bodies are limited to ${MAX_BODY_BYTES} bytes`, [{ name: 'body', reason: 'too large' }]);
-        }
         body = check(spec.body, rawBody, 'body');
       }
       const query = spec.query ? check(spec.query, { ...context.query }, 'query') : {};
@@ -197,23 +189,20 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
         : await handler(request);
       return {
         statusCode: reply.status,
-        headers: { 'content-type': 'application/json; charset=utf-8', ...corsHeaders(origin), ...reply.headers },
+        headers: { 'content-type': 'application/json; charset=utf-8', ...reply.headers },
         body: reply.body ?? {},
       };
     } catch (err) {
-      if (err instanceof DomainError) return problemOf(err, plain).response(corsHeaders(origin));
-      if (err instanceof Problem) return err.response(corsHeaders(origin));
+      if (err instanceof DomainError) return problemOf(err, plain).response();
+      if (err instanceof Problem) return err.response();
       const down = asUnavailable(err);
       if (down) {
         log.warn({ err: String(err) }, 'database unavailable');
-        return down.response(corsHeaders(origin));
+        return down.response();
       }
       log.error({ err }, 'unhandled error');
-      return new Problem(500, 'Internal Server Error', 'the function failed; the error is logged').response(corsHeaders(origin));
+      return new Problem(500, 'Internal Server Error', 'the function failed; the error is logged').response();
     }
   };
   return Object.assign(handle, { spec: plain });
 }
-
-/** faas-js-runtime calls this for the allowed origins of the function's responses. */
-export const cors = (): string[] => allowedOrigins();

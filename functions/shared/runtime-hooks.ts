@@ -241,7 +241,7 @@ export function installRuntimeHooks(): void {
     });
 
     // Every answer (handler, error, preflight, 404) carries the same CORS headers: an allowed origin is echoed
-    // with Vary: Origin, any other gets no Access-Control-Allow-Origin at all (the runtime would send "null"),
+    // with Vary: Origin, any other gets no Access-Control-Allow-Origin at all (the runtime alone would send "*"),
     // and the methods are the ones this function answers.
     fastify.addHook('onSend', (request: any, reply: any, payload: unknown, done: (err: null, p: unknown) => void) => {
       const origin = request.headers.origin as string | undefined;

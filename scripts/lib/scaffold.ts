@@ -93,11 +93,9 @@ export const view = {
 } as const;
 `);
   write(path.join(dir, 'index.ts'), `// ${f.name} (scaffolded): replace this line with two or three saying who calls this, what it does for them and what it guarantees.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { system } from '../system';
 import { ${input}, view } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

@@ -1,13 +1,11 @@
 // Anyone can see where a branch still has free places: open slots that have not started and are not full,
 // grouped by the branch-local day they fall on.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { invalid, notFound } from '../../shared/domain-errors';
 import { addDays, branchDay, daysCovered, localTimeToUtc } from '../calendar';
 import { system } from '../system';
 import type { Slot } from '../../shared/generated/prisma/client';
 import { query, availability, MAX_DAYS } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

@@ -2,7 +2,7 @@
 // that also stores the booking and its events, so capacity holds under any race; a patient holds at most one
 // place per slot and a few per branch and day (roomIn); a retry with the same Idempotency-Key gets the first
 // answer again.
-import { route, created, cors } from '../../shared/http';
+import { route, created } from '../../shared/http';
 import { forbidden, invalid, conflict } from '../../shared/domain-errors';
 import { assertBranch } from '../../shared/access';
 import { isUniqueViolation } from '../../shared/db';
@@ -10,8 +10,6 @@ import { bookPlace, bookingView } from '../domain';
 import { placeIn, roomIn } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

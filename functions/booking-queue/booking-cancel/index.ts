@@ -1,12 +1,10 @@
 // A patient (or staff, or another system for them) cancels a booking that has not happened yet. The
 // booking is cancelled, its place goes back to the slot, and both events commit in the same transaction.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { bookingView, cancelBooking } from '../domain';
 import { lockBookingFor } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

@@ -1,14 +1,12 @@
 // A booking moves to another slot of the same service at the same branch. The new place is taken and the
 // old one given back in one transaction: if the new slot cannot take the patient, nothing changes and the
 // patient keeps the place they had.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { conflict } from '../../shared/domain-errors';
 import { bookingFacts, bookingView, placeFacts, releasePlace } from '../domain';
 import { lockBookingFor, lockSlots, placeIn, roomIn } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

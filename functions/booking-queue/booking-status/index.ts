@@ -1,13 +1,11 @@
 // Staff move a booking along: confirm a pending one, complete a visit, or record that the patient never
 // came. A no-show keeps its place counted: the slot's time has passed, so there is nothing to give back.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { conflict } from '../../shared/domain-errors';
 import { assertTransition, bookingFacts, bookingView } from '../domain';
 import { lockBookingFor } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

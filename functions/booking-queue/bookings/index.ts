@@ -1,13 +1,11 @@
 // Patients see their own bookings; staff look a patient's bookings up at their branch; other systems see
 // any. Newest first, or one booking when bookingId is given.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { forbidden, invalid } from '../../shared/domain-errors';
 import { bookingView } from '../domain';
 import { findBookingFor } from '../booking-rules';
 import { system } from '../system';
 import { query, booking, bookingList } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

@@ -1,10 +1,8 @@
 // Anyone can see the branches and what they offer. Every branch offers every service in this model, so
 // each branch lists the whole catalogue.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { system } from '../system';
 import { branchList } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

@@ -1,7 +1,7 @@
 // A counter calls the next patient. Whoever the counter was attending to is done, so their ticket is
 // served first; then the head of the waiting line (lane priority, then arrival) is called, and the next
 // few waiting patients hear that they moved up. Bookings are left alone: completing one is booking-status's job.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
 import { assertBranch } from '../../shared/access';
 import { branchDay } from '../calendar';
@@ -10,8 +10,6 @@ import {
   NOTIFY_POSITIONS, atCounter, calledFacts, lockQueue, placesInLine, servedFacts, ticketFacts, ticketView, waitingLine,
 } from '../domain';
 import { body, callNextResult } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

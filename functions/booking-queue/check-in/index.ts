@@ -2,7 +2,7 @@
 // checked_in) or as a walk-in issued by staff. Numbering and ordering are serialised per queue by
 // lockQueue, and the ticket, the booking move and their events commit together.
 import type { FromSchema } from 'json-schema-to-ts';
-import { route, created, cors } from '../../shared/http';
+import { route, created } from '../../shared/http';
 import { conflict, forbidden, invalid, notFound } from '../../shared/domain-errors';
 import { assertBranch, mayView } from '../../shared/access';
 import type { Caller } from '../../shared/auth';
@@ -12,8 +12,6 @@ import { bookedLane, issueTicket, lockQueue, moveBooking, placeOf, ticketFacts, 
 import { branchDay } from '../calendar';
 import { system } from '../system';
 import { body, ticket } from './schema';
-
-export { cors };
 
 type Body = FromSchema<typeof body>;
 

@@ -1,13 +1,11 @@
 // The screen in a branch's waiting room: for each service with a queue today, who is being served at
 // which counter, how many wait, and how long a wait has been today. It is public, so it shows ticket
 // numbers and counters and never who holds them.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
 import { branchDay } from '../calendar';
 import { system } from '../system';
 import { query, board } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

@@ -1,13 +1,11 @@
 // Staff close a slot to new bookings, or open it again. Closing cancels nobody: patients already booked
 // keep their places, and the slot simply stops taking new ones (takePlace books open slots only).
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
 import { assertBranch } from '../../shared/access';
 import { system } from '../system';
 import { slotView } from '../booking-rules';
 import { body, slot } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

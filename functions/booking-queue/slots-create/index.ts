@@ -1,13 +1,11 @@
 // Staff open one slot of a service at their branch: a start time, a length and how many patients it takes.
-import { route, created, cors } from '../../shared/http';
+import { route, created } from '../../shared/http';
 import { invalid, conflict, notFound } from '../../shared/domain-errors';
 import { assertBranch } from '../../shared/access';
 import { isUniqueViolation } from '../../shared/db';
 import { system } from '../system';
 import { slotView } from '../booking-rules';
 import { body, slot } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

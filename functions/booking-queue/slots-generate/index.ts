@@ -1,14 +1,12 @@
 // Staff fill a range of days with slots from a weekly template: on these weekdays, at these branch-local
 // times. Re-running a template is safe: slots that already exist are left as they are (bookings and all),
 // and start times that have passed are skipped.
-import { route, created, cors } from '../../shared/http';
+import { route, created } from '../../shared/http';
 import { invalid, notFound } from '../../shared/domain-errors';
 import { assertBranch } from '../../shared/access';
 import { addDays, daysCovered, isoWeekday, localTimeToUtc } from '../calendar';
 import { system } from '../system';
 import { body, summary, MAX_DAYS } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

@@ -2,7 +2,7 @@
 // waits aside), recalled, or closed as a no-show. Each move is checked against the ticket's status under
 // the queue lock, and its event commits with it.
 import type { FromSchema } from 'json-schema-to-ts';
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { invalid, conflict, notFound } from '../../shared/domain-errors';
 import { mayView } from '../../shared/access';
 import type { Tx } from '../../shared/db';
@@ -10,8 +10,6 @@ import { system, type BookingQueueEmit as Emit } from '../system';
 import type { Ticket } from '../../shared/generated/prisma/client';
 import { assertAction, atCounter, calledFacts, lockTicket, moveBooking, servedFacts, ticketFacts, ticketView, type TicketAction } from '../domain';
 import { body, ticket } from './schema';
-
-export { cors };
 
 type Body = FromSchema<typeof body>;
 

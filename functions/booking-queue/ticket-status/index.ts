@@ -1,13 +1,11 @@
 // Where a ticket stands: a patient watches their own ticket move up the line (position and ETA are
 // worked out live from the waiting line), staff look at any ticket of their branch.
-import { route, ok, cors } from '../../shared/http';
+import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
 import { mayView } from '../../shared/access';
 import { placeOf, ticketView } from '../domain';
 import { system } from '../system';
 import { query, ticket } from './schema';
-
-export { cors };
 
 export const handle = route(
   {

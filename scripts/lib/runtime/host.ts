@@ -1,5 +1,5 @@
 // Starts each function of the bundle under faas-js-runtime, on its own port, exactly as its container
-// would start it (module exports handle/init/shutdown/cors, func.yaml read from the function folder).
+// would start it (module exports handle/init/shutdown, func.yaml read from the function folder).
 import path from 'node:path';
 import { subscribe } from 'node:diagnostics_channel';
 import { createServer, type AddressInfo } from 'node:net';
