@@ -35,17 +35,11 @@ function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx:
 }
 
 /** Runs work in one database transaction; events it emits are stored with it and published after commit. */
-export async function transaction<E extends EventCatalogue, R>(system: System<E>, source: string, work: (tx: Tx, emit: Emit<E>) => Promise<R>): Promise<R> {
-  let unit: Unit<E> | undefined;
-  const result = await db().$transaction(async (tx) => {
-    unit = unitOf(system, source, tx);
-    return work(tx, unit.emit);
-  }, TX_OPTIONS);
-  if (unit?.emitted) publishSoon(system);
-  return result;
+export function transaction<E extends EventCatalogue, R>(system: System<E>, source: string, work: (tx: Tx, emit: Emit<E>) => Promise<R>): Promise<R> {
+  return withUnit(system, source, (unit) => work(unit.tx, unit.emit));
 }
 
-/** Opens a transaction for a wrapper that needs it before the handler runs (idempotent routes). */
+/** The same, for a wrapper that works in the transaction before and after the handler (idempotent routes). */
 export async function withUnit<E extends EventCatalogue, R>(system: System<E>, source: string, work: (unit: Unit<E>) => Promise<R>): Promise<R> {
   let unit: Unit<E> | undefined;
   const result = await db().$transaction(async (tx) => {
