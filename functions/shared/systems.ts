@@ -3,7 +3,7 @@
 // README's tables are built from what this finds.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { EventContract, System } from './system';
+import type { System } from './system';
 
 const FUNCTIONS = path.join(__dirname, '..');
 let found: System[] | undefined;
@@ -22,8 +22,3 @@ export function systems(): System[] {
   return found;
 }
 
-/** The contract of an event type, wherever it is declared (a type declared twice must say the same). */
-export function eventContract(type: string): EventContract | undefined {
-  for (const s of systems()) if (Object.prototype.hasOwnProperty.call(s.events, type)) return s.events[type];
-  return undefined;
-}

@@ -7,7 +7,7 @@ import type { CloudEvent } from 'cloudevents';
 import { db, asUnavailable, isUniqueViolation } from '../../shared/db';
 import { Problem } from '../../shared/errors';
 import { functionLogger } from '../../shared/log';
-import { eventContract } from '../../shared/systems';
+import { eventTypes } from '../../shared/events/catalogue';
 import { installRuntimeHooks } from '../../shared/runtime-hooks';
 import { assertProductionConfig } from '../../shared/config';
 
@@ -37,7 +37,7 @@ export async function handle(_context: Context, event?: CloudEvent<unknown>) {
   const errorCode = ext.knativeerrorcode !== undefined ? Number(ext.knativeerrorcode) : null;
   const errorData = typeof ext.knativeerrordata === 'string' ? ext.knativeerrordata : null;
   const reason = decodeReason(errorData ?? undefined) ?? (errorCode ? `HTTP ${errorCode}` : 'delivery failed');
-  const topic = eventContract(event.type)?.topic ?? null;
+  const topic = Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : null;
   let stored: object;
   try {
     stored = JSON.parse(JSON.stringify(event.toJSON()));
