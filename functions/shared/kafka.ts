@@ -46,17 +46,23 @@ export class KafkaBus implements Bus {
   }
 
   async send(records: BusRecord[]): Promise<void> {
-    if (!records.length) return;
+    await this.publish(records);
+  }
+
+  /** Sends the records (all replicas acknowledge) and says where each partition's first one landed. */
+  async publish(records: BusRecord[]): Promise<Array<{ topic: string; partition: number; offset: number }>> {
+    if (!records.length) return [];
     const producer = await this.connected();
     const byTopic = new Map<string, BusRecord[]>();
     for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-    await producer.sendBatch({
+    const landed = await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, rs]) => ({
         topic,
         messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
       })),
     });
+    return landed.map((m) => ({ topic: m.topicName, partition: m.partition, offset: Number(m.baseOffset ?? m.offset) }));
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,6 @@
 // this machine only) a way to put records on topics, as a Kafka REST proxy would.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Cron } from 'croner';
-import type { Producer } from 'kafkajs';
 import { CloudEvent, HTTP, Kafka as KafkaBinding } from 'cloudevents';
 import { loadManifests, type ManifestSet, type SinkRef } from '../manifests';
 import { hostFunction, type HostedFunction } from './host';
@@ -12,7 +11,7 @@ import { KafkaDispatcher, MemoryDispatcher, type Dispatcher } from './dispatcher
 import { readLag, ruleOf, Scaler, type LagReading, type ScaleDecision } from '../keda';
 import { schedulePing, firePing } from './ping';
 import { openApiDocument } from './openapi';
-import { kafkaBrokers, kafkaClient } from '../../../functions/shared/kafka';
+import { KafkaBus, kafkaBrokers } from '../../../functions/shared/kafka';
 import type { BusRecord } from '../../../functions/shared/bus';
 import { memoryBus } from '../laptop/memory-bus';
 import { logger } from '../../../functions/shared/log';
@@ -53,7 +52,7 @@ export class Bundle {
   private polls: Array<() => Promise<void>> = [];
   private server?: http.Server;
   private brokers?: string[];
-  private producer?: Promise<Producer>;
+  private kafka?: KafkaBus;
   url = '';
 
   constructor(private readonly options: BundleOptions) {}
@@ -279,15 +278,9 @@ export class Bundle {
       const [at] = memoryBus.append([record]);
       return { partition: at.partition, offset: at.offset };
     }
-    this.producer ??= (async () => {
-      const p = kafkaClient('portal-gateway', this.brokers).producer({ allowAutoTopicCreation: true });
-      await p.connect();
-      return p;
-    })();
-    let producer: Producer;
-    try { producer = await this.producer; } catch (err) { this.producer = undefined; throw err; }
-    const [meta] = await producer.send({ topic: record.topic, acks: -1, messages: [{ key: record.key, value: record.value, headers: record.headers }] });
-    return { partition: meta.partition, offset: Number(meta.baseOffset ?? meta.offset) };
+    this.kafka ??= new KafkaBus(this.brokers);
+    const [at] = await this.kafka.publish([record]);
+    return { partition: at.partition, offset: at.offset };
   }
 
   private async health(res: ServerResponse): Promise<void> {
@@ -318,7 +311,7 @@ ${rows}</table></body></html>`;
     for (const c of this.crons) c.stop();
     for (const t of this.timers) clearInterval(t);
     for (const d of this.dispatchers) await d.stop();
-    await this.producer?.then((p) => p.disconnect()).catch(() => undefined);
+    await this.kafka?.close().catch(() => undefined);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
     for (const f of this.functions) await f.close();
