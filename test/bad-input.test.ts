@@ -13,7 +13,7 @@ import { kafkaClient } from '../functions/shared/kafka';
 import { db } from '../functions/shared/db';
 import { MAX_JSON_DEPTH, allowedOrigins } from '../functions/shared/http-config';
 import { jsonDepth, jsonTextDepth } from '../functions/shared/runtime-hooks';
-import { resetDatabase, seedCatalogue, createSlot, eventually, patientToken } from './support/fixtures';
+import { resetDatabase, seedCatalogue, createSlot, eventually, patientToken, quietJsonParseErrors } from './support/fixtures';
 
 interface Outcome { status?: number; headers: IncomingHttpHeaders; text: string; body?: any; requestError?: string }
 
@@ -74,14 +74,10 @@ describe('hostile input answers problem+json, in every function and at the gatew
   const previous = { brokers: process.env.KAFKA_BROKERS, port: process.env.PORT, origins: process.env.PORTAL_ORIGINS };
   let bundle: Bundle;
   let base = '';
-  const consoleError = console.error;
+  let restoreConsole = () => undefined as void;
 
   before(async () => {
-    // faas-js-runtime prints "Error parsing JSON body" for JSON bodies that parse to a string; answered 400 anyway.
-    console.error = (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].startsWith('Error parsing JSON body')) return;
-      consoleError(...args);
-    };
+    restoreConsole = quietJsonParseErrors();
     delete process.env.KAFKA_BROKERS;
     delete process.env.PORT;
     delete process.env.PORTAL_ORIGINS;
@@ -93,7 +89,7 @@ describe('hostile input answers problem+json, in every function and at the gatew
   });
 
   after(async () => {
-    console.error = consoleError;
+    restoreConsole();
     await bundle?.stop();
     for (const [name, value] of [['KAFKA_BROKERS', previous.brokers], ['PORT', previous.port], ['PORTAL_ORIGINS', previous.origins]] as const) {
       if (value === undefined) delete process.env[name];

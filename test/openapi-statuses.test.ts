@@ -9,9 +9,10 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { db } from '../functions/shared/db';
+import { idempotencyLock } from '../functions/shared/idempotency';
 import { branchDay } from '../functions/booking-queue/calendar';
-import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, BRANCH, type Answer } from './support/fixtures';
+import { system } from '../functions/booking-queue/system';
+import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -162,18 +163,10 @@ describe('/openapi.json documents every status each route answers', function () 
       ['slots-generate', week, staff], ['check-in', { branchId: BRANCH }, staff],
     ] as const) {
       const subject = tok === patient ? 'patient:p-1' : `staff:staff-${BRANCH}`;
-      let release!: () => void;
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => { locked = r; });
-      const holder = db().$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(4, hashtext(${`booking_queue/${name}/${subject}/busy`}))`;
-        locked();
-        await new Promise<void>((r) => { release = r; });
-      });
-      await isLocked;
+      const release = await holdAdvisoryLock(...idempotencyLock({ system, route: name, caller: subject, key: 'busy' }));
       try {
         await drive(name, 409, json('POST', body, tok, { 'idempotency-key': 'busy' }));
-      } finally { release(); await holder; }
+      } finally { await release(); }
     }
   });
 

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { route, ok, created } from './http';
 import { signToken } from './auth';
 import { conflict, notFound } from './domain-errors';
-import { db } from './db';
 import { system } from '../booking-queue/system';
-import { startFunction, call, patientToken, resetDatabase, type RunningFunction } from '../../test/support/fixtures';
+import { idempotencyLock } from './idempotency';
+import { startFunction, call, patientToken, resetDatabase, holdAdvisoryLock, type RunningFunction } from '../../test/support/fixtures';
 
 const echo = route(
   { name: 'echo', system, method: 'POST', path: '/api/echo', summary: 'echo', auth: ['patient'], responses: { 200: { description: 'echo' } },
@@ -109,19 +109,9 @@ describe('route() — the HTTP plumbing every route function shares', () => {
 
     it('a retry while the first is still in flight is 409 with Retry-After', async () => {
       // Hold the key the way a first request in flight holds it: its transaction-scoped lock.
-      let release!: () => void;
-      const held = new Promise<void>((r) => { release = r; });
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => { locked = r; });
-      const holder = db().$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(4, hashtext(${'booking_queue/making/patient:p-1/k-3'}))`;
-        locked();
-        await held;
-      });
-      await isLocked;
+      const release = await holdAdvisoryLock(...idempotencyLock({ system, route: 'making', caller: 'patient:p-1', key: 'k-3' }));
       const res = await send('k-3', 1);
-      release();
-      await holder;
+      await release();
       assert.equal(res.status, 409);
       assert.equal(res.headers.get('retry-after'), '1');
       assert.equal((await send('k-3', 1)).status, 201);

@@ -40,14 +40,19 @@ export function keyFrom(value: string | undefined): string | undefined {
   return value;
 }
 
+/** The advisory lock (namespace, key) a request holds on its Idempotency-Key while it runs. */
+export function idempotencyLock(s: Pick<IdempotencyScope, 'system' | 'route' | 'caller' | 'key'>): [number, string] {
+  return [4, `${s.system.schema}/${s.route}/${s.caller}/${s.key}`];
+}
+
 /**
  * Inside the request's transaction, before the handler: takes the key (a transaction-scoped advisory lock:
  * a second request with it while this one runs is told 409), and returns the stored answer if the key was
  * used before.
  */
 export async function claim(tx: Tx, s: IdempotencyScope): Promise<StoredReply | undefined> {
-  const lockKey = `${s.system.schema}/${s.route}/${s.caller}/${s.key}`;
-  const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(4, hashtext(${lockKey})) AS locked`;
+  const [namespace, lockKey] = idempotencyLock(s);
+  const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${namespace}::int, hashtext(${lockKey})) AS locked`;
   if (!locked) {
     throw new Problem(409, 'Conflict', 'a request with this Idempotency-Key is still being processed; retry shortly', [{ name: 'header/idempotency-key', reason: 'is in use by a request in flight' }], { 'retry-after': '1' });
   }

@@ -7,7 +7,7 @@ import { db } from './db';
 import { defineSystem } from './system';
 import { system } from '../booking-queue/system';
 import { events } from '../booking-queue/events';
-import { resetDatabase } from '../../test/support/fixtures';
+import { resetDatabase, holdAdvisoryLock } from '../../test/support/fixtures';
 
 class RecordingBus implements Bus {
   readonly kind = 'memory' as const;
@@ -97,20 +97,10 @@ describe('transactional outbox (one per system)', () => {
       await transaction(other, '/test/other', (_tx, emit) => emit('com.medlab.slot.allocated', { slotId: randomUUID(), bookingId: randomUUID(), booked: 1, capacity: 2 }));
       const bus = new RecordingBus();
       // The booking queue's publisher is busy (say, stuck on a slow Kafka send) and holds its lock.
-      let release!: () => void;
-      const held = new Promise<void>((r) => { release = r; });
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => { locked = r; });
-      const busy = db().$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(1, hashtext(${system.schema}))`;
-        locked();
-        await held;
-      });
-      await isLocked;
+      const release = await holdAdvisoryLock(1, system.schema);
       const blocked = await publishPending(system, 500, bus);
       const free = await publishPending(other, 500, bus);
-      release();
-      await busy;
+      await release();
       assert.equal(blocked.locked, false);
       assert.deepEqual([free.locked, free.published], [true, 1]);
       assert.equal((await drainOutbox(system, bus)).published, 1, 'the first system publishes once its lock is free');

@@ -12,7 +12,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Bundle } from '../../scripts/lib/runtime/bundle';
 import { signToken } from '../../functions/shared/auth';
-import { resetDatabase, seedCatalogue, createSlot, token, staffToken, BRANCH, eventually } from '../support/fixtures';
+import { resetDatabase, seedCatalogue, createSlot, token, staffToken, BRANCH, eventually, quietJsonParseErrors } from '../support/fixtures';
 import { seeded } from './support';
 
 const SEED = 20261121;
@@ -114,15 +114,10 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
   const previousBrokers = process.env.KAFKA_BROKERS;
   let bundle: Bundle | undefined;
   let base = '';
-  const consoleError = console.error;
+  let restoreConsole = () => undefined as void;
 
   before(async () => {
-    // faas-js-runtime's invoker prints "Error parsing JSON body" with a stack for every JSON body that parses to a
-    // string (e.g. "text"); the function answers 400 all the same. Keep those out of the test output.
-    console.error = (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].startsWith('Error parsing JSON body')) return;
-      consoleError(...args);
-    };
+    restoreConsole = quietJsonParseErrors();
     // The in-process bus, as npm start runs without Kafka.
     delete process.env.KAFKA_BROKERS;
     await resetDatabase();
@@ -133,7 +128,7 @@ describe('fault: input fuzzing of every route in /openapi.json', function () {
   });
 
   after(async () => {
-    console.error = consoleError;
+    restoreConsole();
     await bundle?.stop();
     if (previousBrokers !== undefined) process.env.KAFKA_BROKERS = previousBrokers;
   });

@@ -143,6 +143,35 @@ export async function deliver(url: string, event: { type: string; data: unknown;
   return { status: res.status, headers: res.headers, body };
 }
 
+/**
+ * Holds a transaction-scoped advisory lock the way a request or publisher in flight holds it, until the returned
+ * release() is called (which waits for the transaction to end).
+ */
+export async function holdAdvisoryLock(namespace: number, key: string): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => { locked = r; });
+  const holder = db().$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${namespace}::int, hashtext(${key}))`;
+    locked();
+    await held;
+  }, { timeout: 120_000 });
+  await Promise.race([isLocked, holder]);
+  return async () => { release(); await holder; };
+}
+
+/** Keeps faas-js-runtime's "Error parsing JSON body" lines (printed for JSON bodies that parse to a string, which
+ *  are answered 400 all the same) out of the test output; returns the restore. */
+export function quietJsonParseErrors(): () => void {
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('Error parsing JSON body')) return;
+    consoleError(...args);
+  };
+  return () => { console.error = consoleError; };
+}
+
 /** Polls until check() gives a truthy value, or fails naming what it waited for. Only a bound, never a timing. */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
