@@ -80,7 +80,8 @@ export function asUnavailable(err: unknown) {
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   for (const e of causes(err)) {
     if (e.code === 'P2002' || e.code === '23505' || e.originalCode === '23505' || e.kind === 'UniqueConstraintViolation') {
-      return !constraint || JSON.stringify(err, Object.getOwnPropertyNames(err)).includes(constraint) || String(e.message ?? '').includes(constraint) || JSON.stringify(e.meta ?? e.constraint ?? '').includes(constraint);
+      // Which index: the driver adapter names it in Prisma's meta, pg in `constraint`.
+      return !constraint || JSON.stringify(e.meta ?? '').includes(constraint) || e.constraint === constraint;
     }
   }
   return false;
