@@ -1,17 +1,13 @@
 // npm start: the whole bundle on one machine, wired from knative/. Embedded PGlite and an in-process bus
 // unless DATABASE_URL / KAFKA_BROKERS say otherwise. Migrates the database and seeds demo data first.
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrations } from './lib/migrations';
-import { seedDemoData } from './lib/seed';
 import { branchDay } from '../functions/booking-queue/calendar';
 import { Bundle } from './lib/runtime/bundle';
 import { checkManifests } from './lib/manifest-checks';
 import { closeDb } from '../functions/shared/db';
 import { closeBus } from '../functions/shared/bus';
 import { kafkaBrokers } from '../functions/shared/kafka';
-import { useLaptopDefaults } from './lib/laptop/defaults';
-import { closeEmbeddedDatabase, embeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
+import { closeEmbeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
+import { prepareDatabase } from './lib/laptop/prepare';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
 
@@ -19,7 +15,6 @@ import { logger } from '../functions/shared/log';
 const localDay = (plus: number) => branchDay(new Date(Date.now() + plus * 86_400_000), 'Asia/Ho_Chi_Minh');
 
 async function main() {
-  useLaptopDefaults();
   // A broken manifest stops the start with its file and field, as it would fail in the cluster.
   const { findings } = await checkManifests();
   if (findings.length) {
@@ -28,12 +23,9 @@ async function main() {
   }
   const port = Number(process.env.PORT ?? 8080);
   const embedded = usingEmbeddedDatabase();
-  const applied = await applyMigrations(embedded ? new PrismaPGlite(embeddedDatabase()) : new PrismaPg({ connectionString: process.env.DATABASE_URL! }));
+  const { applied, seededSlots } = await prepareDatabase();
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  if (process.env.SEED_DEMO !== 'false') {
-    const seed = await seedDemoData();
-    if (seed.seeded) logger.info({ slots: seed.slots }, 'demo branches, services and slots created');
-  }
+  if (seededSlots !== undefined) logger.info({ slots: seededSlots }, 'demo branches, services and slots created');
 
   const bundle = await new Bundle({ port }).start();
   const patient = signToken({ sub: 'patient-demo', role: 'patient', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });

@@ -5,11 +5,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrations } from './lib/migrations';
-import { seedDemoData } from './lib/seed';
-import { useLaptopDefaults } from './lib/laptop/defaults';
-import { closeEmbeddedDatabase, embeddedDatabase, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
+import { closeEmbeddedDatabase, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
+import { prepareDatabase } from './lib/laptop/prepare';
 import { closeDb } from '../functions/shared/db';
 
 async function main() {
@@ -22,9 +19,7 @@ async function main() {
   if (usingEmbeddedDatabase()) {
     // PGlite's files belong to one process: prepare them here, close them, then hand them to the function.
     process.env.PGLITE_DIR ??= path.join(__dirname, '..', '.data', 'pglite');
-    await applyMigrations(new PrismaPGlite(embeddedDatabase()));
-    useLaptopDefaults();
-    if (process.env.SEED_DEMO !== 'false') await seedDemoData();
+    await prepareDatabase();
     await closeDb();
     await closeEmbeddedDatabase();
   }
