@@ -22,9 +22,17 @@ export interface OutboxRow {
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const outboxTable = (system: System) => tableOf(system, 'outbox_event');
 
-/** The Kafka record of an outbox row: a CloudEvent in binary mode, keyed by its aggregate. */
+/** A CloudEvent as a Kafka record in the binding's binary mode: ce_* headers, the data as the value. */
+export function kafkaRecord(topic: string, key: string | null, event: CloudEvent<unknown>): BusRecord {
+  const message = KafkaBinding.binary(event);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = String(v);
+  return { topic, key, headers, value: typeof message.value === 'string' ? message.value : JSON.stringify(message.value) };
+}
+
+/** The Kafka record of an outbox row: its CloudEvent, keyed by its aggregate. */
 export function toBusRecord(row: OutboxRow): BusRecord {
-  const event = new CloudEvent({
+  return kafkaRecord(row.topic, row.key, new CloudEvent<unknown>({
     id: row.id,
     source: row.source,
     type: row.type,
@@ -33,16 +41,7 @@ export function toBusRecord(row: OutboxRow): BusRecord {
     ...(row.subject ? { subject: row.subject } : {}),
     partitionkey: row.key,
     data: row.data,
-  }, false);
-  const message = KafkaBinding.binary(event);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = String(v);
-  return {
-    topic: row.topic,
-    key: row.key,
-    headers,
-    value: typeof message.value === 'string' ? message.value : JSON.stringify(message.value),
-  };
+  }, false));
 }
 
 export interface PublishResult {

@@ -4,7 +4,8 @@
 // this machine only) a way to put records on topics, as a Kafka REST proxy would.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Cron } from 'croner';
-import { CloudEvent, HTTP, Kafka as KafkaBinding } from 'cloudevents';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { kafkaRecord } from '../../../functions/shared/publisher';
 import { loadManifests, type ManifestSet, type SinkRef } from '../manifests';
 import { hostFunction, type HostedFunction } from './host';
 import { KafkaDispatcher, MemoryDispatcher, type Dispatcher } from './dispatcher';
@@ -254,10 +255,7 @@ export class Bundle {
       const keyField = (eventTypes as Record<string, { key: string } | undefined>)[event.type]?.key;
       const fromData = keyField && event.data && typeof event.data === 'object' ? (event.data as Record<string, unknown>)[keyField] : undefined;
       const key = query.get('key') ?? (typeof ext.partitionkey === 'string' ? ext.partitionkey : typeof fromData === 'string' ? fromData : null);
-      const message = KafkaBinding.binary(event);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = String(v);
-      record = { topic, key, headers, value: typeof message.value === 'string' ? message.value : JSON.stringify(message.value) };
+      record = kafkaRecord(topic, key, event);
     } else {
       record = { topic, key: query.get('key'), headers: { 'content-type': type }, value: text };
     }
