@@ -5,7 +5,7 @@ import type { Caller } from '../shared/auth';
 import { mayView } from '../shared/access';
 import { conflict, notFound } from '../shared/domain-errors';
 import type { Slot } from '../shared/generated/prisma/client';
-import { roomFor, takePlace } from './domain';
+import { lockPatientDay, roomFor, takePlace, type BookableSlot } from './domain';
 import { system } from './system';
 
 const bookingTable = tableOf(system, 'booking');
@@ -51,8 +51,8 @@ const PLACE_REFUSALS = {
 } as const;
 
 /** The slot, if the patient may take a place in it (roomFor), or the refusal against slotId. */
-export async function roomIn(tx: Tx, patientId: string, slotId: string, moving?: string) {
-  const slot = await tx.slot.findUnique({ where: { id: slotId }, include: { branch: true, service: true } });
+export async function roomIn(tx: Tx, patientId: string, slotId: string, moving?: string): Promise<BookableSlot> {
+  const slot = await lockPatientDay(tx, patientId, slotId);
   if (!slot) throw notFound('slotId', 'no such slot');
   const refusal = await roomFor(tx, patientId, slot, moving);
   if (refusal) throw conflict(PLACE_REFUSALS[refusal], 'slotId');

@@ -1,10 +1,14 @@
 // Booking-queue domain rules shared by its functions: what a booking event says, how a queue is ordered,
 // how long a patient will wait. Plumbing (HTTP, events, transactions) lives in functions/shared.
-import type { Tx } from '../shared/db';
-import type { Booking, Slot, Ticket, Branch } from '../shared/generated/prisma/client';
+import { randomUUID } from 'node:crypto';
+import { Prisma, tableOf, type Tx } from '../shared/db';
+import type { Booking, Branch, Slot, Ticket } from '../shared/generated/prisma/client';
 import { conflict } from '../shared/domain-errors';
-import type { BookingQueueEmit as Emit } from './system';
-import { branchDay, dayBounds } from './calendar';
+import { system, type BookingQueueEmit as Emit } from './system';
+
+const slotTable = tableOf(system, 'slot');
+const bookingTable = tableOf(system, 'booking');
+const bookingStatus = tableOf(system, 'booking_status');
 
 export type BookingStatus = Booking['status'];
 export type Lane = Ticket['lane'];
@@ -50,19 +54,23 @@ export function bookingView(booking: Booking, slot: Slot) {
   };
 }
 
+/** The columns of a slot as the Slot model names them, for raw statements on hot paths. */
+export const SLOT_COLUMNS = Prisma.sql`id::text AS id, branch_id AS "branchId", service_id AS "serviceId", starts_at AS "startsAt",
+  ends_at AS "endsAt", capacity, booked, status::text AS status, created_at AS "createdAt", updated_at AS "updatedAt"`;
+
 /**
  * Takes one place in a slot if the slot is open, in the future and not full. One conditional UPDATE: under
  * any number of concurrent bookers PostgreSQL re-checks `booked < capacity` on the locked row, so the
- * count can never pass capacity.
+ * count can never pass capacity. It returns the slot as it now is; only a refusal reads it again, to say why.
  */
 export async function takePlace(tx: Tx, slotId: string, now = new Date()): Promise<Slot | 'full' | 'closed' | 'past' | 'missing'> {
-  const taken = await tx.slot.updateMany({
-    where: { id: slotId, status: 'open', startsAt: { gt: now }, booked: { lt: tx.slot.fields.capacity } },
-    data: { booked: { increment: 1 } },
-  });
+  const [taken] = await tx.$queryRaw<Slot[]>`
+    UPDATE ${slotTable} SET booked = booked + 1, updated_at = now()
+    WHERE id = ${slotId}::uuid AND status = 'open' AND starts_at > ${now} AND booked < capacity
+    RETURNING ${SLOT_COLUMNS}`;
+  if (taken) return taken;
   const slot = await tx.slot.findUnique({ where: { id: slotId } });
   if (!slot) return 'missing';
-  if (taken.count === 1) return slot;
   if (slot.status !== 'open') return 'closed';
   if (slot.startsAt <= now) return 'past';
   return 'full';
@@ -71,21 +79,41 @@ export async function takePlace(tx: Tx, slotId: string, now = new Date()): Promi
 /** How many active bookings one patient may hold at one branch on one day (BOOKING_DAILY_LIMIT). */
 export const DAILY_LIMIT = Number(process.env.BOOKING_DAILY_LIMIT ?? 3);
 
+/** A slot with what booking a place in it needs: whether staff confirm, and the branch-local day it falls on. */
+export type BookableSlot = Slot & { requiresConfirmation: boolean; dayStart: Date; dayEnd: Date };
+
+/**
+ * The slot a patient asks for, with the patient's day at its branch locked until the transaction ends (see
+ * roomFor): one round trip. The day is the branch's calendar day (its time zone), computed by PostgreSQL.
+ */
+export async function lockPatientDay(tx: Tx, patientId: string, slotId: string): Promise<BookableSlot | undefined> {
+  const [slot] = await tx.$queryRaw<Array<BookableSlot & { locked: boolean }>>`
+    SELECT s.id::text AS id, s.branch_id AS "branchId", s.service_id AS "serviceId", s.starts_at AS "startsAt",
+      s.ends_at AS "endsAt", s.capacity, s.booked, s.status::text AS status, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
+      v.requires_confirmation AS "requiresConfirmation",
+      d.day::timestamp AT TIME ZONE b.timezone AS "dayStart", (d.day + 1)::timestamp AT TIME ZONE b.timezone AS "dayEnd",
+      (SELECT true FROM pg_advisory_xact_lock(3, hashtext(${patientId} || '/' || s.branch_id || '/' || to_char(d.day, 'YYYY-MM-DD')))) AS locked
+    FROM ${slotTable} s JOIN ${tableOf(system, 'branch')} b ON b.id = s.branch_id JOIN ${tableOf(system, 'service')} v ON v.id = s.service_id,
+      LATERAL (SELECT (s.starts_at AT TIME ZONE b.timezone)::date AS day) d
+    WHERE s.id = ${slotId}::uuid`;
+  if (!slot) return undefined;
+  const { locked: _, ...bookable } = slot;
+  return bookable;
+}
+
 /**
  * Whether the patient may take a place in this slot: not a second active booking in it, and no more than
  * DAILY_LIMIT active bookings at its branch that day (`moving`: a booking of theirs that leaves a slot for
- * this one and so does not count). Bookings of one patient at one branch and day are serialised by an
- * advisory lock held to the end of the transaction, so two racing requests cannot both pass the count; the
- * unique index booking_one_active_per_patient_slot backs the first rule in the database itself.
+ * this one and so does not count). The slot comes from lockPatientDay, whose lock serialises one patient's
+ * bookings at one branch and day, so two racing requests cannot both pass the count; the unique index
+ * booking_one_active_per_patient_slot backs the first rule in the database itself.
  */
-export async function roomFor(tx: Tx, patientId: string, slot: Slot & { branch: Branch }, moving?: string): Promise<'already-booked' | 'daily-limit' | undefined> {
-  const day = branchDay(slot.startsAt, slot.branch.timezone);
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(3, hashtext(${`${patientId}/${slot.branchId}/${day}`}))`;
-  const { start, end } = dayBounds(day, slot.branch.timezone);
-  const held = await tx.booking.findMany({
-    where: { patientId, status: { in: ACTIVE }, slot: { branchId: slot.branchId, startsAt: { gte: start, lt: end } }, ...(moving ? { id: { not: moving } } : {}) },
-    select: { slotId: true },
-  });
+export async function roomFor(tx: Tx, patientId: string, slot: BookableSlot, moving?: string): Promise<'already-booked' | 'daily-limit' | undefined> {
+  const held = await tx.$queryRaw<Array<{ slotId: string }>>`
+    SELECT b.slot_id::text AS "slotId" FROM ${bookingTable} b JOIN ${slotTable} s ON s.id = b.slot_id
+    WHERE b.patient_id = ${patientId} AND b.status::text = ANY(${ACTIVE}) AND s.branch_id = ${slot.branchId}
+      AND s.starts_at >= ${slot.dayStart} AND s.starts_at < ${slot.dayEnd}
+      ${moving ? Prisma.sql`AND b.id <> ${moving}::uuid` : Prisma.empty}`;
   if (held.some((b) => b.slotId === slot.id)) return 'already-booked';
   if (held.length >= DAILY_LIMIT) return 'daily-limit';
   return undefined;
@@ -106,15 +134,20 @@ export function placeFacts(slot: Slot, bookingId: string) {
  * otherwise confirmed. Its events commit with it.
  */
 export async function bookPlace(tx: Tx, emit: Emit, place: Slot, request: { patientId: string; idempotencyKey?: string; channel: string; requiresConfirmation: boolean; requestId?: string }): Promise<Booking> {
-  const booking = await tx.booking.create({
-    data: { slotId: place.id, patientId: request.patientId, idempotencyKey: request.idempotencyKey, channel: request.channel, status: request.requiresConfirmation ? 'pending' : 'confirmed' },
-  });
+  const [booking] = await tx.$queryRaw<Booking[]>`
+    INSERT INTO ${bookingTable} (id, slot_id, patient_id, status, idempotency_key, channel, created_at, updated_at)
+    VALUES (${randomUUID()}::uuid, ${place.id}::uuid, ${request.patientId}, ${request.requiresConfirmation ? 'pending' : 'confirmed'}::${bookingStatus},
+      ${request.idempotencyKey ?? null}, ${request.channel}, now(), now())
+    RETURNING ${BOOKING_COLUMNS}`;
   const facts = { ...bookingFacts(booking, place), ...(request.requestId ? { requestId: request.requestId } : {}) };
   if (booking.status === 'confirmed') await emit('com.medlab.booking.confirmed', facts);
   else await emit('com.medlab.booking.pending', facts);
   await emit('com.medlab.slot.allocated', placeFacts(place, booking.id));
   return booking;
 }
+
+const BOOKING_COLUMNS = Prisma.sql`id::text AS id, slot_id::text AS "slotId", patient_id AS "patientId", status::text AS status,
+  idempotency_key AS "idempotencyKey", channel, cancel_reason AS "cancelReason", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
  * Cancels a pending or confirmed booking and gives its place back, with both events. The status check is

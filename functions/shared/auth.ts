@@ -230,7 +230,31 @@ function callerOf(payload: JWTPayload, claims: ClaimPaths): Caller {
   return { role, subject };
 }
 
+/**
+ * Tokens already verified, until they expire. A portal session sends the same token with every call, and a
+ * signature check (ES256 through the JWKS) costs more than the rest of a request's plumbing. The key holds
+ * the settings the verdict depends on, so a token verified under one provider, secret or claim mapping is
+ * never honoured under another. Bounded: the oldest entries go first.
+ */
+const verified = new Map<string, { caller: Caller; until: number }>();
+const VERIFIED_MAX = 10_000;
+const SETTINGS = ['NODE_ENV', 'AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWT_SECRET', 'AUTH_ROLES_CLAIM', 'AUTH_BRANCH_CLAIM', 'AUTH_TIER_CLAIM', 'AUTH_PATIENT_ID_CLAIM', 'AUTH_CLOCK_SKEW_SECONDS'];
+
 async function verify(token: string): Promise<Caller> {
+  let key = token;
+  for (const name of SETTINGS) key += `\n${process.env[name] ?? ''}`;
+  const hit = verified.get(key);
+  if (hit) {
+    if (Date.now() < hit.until) return hit.caller;
+    verified.delete(key);
+  }
+  const { caller, expiresAt } = await verifyNow(token);
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+  verified.set(key, { caller, until: expiresAt });
+  return caller;
+}
+
+async function verifyNow(token: string): Promise<{ caller: Caller; expiresAt: number }> {
   const config = authConfig();
   const options: JWTVerifyOptions = {
     clockTolerance: config.clockSkewSeconds,
@@ -251,7 +275,8 @@ async function verify(token: string): Promise<Caller> {
     }
     throw refusal(err);
   }
-  return callerOf(payload, config.claims);
+  // jwtVerify required exp; the token stays good until exp plus the clock tolerance it was checked with.
+  return { caller: callerOf(payload, config.claims), expiresAt: (payload.exp! + config.clockSkewSeconds) * 1000 };
 }
 
 /** undefined without an Authorization header; Problem 401 for a bad token, 503 (Retry-After) when the JWKS

@@ -12,7 +12,7 @@ import { functionLogger, type Logger } from './log';
 import { allowedOrigins, MAX_BODY_BYTES } from './http-config';
 import { installRuntimeHooks } from './runtime-hooks';
 import { transaction, withUnit } from './outbox';
-import { claim, fingerprintOf, keyFrom, remember, IDEMPOTENCY_HEADER } from './idempotency';
+import { claim, fingerprintOf, keyFrom, remember, KeyAnsweredMeanwhile, IDEMPOTENCY_HEADER } from './idempotency';
 import { assertRouteConfig } from './config';
 import type { Emit, EventCatalogue, System } from './system';
 
@@ -176,16 +176,18 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
       };
 
       const key = spec.idempotent ? keyFrom(request.headers[IDEMPOTENCY_HEADER]) : undefined;
+      const idempotently = (caller: Caller, key: string) => withUnit(spec.system, source, async (unit) => {
+        const scope = { system: spec.system, route: spec.name, caller: `${caller.role}:${caller.subject}`, key, fingerprint: fingerprintOf(body, query) };
+        const earlier = await claim(unit.tx, scope);
+        if (earlier) return earlier;
+        // The handler's transaction is this one, so the effect and the kept answer commit together.
+        const answer = await handler({ ...request, transaction: (work) => work(unit.tx, unit.emit) });
+        if (answer.status < 300) remember(unit, scope, { status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? {} });
+        return answer;
+      });
+      // A request with the same key that committed as this one began wins; this one is undone and replays it.
       const reply = key && caller
-        ? await withUnit(spec.system, source, async (unit) => {
-          const scope = { system: spec.system, route: spec.name, caller: `${caller.role}:${caller.subject}`, key, fingerprint: fingerprintOf(body, query) };
-          const earlier = await claim(unit.tx, scope);
-          if (earlier) return earlier;
-          // The handler's transaction is this one, so the effect and the kept answer commit together.
-          const answer = await handler({ ...request, transaction: (work) => work(unit.tx, unit.emit) });
-          if (answer.status < 300) await remember(unit.tx, scope, { status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? {} });
-          return answer;
-        })
+        ? await idempotently(caller, key).catch((err) => (err instanceof KeyAnsweredMeanwhile ? idempotently(caller, key) : Promise.reject(err)))
         : await handler(request);
       return {
         statusCode: reply.status,

@@ -2,7 +2,7 @@
 // causes commit together; the events are published right after the commit (publisher.ts), and the
 // system's batch publisher (a PingSource) sweeps whatever could not be sent then.
 import { randomUUID } from 'node:crypto';
-import { db, tableOf, type Tx } from './db';
+import { db, tableOf, Prisma, type Tx } from './db';
 import { problemsOf, type JsonSchema } from './validate';
 import { publishSoon } from './publisher';
 import type { Emit, EventCatalogue, System } from './system';
@@ -14,10 +14,24 @@ export interface Unit<E extends EventCatalogue> {
   tx: Tx;
   emit: Emit<E>;
   emitted: number;
+  /**
+   * A data-modifying statement (with WITH clauses of its own, `name AS (...)`) to run with the outbox write
+   * at the end of the unit: one round trip for both.
+   */
+  writeAtEnd(statement: Prisma.Sql, withClauses?: Prisma.Sql[], check?: (rowsWritten: number) => void): void;
 }
 
-/** emit() bound to an open transaction: each event is checked against its schema and stored with the change. */
-function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx: Tx): Unit<E> {
+interface Pending {
+  events: Prisma.Sql[];
+  atEnd?: { statement: Prisma.Sql; withClauses: Prisma.Sql[]; check?: (rowsWritten: number) => void };
+}
+
+/**
+ * emit() bound to an open transaction: each event is checked against its schema at once and kept; all of a
+ * unit's events are written in one INSERT just before it commits (in emit order), so a change that emits
+ * two events pays one round trip for them, not two.
+ */
+function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx: Tx, pending: Pending): Unit<E> {
   const unit = { tx, emitted: 0 } as Unit<E>;
   unit.emit = (async (type: string, data: unknown, options?: { subject?: string }) => {
     const contract = system.events[type];
@@ -26,12 +40,28 @@ function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx:
     // A producer that breaks its own contract is a bug: fail the whole change rather than publish it.
     if (problems.length) throw new Error(`event ${type} does not match its schema: ${JSON.stringify(problems)}`);
     const key = String((data as Record<string, unknown>)[contract.key]);
-    await tx.$executeRaw`
-      INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data)
-      VALUES (${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb)`;
+    pending.events.push(Prisma.sql`(${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb)`);
     unit.emitted++;
   }) as Emit<E>;
+  unit.writeAtEnd = (statement, withClauses = [], check) => {
+    if (pending.atEnd) throw new Error('a unit writes one statement at its end');
+    pending.atEnd = { statement, withClauses, check };
+  };
   return unit;
+}
+
+/** The unit's events (and its closing statement) in one statement, inside the transaction. */
+async function writePending(system: System, tx: Tx, pending: Pending): Promise<void> {
+  const insert = pending.events.length
+    ? Prisma.sql`INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data) VALUES ${Prisma.join(pending.events)}`
+    : undefined;
+  if (!pending.atEnd) {
+    if (insert) await tx.$executeRaw(insert);
+    return;
+  }
+  const clauses = [...(insert ? [Prisma.sql`outbox AS (${insert})`] : []), ...pending.atEnd.withClauses];
+  const written = await tx.$executeRaw(clauses.length ? Prisma.sql`WITH ${Prisma.join(clauses, ', ')} ${pending.atEnd.statement}` : pending.atEnd.statement);
+  pending.atEnd.check?.(written);
 }
 
 /** Runs work in one database transaction; events it emits are stored with it and published after commit. */
@@ -43,8 +73,11 @@ export function transaction<E extends EventCatalogue, R>(system: System<E>, sour
 export async function withUnit<E extends EventCatalogue, R>(system: System<E>, source: string, work: (unit: Unit<E>) => Promise<R>): Promise<R> {
   let unit: Unit<E> | undefined;
   const result = await db().$transaction(async (tx) => {
-    unit = unitOf(system, source, tx);
-    return work(unit);
+    const pending: Pending = { events: [] };
+    unit = unitOf(system, source, tx, pending);
+    const result = await work(unit);
+    await writePending(system, tx, pending);
+    return result;
   }, TX_OPTIONS);
   if (unit?.emitted) publishSoon(system);
   return result;

@@ -33,7 +33,7 @@ export const handle = route(
         if (caller.role === 'staff') assertBranch(caller, slot.branchId, 'slotId');
         const place = await placeIn(tx, slot.id);
         const booking = await bookPlace(tx, emit, place, {
-          patientId, requiresConfirmation: slot.service.requiresConfirmation,
+          patientId, requiresConfirmation: slot.requiresConfirmation,
           channel: body.channel ?? (caller.role === 'patient' ? 'portal' : 'front-desk'),
         });
         return created(bookingView(booking, place), `/api/bookings?bookingId=${booking.id}`);

@@ -5,7 +5,7 @@
 import { consume } from '../../shared/consume';
 import { notFound } from '../../shared/domain-errors';
 import { topics } from '../events';
-import { roomFor, takePlace, bookPlace, cancelBooking } from '../domain';
+import { lockPatientDay, roomFor, takePlace, bookPlace, cancelBooking } from '../domain';
 import { system } from '../system';
 
 const REASONS = { full: 'slot-full', closed: 'slot-closed', past: 'slot-in-past', missing: 'slot-not-found', 'already-booked': 'already-booked', 'daily-limit': 'daily-limit' } as const;
@@ -18,7 +18,7 @@ export const handle = consume(
       const earlier = await tx.booking.findUnique({ where: { patientId_idempotencyKey: { patientId: request.patientId, idempotencyKey } } });
       if (earlier) return { outcome: 'already-booked', bookingId: earlier.id };
 
-      const slot = await tx.slot.findUnique({ where: { id: request.slotId }, include: { branch: true, service: true } });
+      const slot = await lockPatientDay(tx, request.patientId, request.slotId);
       const place = !slot ? 'missing' : (await roomFor(tx, request.patientId, slot)) ?? (await takePlace(tx, slot.id));
       if (typeof place === 'string') {
         const reason = REASONS[place];
@@ -27,7 +27,7 @@ export const handle = consume(
       }
       const booking = await bookPlace(tx, emit, place, {
         patientId: request.patientId, idempotencyKey, channel: request.channel ?? 'portal',
-        requiresConfirmation: slot!.service.requiresConfirmation, requestId: request.requestId,
+        requiresConfirmation: slot!.requiresConfirmation, requestId: request.requestId,
       });
       return { outcome: booking.status, bookingId: booking.id };
     },
