@@ -63,6 +63,14 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
+/** A body already serialised as JSON (e.g. built by PostgreSQL): sent as it is, not parsed and written again. */
+export class JsonText {
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
 export const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, headers });
 export const created = (body: unknown, location?: string): Reply => ({ status: 201, body, headers: location ? { location } : undefined });
 
@@ -192,7 +200,7 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
       return {
         statusCode: reply.status,
         headers: { 'content-type': 'application/json; charset=utf-8', ...reply.headers },
-        body: reply.body ?? {},
+        body: reply.body instanceof JsonText ? reply.body.text : reply.body ?? {},
       };
     } catch (err) {
       if (err instanceof DomainError) return problemOf(err, plain).response();
