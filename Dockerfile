@@ -1,7 +1,8 @@
 # One image per function, as Knative runs it: faas-js-runtime serving the compiled function.
 #   docker build --build-arg FUNCTION=booking-queue/book-slot -t REGISTRY/patient-portal/book-slot:TAG .
-# scripts/deploy.sh builds every function listed in knative/ this way. The image holds functions/ compiled
-# (tsconfig.build.json) and production dependencies only: no laptop machinery (PGlite, in-process bus, YAML).
+# scripts/deploy.sh builds every function listed in knative/ this way. The image holds each function bundled
+# into one file (npm run build: scripts/build.ts) and production dependencies only, for the packages left
+# outside the bundle: no laptop machinery (PGlite, in-process bus, YAML).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
@@ -10,7 +11,7 @@ COPY prisma prisma
 COPY prisma.config.ts ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ARG FUNCTION

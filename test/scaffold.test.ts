@@ -18,7 +18,7 @@ describe('npm run new (scaffolding a function)', function () {
 
   before(() => {
     copy = mkdtempSync(path.join(tmpdir(), 'scaffold-'));
-    for (const entry of ['functions', 'knative', 'keda', 'scripts', 'test', 'prisma', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'prisma.config.ts', '.mocharc.cjs']) {
+    for (const entry of ['functions', 'knative', 'keda', 'scripts', 'test', 'prisma', 'package.json', 'tsconfig.json', 'prisma.config.ts', '.mocharc.cjs']) {
       if (existsSync(path.join(ROOT, entry))) cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));

@@ -11,7 +11,8 @@ import type { CloudEvent } from 'cloudevents';
 import { Problem, type FunctionResponse } from './errors';
 import { DomainError } from './domain-errors';
 import { asUnavailable, tableOf, type Tx } from './db';
-import { problemsOf, type JsonSchema } from './validate';
+import { precompile, problemsOf, type JsonSchema } from './validate';
+import { warmBeforeReady } from './lifecycle';
 import { functionLogger, type Logger } from './log';
 import { transaction } from './outbox';
 import { installRuntimeHooks } from './runtime-hooks';
@@ -48,6 +49,10 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
   const source = `/${spec.system.name}/${spec.name}`;
   const types = Object.keys(handlers);
   const inbox = tableOf(spec.system, 'inbox_event');
+  // Every delivery is checked against its type's schema; the events a handler emits are compiled when first emitted.
+  warmBeforeReady(() => {
+    for (const type of Object.keys(handlers)) if (spec.system.events[type]) precompile(spec.system.events[type].schema as JsonSchema);
+  });
 
   const handle = async (_context: Context, event?: CloudEvent<unknown>) => {
     if (!event) {

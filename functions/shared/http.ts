@@ -6,7 +6,8 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid, type FunctionResponse } from './errors';
 import { DomainError, type Refusal } from './domain-errors';
 import { callerFrom, type Caller, type Role } from './auth';
-import { check, type JsonSchema } from './validate';
+import { check, precompile, type JsonSchema } from './validate';
+import { warmBeforeReady } from './lifecycle';
 import { asUnavailable, db, type Db, type Tx } from './db';
 import { functionLogger, type Logger } from './log';
 import { allowedOrigins, MAX_BODY_BYTES } from './http-config';
@@ -141,6 +142,10 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
   handler: (request: RouteRequest<E, Infer<B>, Infer<Q>, CallerOf<A>>) => Promise<Reply>,
 ): RouteHandler {
   assertRouteConfig();
+  warmBeforeReady(() => {
+    if (spec.body) precompile(spec.body);
+    if (spec.query) precompile(spec.query, true);
+  });
   const log = functionLogger(spec.name);
   const source = `/${spec.system.name}/${spec.name}`;
   const plain = spec as unknown as RouteSpec;

@@ -1,8 +1,12 @@
 // Kafka through kafkajs: the client settings every part of the bundle shares, and the producer the outbox
 // publisher sends with (acks from all in-sync replicas, one request in flight so a retried send cannot
 // reorder a partition).
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Bus, BusRecord } from './bus';
+
+// kafkajs loads on first use: most functions never publish, and a cold start pays for every module it loads.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkajs = (): typeof import('kafkajs') => require('kafkajs');
 
 export function kafkaBrokers(): string[] | undefined {
   const list = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
@@ -11,6 +15,7 @@ export function kafkaBrokers(): string[] | undefined {
 
 export function kafkaClient(clientId: string, brokers = kafkaBrokers()): Kafka {
   if (!brokers) throw new Error('KAFKA_BROKERS is not set');
+  const { Kafka, logLevel } = kafkajs();
   return new Kafka({
     clientId,
     brokers,

@@ -46,6 +46,11 @@ export function check<T>(schema: JsonSchema, value: unknown, where: 'body' | 'qu
 }
 
 /** Same check, returning the failures instead of throwing (for events bound for the dead-letter sink). */
+/** Compiles a schema now rather than at its first use (see lifecycle.ts). */
+export function precompile(schema: JsonSchema, forQuery = false): void {
+  compiled(schema, forQuery);
+}
+
 export function problemsOf(schema: JsonSchema, value: unknown, where: string): InvalidParam[] {
   const fn = compiled(schema, false);
   return fn(value) ? [] : toInvalidParams(fn.errors, where);

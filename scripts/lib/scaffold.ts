@@ -96,6 +96,7 @@ export const view = {
 import { route, ok } from '../../shared/http';
 import { system } from '../system';
 import { ${input}, view } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {
@@ -138,6 +139,7 @@ function writeConsumer(write: Write, dir: string, f: NewFunction): void {
   write(path.join(dir, 'index.ts'), `// ${f.name} (scaffolded): replace this line with two or three saying which events arrive, what each changes and what it guarantees.
 import { consume } from '../../shared/consume';
 import { system } from '../system';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = consume(
   { name: '${f.name}', system, topics: ['${f.topic}'], summary: '${f.name} (scaffolded)' },
@@ -172,6 +174,7 @@ function writeJob(write: Write, dir: string, f: NewFunction): void {
   write(path.join(dir, 'index.ts'), `// ${f.name} (scaffolded): replace this line with two or three saying what this job does on its schedule and what it guarantees.
 import { scheduled } from '../../shared/scheduled';
 import { system } from '../system';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = scheduled(
   { name: '${f.name}', system, schedule: '${f.schedule ?? '*/5 * * * *'}', summary: '${f.name} (scaffolded)' },

@@ -6,6 +6,7 @@ import { Prisma, tableOf } from '../../shared/db';
 import { daysCovered } from '../calendar';
 import { system } from '../system';
 import { query, availability, MAX_DAYS } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

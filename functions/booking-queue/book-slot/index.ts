@@ -10,6 +10,7 @@ import { bookPlace, bookingView } from '../domain';
 import { placeIn, roomIn } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

@@ -5,6 +5,7 @@ import { bookingView, cancelBooking } from '../domain';
 import { lockBookingFor } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

@@ -7,6 +7,7 @@ import { notFound } from '../../shared/domain-errors';
 import { topics } from '../events';
 import { lockPatientDay, roomFor, takePlace, bookPlace, cancelBooking } from '../domain';
 import { system } from '../system';
+export { init, shutdown } from '../../shared/lifecycle';
 
 const REASONS = { full: 'slot-full', closed: 'slot-closed', past: 'slot-in-past', missing: 'slot-not-found', 'already-booked': 'already-booked', 'daily-limit': 'daily-limit' } as const;
 

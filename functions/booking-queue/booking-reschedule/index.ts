@@ -7,6 +7,7 @@ import { bookingFacts, bookingView, placeFacts, releasePlace } from '../domain';
 import { lockBookingFor, lockSlots, placeIn, roomIn } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

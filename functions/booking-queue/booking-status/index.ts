@@ -6,6 +6,7 @@ import { assertTransition, bookingFacts, bookingView } from '../domain';
 import { lockBookingFor } from '../booking-rules';
 import { system } from '../system';
 import { body, booking } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

@@ -6,6 +6,7 @@ import { bookingView } from '../domain';
 import { findBookingFor } from '../booking-rules';
 import { system } from '../system';
 import { query, booking, bookingList } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

@@ -3,6 +3,7 @@
 import { route, ok } from '../../shared/http';
 import { system } from '../system';
 import { branchList } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

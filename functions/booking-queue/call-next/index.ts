@@ -10,6 +10,7 @@ import {
   NOTIFY_POSITIONS, atCounter, calledFacts, lockQueue, placesInLine, servedFacts, ticketFacts, ticketView, waitingLine,
 } from '../domain';
 import { body, callNextResult } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

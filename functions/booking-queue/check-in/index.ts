@@ -12,6 +12,7 @@ import { bookedLane, issueTicket, lockQueue, moveBooking, placeOf, ticketFacts, 
 import { branchDay } from '../calendar';
 import { system } from '../system';
 import { body, ticket } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 type Body = FromSchema<typeof body>;
 

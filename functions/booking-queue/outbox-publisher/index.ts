@@ -5,6 +5,7 @@
 import { scheduled, WorkFailed } from '../../shared/scheduled';
 import { drainOutbox, outboxBacklog } from '../../shared/publisher';
 import { system } from '../system';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = scheduled(
   { name: 'booking-queue-outbox-publisher', system, schedule: '* * * * *', summary: 'Publish booking-queue outbox events not yet sent to Kafka' },

@@ -6,6 +6,7 @@ import { notFound } from '../../shared/domain-errors';
 import { branchDay } from '../calendar';
 import { system } from '../system';
 import { query, board } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

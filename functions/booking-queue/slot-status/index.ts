@@ -6,6 +6,7 @@ import { assertBranch } from '../../shared/access';
 import { system } from '../system';
 import { slotView } from '../booking-rules';
 import { body, slot } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

@@ -7,6 +7,7 @@ import { assertBranch } from '../../shared/access';
 import { addDays, daysCovered, isoWeekday, localTimeToUtc } from '../calendar';
 import { system } from '../system';
 import { body, summary, MAX_DAYS } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

@@ -10,6 +10,7 @@ import { system, type BookingQueueEmit as Emit } from '../system';
 import type { Ticket } from '../../shared/generated/prisma/client';
 import { assertAction, atCounter, calledFacts, lockTicket, moveBooking, servedFacts, ticketFacts, ticketView, type TicketAction } from '../domain';
 import { body, ticket } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 type Body = FromSchema<typeof body>;
 

@@ -6,6 +6,7 @@ import { mayView } from '../../shared/access';
 import { placeOf, ticketView } from '../domain';
 import { system } from '../system';
 import { query, ticket } from './schema';
+export { init, shutdown } from '../../shared/lifecycle';
 
 export const handle = route(
   {

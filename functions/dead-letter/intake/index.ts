@@ -10,6 +10,7 @@ import { functionLogger } from '../../shared/log';
 import { eventTypes } from '../../shared/events/catalogue';
 import { installRuntimeHooks } from '../../shared/runtime-hooks';
 import { assertProductionConfig } from '../../shared/config';
+export { init, shutdown } from '../../shared/lifecycle';
 
 installRuntimeHooks();
 assertProductionConfig();

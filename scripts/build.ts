@@ -1,0 +1,48 @@
+// npm run build — what a function's image runs: one JavaScript file per function (esbuild), written to
+// build/functions/<system>/<function>/index.js, served by the faas-js-runtime CLI. One file loads faster and
+// smaller than hundreds of modules resolved one by one at every cold start (bench row 4 measures it).
+//
+// Left outside the bundle, loaded from node_modules in the image: the runtime itself (it loads the file), the
+// packages OpenTelemetry instruments by hooking require (pg, kafkajs), and Prisma's query compiler (a large
+// WebAssembly module in base64, loaded once while the function warms up rather than parsed with the code).
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { loadManifests, ROOT } from './lib/manifests';
+
+export const BUILD_DIR = path.join(ROOT, 'build');
+
+export const EXTERNAL = [
+  'faas-js-runtime', 'pg', 'pg-native', 'kafkajs',
+  '@opentelemetry/*', '@prisma/instrumentation',
+  '@prisma/client/runtime/query_compiler_*',
+];
+
+/** Bundles the given function folders (default: every function in knative/) into `outDir`. */
+export async function buildFunctions(functionDirs = loadManifests().services.map((s) => s.functionDir), outDir = BUILD_DIR): Promise<string[]> {
+  const entryPoints = Object.fromEntries(functionDirs.map((dir) => [path.join(dir, 'index'), path.join(ROOT, dir, 'index.ts')]));
+  await build({
+    entryPoints,
+    outdir: outDir,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    // Stack traces keep function names; the image has no source maps to read.
+    keepNames: true,
+    external: EXTERNAL,
+    logLevel: 'warning',
+  });
+  return Object.keys(entryPoints).map((e) => path.join(outDir, `${e}.js`));
+}
+
+if (require.main === module) {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  buildFunctions()
+    .then((files) => console.log(`built ${files.length} functions into ${path.relative(ROOT, BUILD_DIR)}/`))
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}
