@@ -3,7 +3,9 @@ import { route, ok, created } from './http';
 import { signToken } from './auth';
 import { conflict, notFound } from './domain-errors';
 import { system } from '../booking-queue/system';
-import { idempotencyLock } from './idempotency';
+import { randomUUID } from 'node:crypto';
+import { fingerprintOf, idempotencyLock } from './idempotency';
+import { db } from './db';
 import { startFunction, call, patientToken, resetDatabase, holdAdvisoryLock, type RunningFunction } from '../../test/support/fixtures';
 
 const echo = route(
@@ -26,6 +28,21 @@ const making = route(
   { name: 'making', system, method: 'POST', path: '/api/making', summary: 'creates', auth: ['patient'], idempotent: true, responses: { 201: { description: 'made' } },
     body: { type: 'object', properties: { n: { type: 'integer' } } } },
   async ({ body, transaction }) => transaction(async () => { effects++; return created({ n: body.n, effect: effects }); }),
+);
+
+// Another request with the same key commits while this one runs, after this one's lookup found nothing (the
+// race claim() cannot see): its record is written here from another connection, as its commit would.
+let raced = 0;
+const racing = route(
+  { name: 'racing', system, method: 'POST', path: '/api/racing', summary: 'races', auth: ['patient'], idempotent: true, responses: { 201: { description: 'made' } },
+    body: { type: 'object', properties: { n: { type: 'integer' } } } },
+  async ({ body, caller, headers, transaction }) => transaction(async (_tx, emit) => {
+    raced++;
+    await db().$executeRaw`INSERT INTO booking_queue.idempotency_record (scope, caller, key, fingerprint, status, headers, body)
+      VALUES ('racing', ${`patient:${caller.subject}`}, ${headers['idempotency-key']!}, ${fingerprintOf(body, {})}, 201, '{}'::jsonb, '{"by":"the other request"}'::jsonb)`;
+    await emit('com.medlab.slot.allocated', { slotId: randomUUID(), bookingId: randomUUID(), booked: 1, capacity: 1 });
+    return created({ by: 'this request' });
+  }),
 );
 
 describe('route() — the HTTP plumbing every route function shares', () => {
@@ -105,6 +122,21 @@ describe('route() — the HTTP plumbing every route function shares', () => {
       assert.equal(other.status, 422);
       assert.equal(other.body['invalid-params'][0].name, 'header/idempotency-key');
       assert.equal((await send('k-2', 2, 'p-2')).status, 201);
+    });
+
+    it('a request whose key another request answered meanwhile is undone and replays that answer', async () => {
+      const fn = await startFunction({ handle: racing });
+      try {
+        const res = await call(fn.url, { token: patientToken('p-9'), body: { n: 1 }, headers: { 'idempotency-key': 'k-race' } });
+        assert.equal(res.status, 201);
+        assert.deepEqual(res.body, { by: 'the other request' });
+        assert.equal(res.headers.get('idempotent-replayed'), 'true');
+        assert.equal(raced, 1, 'the handler ran once; the replay did not run it again');
+        const [{ n }] = await db().$queryRaw<Array<{ n: bigint }>>`SELECT count(*) AS n FROM booking_queue.outbox_event`;
+        assert.equal(Number(n), 0, 'the undone request left no event behind');
+      } finally {
+        await fn.close();
+      }
     });
 
     it('a retry while the first is still in flight is 409 with Retry-After', async () => {
