@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { db, tableOf, type Tx } from './db';
 import { problemsOf, type JsonSchema } from './validate';
 import { publishSoon } from './publisher';
+import { activeTraceCarrier } from './telemetry';
 import type { Emit, EventCatalogue, System } from './system';
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
@@ -26,9 +27,12 @@ function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx:
     // A producer that breaks its own contract is a bug: fail the whole change rather than publish it.
     if (problems.length) throw new Error(`event ${type} does not match its schema: ${JSON.stringify(problems)}`);
     const key = String((data as Record<string, unknown>)[contract.key]);
+    // The trace this change belongs to travels with its event (the publisher may be another process, later).
+    const traced = activeTraceCarrier();
     await tx.$executeRaw`
-      INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data)
-      VALUES (${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb)`;
+      INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data, traceparent, tracestate)
+      VALUES (${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb,
+        ${traced?.traceparent ?? null}, ${traced?.tracestate ?? null})`;
     unit.emitted++;
   }) as Emit<E>;
   return unit;
