@@ -25,7 +25,10 @@ export interface TracingSettings {
   exporters: Exporter[];
   sampler: SamplerName;
   ratio: number;
+  /** service.name: the function (Knative's K_SERVICE), else the bundle. */
   serviceName: string;
+  /** service.namespace: the function's system, read from its folder (the image's working directory). */
+  system: string;
 }
 
 const SAMPLERS = new Set<string>(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']);
@@ -36,7 +39,7 @@ const SAMPLERS = new Set<string>(['always_on', 'always_off', 'traceidratio', 'pa
  * `node cli.js index.js` loads no SDK. A laptop (npm start) keeps spans in memory for its /traces page and
  * samples every trace unless told otherwise. OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn it off.
  */
-export function tracingSettings(env: NodeJS.ProcessEnv = process.env, laptop = false): TracingSettings | undefined {
+export function tracingSettings(env: NodeJS.ProcessEnv = process.env, laptop = false, cwd = process.cwd()): TracingSettings | undefined {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
   const endpoint = Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const named = env.OTEL_TRACES_EXPORTER?.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
@@ -57,8 +60,12 @@ export function tracingSettings(env: NodeJS.ProcessEnv = process.env, laptop = f
     sampler: sampler as SamplerName,
     ratio: arg,
     serviceName: env.OTEL_SERVICE_NAME || env.K_SERVICE || env.FUNCTION_NAME || 'patient-portal',
+    system: systemOf(cwd),
   };
 }
+
+/** The system of a function started in its folder (…/functions/<system>/<function>), else the whole bundle. */
+export const systemOf = (dir: string): string => /[\\/]functions[\\/]([a-z0-9-]+)[\\/][a-z0-9-]+[\\/]?$/.exec(dir)?.[1] ?? 'patient-portal';
 
 export interface TelemetryOptions {
   /** npm start: keep spans in memory (this exporter) and sample every trace by default. */
@@ -122,8 +129,9 @@ export function startTelemetry(options: TelemetryOptions = {}): TracingSettings 
   const tracerProvider = new sdk.TracerProvider({
     sampler,
     spanProcessors: processors,
-    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win over the defaults (K_SERVICE is Knative's Service name).
-    resource: resourceFromAttributes({ 'service.name': found.serviceName, 'service.namespace': 'patient-portal' }).merge(detectResources({ detectors: [envDetector] })),
+    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win over the defaults (K_SERVICE is Knative's Service
+    // name). The collector routes each system's spans by service.namespace (knative/observability).
+    resource: resourceFromAttributes({ 'service.name': found.serviceName, 'service.namespace': found.system }).merge(detectResources({ detectors: [envDetector] })),
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
