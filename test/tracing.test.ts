@@ -2,7 +2,7 @@
 // `npm start` runs it (its own process, tracing on, instrumentations loaded first) on this worker's
 // PostgreSQL and Kafka mock broker, and the test reads the traces the gateway serves and the records on Kafka.
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
@@ -210,5 +210,36 @@ describe('one trace per patient action (npm start on PostgreSQL and Kafka)', fun
     const waterfall = await fetch(`${url}/traces/${first.traceId}`);
     assert.equal(waterfall.status, 200);
     assert.match(await waterfall.text(), /timeline/);
+  });
+});
+
+describe('tracing off costs nothing to load', function () {
+  this.timeout(120_000);
+  const CLUSTER_ENV = {
+    NODE_ENV: 'production', DATABASE_URL: 'postgresql://portal@db.invalid:5432/portal', KAFKA_BROKERS: 'kafka.invalid:9092',
+    AUTH_JWKS_URL: 'https://login.medlab.example/jwks', AUTH_ISSUER: 'https://login.medlab.example', AUTH_AUDIENCE: 'patient-portal', LOG_LEVEL: 'silent',
+  };
+  /** The OpenTelemetry packages a function loads when started as its image starts it (preload, then the function). */
+  const otelLoaded = (env: Record<string, string>) => {
+    const probe = `
+      require(${JSON.stringify(path.join(ROOT, 'functions/shared/telemetry-preload.ts'))});
+      require(${JSON.stringify(path.join(ROOT, 'functions/booking-queue/book-slot/index.ts'))});
+      const found = new Set(Object.keys(require.cache).map((m) => /node_modules[\\\\/](@opentelemetry[\\\\/][^\\\\/]+)/.exec(m)?.[1]).filter(Boolean));
+      process.stdout.write(JSON.stringify([...found].map((p) => p.replace(/\\\\/g, '/')).sort()));`;
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', probe], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...CLUSTER_ENV, ...env }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as string[];
+  };
+
+  it('without OTEL_* settings a function loads only @opentelemetry/api (no SDK, no instrumentation)', () => {
+    assert.deepEqual(otelLoaded({}), ['@opentelemetry/api']);
+    assert.deepEqual(otelLoaded({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }), ['@opentelemetry/api']);
+  });
+
+  it('with an OTLP endpoint it loads the SDK, the OTLP exporter and the http, pg and kafkajs instrumentations', () => {
+    const loaded = otelLoaded({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9/' });
+    for (const p of ['@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-kafkajs']) {
+      assert.ok(loaded.includes(p), `${p} among ${loaded.join(', ')}`);
+    }
   });
 });
