@@ -60,17 +60,12 @@ class Deliverer {
     try {
       const wire = recordToEvent(record, source);
       event = { id: wire.attributes.id, type: wire.attributes.type };
-      result = await inSpan(`deliver ${wire.attributes.type}`, deliverySpan(record, wire.attributes, source), async (span) => {
-        const r = await deliver(wire, sinkUrl, source.delivery, deadLetterUrl, {
-          signal,
-          onAttempt: (attempt, code, error, target) => {
-            if (code === undefined || code >= 300) this.log.warn({ ...at, event, target, attempt, code, error }, target === 'dead-letter' ? 'dead-letter attempt failed' : 'delivery attempt failed');
-          },
-        });
-        span?.setAttributes({ 'knative.delivery.outcome': r.outcome, 'knative.delivery.attempts': r.attempts });
-        if (r.outcome !== 'delivered') failed(span, r.outcome);
-        return r;
-      });
+      result = await traceDelivery(record, wire.attributes, source, () => deliver(wire, sinkUrl, source.delivery, deadLetterUrl, {
+        signal,
+        onAttempt: (attempt, code, error, target) => {
+          if (code === undefined || code >= 300) this.log.warn({ ...at, event, target, attempt, code, error }, target === 'dead-letter' ? 'dead-letter attempt failed' : 'delivery attempt failed');
+        },
+      }));
     } catch (err) {
       // Not expected (deliver answers every failure with an outcome): the record stays uncommitted.
       this.log.error({ ...at, event, err: String(err) }, 'delivery failed unexpectedly; the record is not committed');
@@ -94,8 +89,8 @@ class Deliverer {
  * traceparent header carries (else of the event's own distributed-tracing extension), sent on to the sink
  * as its traceparent header (delivery.ts), while the event's ce-traceparent passes through untouched.
  */
-function deliverySpan(record: KafkaRecord, attributes: Record<string, string>, source: KafkaSourceManifest) {
-  return {
+function traceDelivery(record: KafkaRecord, attributes: Record<string, string>, source: KafkaSourceManifest, delivery: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
+  return inSpan(`deliver ${attributes.type}`, {
     kind: SpanKind.CONSUMER,
     parent: contextFrom(headerCarrier(record.headers)) ?? contextFrom({ traceparent: attributes.traceparent, tracestate: attributes.tracestate }),
     attributes: {
@@ -104,7 +99,12 @@ function deliverySpan(record: KafkaRecord, attributes: Record<string, string>, s
       'messaging.kafka.offset': Number(record.offset), 'messaging.consumer.group.name': source.consumerGroup,
       'cloudevents.event_id': attributes.id, 'cloudevents.event_type': attributes.type, 'cloudevents.event_source': attributes.source,
     },
-  };
+  }, async (span) => {
+    const result = await delivery();
+    span?.setAttributes({ 'knative.delivery.outcome': result.outcome, 'knative.delivery.attempts': result.attempts });
+    if (result.outcome !== 'delivered') failed(span, result.outcome);
+    return result;
+  });
 }
 
 interface Member {
