@@ -36,6 +36,8 @@ export interface TraceSummary {
 }
 
 const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+/** An HTTP span is named by its method alone; the page adds the path it was for. */
+const label = (s: { name: string; attributes: Attributes }) => (typeof s.attributes['url.path'] === 'string' && !s.name.includes(' ') ? `${s.name} ${s.attributes['url.path']}` : s.name);
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
 /** A bounded ring of recent traces; the oldest trace goes when a new one would exceed `maxTraces`. */
@@ -107,10 +109,9 @@ export class TraceRing implements SpanExporter {
       const spans = this.trace(id)!;
       const root = spans[0];
       const end = Math.max(...spans.map((s) => s.offsetMs + s.durationMs));
-      const path = root.attributes['url.path'];
       return {
         traceId: id,
-        root: root.name + (typeof path === 'string' && !root.name.includes(' ') ? ` ${path}` : ''),
+        root: label(root),
         where: root.where,
         start: root.start,
         durationMs: round(end),
@@ -193,7 +194,7 @@ function waterfallPage(traceId: string, spans: SpanView[]): string {
     const left = (s.offsetMs / total) * 100;
     const width = Math.max((s.durationMs / total) * 100, 0.2);
     const attrs = esc(Object.entries(s.attributes).map(([k, v]) => `${k}=${String(v)}`).join('\n'));
-    return `<tr class="${s.status === 'error' ? 'error' : ''}"><td style="padding-left:${0.5 + s.depth * 1.1}rem" title="${attrs}">${esc(s.name)}</td><td>${esc(s.where)}</td>` +
+    return `<tr class="${s.status === 'error' ? 'error' : ''}"><td style="padding-left:${0.5 + s.depth * 1.1}rem" title="${attrs}">${esc(label(s))}</td><td>${esc(s.where)}</td>` +
       `<td>${s.durationMs.toFixed(2)} ms</td><td class="status">${s.status}</td><td><div class="bar"><span style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></span></div></td></tr>`;
   }).join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Trace ${traceId}</title><style>${STYLE}</style></head>
