@@ -3,6 +3,9 @@
 # scripts/deploy.sh builds every function listed in knative/ this way. The image holds each function bundled
 # into one file (npm run build: scripts/build.ts) and production dependencies only, for the packages left
 # outside the bundle: no laptop machinery (PGlite, in-process bus, YAML).
+# telemetry-preload starts tracing (when the OTEL_* variables of knative/components/function ask for it)
+# before the runtime loads fastify and the function loads pg and kafkajs, so OpenTelemetry's
+# instrumentations patch them as they load; with tracing off it loads only @opentelemetry/api.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
@@ -24,4 +27,4 @@ COPY --from=build /app/functions/${FUNCTION}/func.yaml build/functions/${FUNCTIO
 WORKDIR /app/build/functions/${FUNCTION}
 USER node
 EXPOSE 8080
-CMD ["node", "/app/node_modules/faas-js-runtime/bin/cli.js", "index.js"]
+CMD ["node", "--require", "/app/build/functions/shared/telemetry-preload.js", "/app/node_modules/faas-js-runtime/bin/cli.js", "index.js"]

@@ -20,7 +20,9 @@ export const EXTERNAL = [
 
 /** Bundles the given function folders (default: every function in knative/) into `outDir`. */
 export async function buildFunctions(functionDirs = loadManifests().services.map((s) => s.functionDir), outDir = BUILD_DIR): Promise<string[]> {
-  const entryPoints = Object.fromEntries(functionDirs.map((dir) => [path.join(dir, 'index'), path.join(ROOT, dir, 'index.ts')]));
+  const entryPoints: Record<string, string> = Object.fromEntries(functionDirs.map((dir) => [path.join(dir, 'index'), path.join(ROOT, dir, 'index.ts')]));
+  // The image's --require: starts tracing before the runtime and the function load what it instruments.
+  entryPoints['functions/shared/telemetry-preload'] = path.join(ROOT, 'functions/shared/telemetry-preload.ts');
   await build({
     entryPoints,
     outdir: outDir,
@@ -34,7 +36,7 @@ export async function buildFunctions(functionDirs = loadManifests().services.map
     external: EXTERNAL,
     logLevel: 'warning',
   });
-  return Object.keys(entryPoints).map((e) => path.join(outDir, `${e}.js`));
+  return functionDirs.map((dir) => path.join(outDir, dir, 'index.js'));
 }
 
 if (require.main === module) {

@@ -1,5 +1,7 @@
 // npm start: the whole bundle on one machine, wired from knative/. Embedded PGlite and an in-process bus
 // unless DATABASE_URL / KAFKA_BROKERS say otherwise. Migrates the database and seeds demo data first.
+// Tracing starts first of all (before http, pg and kafkajs load): recent traces are served at /traces.
+import { laptopTracing } from './lib/laptop/tracing';
 import { branchDay } from '../functions/booking-queue/calendar';
 import { Bundle } from './lib/runtime/bundle';
 import { checkManifests } from './lib/manifest-checks';
@@ -39,6 +41,7 @@ Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.mani
   functions ${u}/            (JSON: ${u}/functions)
   API       ${u}/openapi.json
   health    ${u}/health
+  traces    ${laptopTracing ? `${u}/traces     (every trace sampled; OTEL_SDK_DISABLED=true turns tracing off)` : 'off (OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none)'}
 
 Dev tokens (30 days; mint more with npm run token):
   export PATIENT=${patient}

@@ -25,7 +25,9 @@ async function main() {
   }
   const cli = path.join(__dirname, '..', 'node_modules', 'faas-js-runtime', 'bin', 'cli.js');
   const preload = path.join(__dirname, 'lib', 'laptop', 'preload.ts');
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', preload, cli, path.join(dir, 'index.ts'), ...rest], { cwd: dir, stdio: 'inherit', env: process.env });
+  // Tracing as the image starts it (telemetry-preload), so OTEL_* settings work here too.
+  const telemetry = path.join(__dirname, '..', 'functions', 'shared', 'telemetry-preload.ts');
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', telemetry, '--require', preload, cli, path.join(dir, 'index.ts'), ...rest], { cwd: dir, stdio: 'inherit', env: process.env });
   child.on('exit', (code) => process.exit(code ?? 0));
   for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => child.kill(s));
 }

@@ -148,7 +148,9 @@ describe('migrations (offline WASM schema engine)', () => {
           for (const [table, schema] of Object.entries(NEW_HOME)) {
             assert.deepEqual(await schemaOf(db.query, 'table', table), [schema], `${table} moved to ${schema}, none left behind`);
             if (table === 'booking' || table === 'slot') continue;
-            assert.deepEqual(await rowsOf(db.query, `${schema}.${table}`), before[table], `every ${table} row kept as it was`);
+            // Columns a later migration added (the outbox's trace context) are null on the rows already there.
+            const added = table === 'outbox_event' ? { traceparent: null, tracestate: null } : {};
+            assert.deepEqual(await rowsOf(db.query, `${schema}.${table}`), before[table].map((r) => ({ ...(r as object), ...added })), `every ${table} row kept as it was`);
           }
           for (const [type, schema] of Object.entries(ENUM_HOME)) assert.deepEqual(await schemaOf(db.query, 'type', type), [schema], `${type} moved to ${schema}`);
 

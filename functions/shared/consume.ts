@@ -17,6 +17,7 @@ import { functionLogger, type Logger } from './log';
 import { transaction } from './outbox';
 import { installRuntimeHooks } from './runtime-hooks';
 import { assertProductionConfig } from './config';
+import { contextFrom, headerCarrier, traced, SpanKind } from './telemetry';
 import type { Emit, EventCatalogue, EventData, EventType, System } from './system';
 
 installRuntimeHooks();
@@ -111,5 +112,14 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       return new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged').response();
     }
   };
-  return Object.assign(handle, { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
+  // The handling span continues the event's own trace (CloudEvents distributed-tracing extension) when the
+  // delivery itself carried none, as from a KafkaSource that does not trace. Ids and type only, never data.
+  const tracedHandle = traced((context: Context, event?: CloudEvent<unknown>) => ({
+    name: `consume ${event?.type ?? 'event'}`,
+    kind: SpanKind.CONSUMER,
+    parent: headerCarrier(context.headers) ? undefined : contextFrom({ traceparent: event?.traceparent as string | undefined, tracestate: event?.tracestate as string | undefined }),
+    attributes: { 'faas.name': spec.name, 'faas.trigger': 'pubsub', 'cloudevents.event_id': event?.id, 'cloudevents.event_type': event?.type, 'cloudevents.event_source': event?.source },
+    failedFrom: 400,
+  }), handle);
+  return Object.assign(tracedHandle, { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
 }

@@ -15,6 +15,7 @@ import { installRuntimeHooks } from './runtime-hooks';
 import { transaction, withUnit } from './outbox';
 import { claim, fingerprintOf, keyFrom, remember, KeyAnsweredMeanwhile, IDEMPOTENCY_HEADER } from './idempotency';
 import { assertRouteConfig } from './config';
+import { traced } from './telemetry';
 import type { Emit, EventCatalogue, System } from './system';
 
 installRuntimeHooks();
@@ -219,5 +220,6 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
       return new Problem(500, 'Internal Server Error', 'the function failed; the error is logged').response();
     }
   };
-  return Object.assign(handle, { spec: plain });
+  const tracedHandle = traced(() => ({ name: `${spec.method} ${spec.path}`, attributes: { 'faas.name': spec.name, 'faas.trigger': 'http', 'http.route': spec.path }, failedFrom: 500 }), handle);
+  return Object.assign(tracedHandle, { spec: plain });
 }

@@ -1,6 +1,7 @@
 // Structured logs (pino) with PHI redaction: patient identifiers that are not opaque ids, contact details
 // and tokens never reach a log line, however deep in an object they sit.
 import pino from 'pino';
+import { logTraceFields } from './telemetry';
 
 const PHI_KEYS = [
   'authorization', 'token', 'password', 'secret',
@@ -17,6 +18,8 @@ export const logger = pino({
   level: process.env.LOG_LEVEL ?? 'info',
   base: { service: process.env.K_SERVICE ?? process.env.FUNCTION_NAME ?? 'local' },
   redact: { paths, censor: '[redacted]' },
+  // A line written inside a traced span names it (trace_id, span_id), so logs and traces join up.
+  mixin: logTraceFields,
 });
 
 export type Logger = pino.Logger;

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { db, tableOf, Prisma, type Tx } from './db';
 import { problemsOf, type JsonSchema } from './validate';
 import { publishSoon } from './publisher';
+import { activeTraceCarrier } from './telemetry';
 import type { Emit, EventCatalogue, System } from './system';
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
@@ -40,7 +41,10 @@ function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx:
     // A producer that breaks its own contract is a bug: fail the whole change rather than publish it.
     if (problems.length) throw new Error(`event ${type} does not match its schema: ${JSON.stringify(problems)}`);
     const key = String((data as Record<string, unknown>)[contract.key]);
-    pending.events.push(Prisma.sql`(${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb)`);
+    // The trace this change belongs to travels with its event (the publisher may be another process, later).
+    const traced = activeTraceCarrier();
+    pending.events.push(Prisma.sql`(${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb,
+      ${traced?.traceparent ?? null}, ${traced?.tracestate ?? null})`);
     unit.emitted++;
   }) as Emit<E>;
   unit.writeAtEnd = (statement, withClauses = [], check) => {
@@ -53,7 +57,7 @@ function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx:
 /** The unit's events (and its closing statement) in one statement, inside the transaction. */
 async function writePending(system: System, tx: Tx, pending: Pending): Promise<void> {
   const insert = pending.events.length
-    ? Prisma.sql`INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data) VALUES ${Prisma.join(pending.events)}`
+    ? Prisma.sql`INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data, traceparent, tracestate) VALUES ${Prisma.join(pending.events)}`
     : undefined;
   if (!pending.atEnd) {
     if (insert) await tx.$executeRaw(insert);

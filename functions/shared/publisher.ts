@@ -5,6 +5,7 @@ import { Kafka as KafkaBinding, CloudEvent } from 'cloudevents';
 import { db, tableOf } from './db';
 import { bus, type Bus, type BusRecord } from './bus';
 import { logger } from './log';
+import { activeTraceCarrier, publishTraced, type TraceCarrier } from './telemetry';
 import type { System } from './system';
 
 export interface OutboxRow {
@@ -17,21 +18,33 @@ export interface OutboxRow {
   subject: string | null;
   time: Date;
   data: unknown;
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const outboxTable = (system: System) => tableOf(system, 'outbox_event');
 
-/** A CloudEvent as a Kafka record in the binding's binary mode: ce_* headers, the data as the value. */
+/**
+ * A CloudEvent as a Kafka record in the binding's binary mode: ce_* headers, the data as the value. Its
+ * trace context (the CloudEvents distributed-tracing extension; an event without one gets the active
+ * span's) travels twice: as ce_traceparent/ce_tracestate, which the KafkaSource passes through to the
+ * consumer untouched, and as plain traceparent/tracestate headers, which Kafka-aware tracers follow.
+ */
 export function kafkaRecord(topic: string, key: string | null, event: CloudEvent<unknown>): BusRecord {
-  const message = KafkaBinding.binary(event);
+  const carried = typeof event.traceparent === 'string' ? { traceparent: event.traceparent, tracestate: typeof event.tracestate === 'string' ? event.tracestate : null } : activeTraceCarrier();
+  const traced = carried && event.traceparent === undefined ? event.cloneWith(traceExtensions(carried), false) : event;
+  const message = KafkaBinding.binary(traced);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = String(v);
+  if (carried) Object.assign(headers, traceExtensions(carried));
   return { topic, key, headers, value: typeof message.value === 'string' ? message.value : JSON.stringify(message.value) };
 }
 
-/** The Kafka record of an outbox row: its CloudEvent, keyed by its aggregate. */
-export function toBusRecord(row: OutboxRow): BusRecord {
+const traceExtensions = (c: TraceCarrier) => ({ traceparent: c.traceparent!, ...(c.tracestate ? { tracestate: c.tracestate } : {}) });
+
+/** The Kafka record of an outbox row: its CloudEvent, keyed by its aggregate, in the trace it was emitted in. */
+export function toBusRecord(row: OutboxRow, trace: TraceCarrier | undefined = row.traceparent ? row : undefined): BusRecord {
   return kafkaRecord(row.topic, row.key, new CloudEvent<unknown>({
     id: row.id,
     source: row.source,
@@ -40,6 +53,7 @@ export function toBusRecord(row: OutboxRow): BusRecord {
     datacontenttype: 'application/json',
     ...(row.subject ? { subject: row.subject } : {}),
     partitionkey: row.key,
+    ...(trace?.traceparent ? traceExtensions(trace) : {}),
     data: row.data,
   }, false));
 }
@@ -57,12 +71,13 @@ export async function publishPending(system: System, limit = 500, target: Bus = 
     const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(1, hashtext(${system.schema})) AS locked`;
     if (!locked) return { published: 0, locked: false };
     const rows = await tx.$queryRaw<OutboxRow[]>`
-      SELECT seq, id::text AS id, topic, key, type, source, subject, time, data
+      SELECT seq, id::text AS id, topic, key, type, source, subject, time, data, traceparent, tracestate
       FROM ${table} WHERE published_at IS NULL ORDER BY seq LIMIT ${limit}`;
     if (!rows.length) return { published: 0, locked: true };
     const seqs = rows.map((r) => r.seq);
     try {
-      await target.send(rows.map(toBusRecord));
+      // Each event's publish span is a child of the trace it was emitted in (telemetry.ts says how a batch is sent).
+      await publishTraced(rows.map(spanOf), (traces) => target.send(rows.map((r, i) => toBusRecord(r, traces[i]))));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await tx.$executeRaw`UPDATE ${table} SET attempts = attempts + 1, last_error = ${message.slice(0, 1000)} WHERE seq = ANY(${seqs})`;
@@ -73,6 +88,16 @@ export async function publishPending(system: System, limit = 500, target: Bus = 
     return { published: rows.length, locked: true };
   }, TX_OPTIONS);
 }
+
+/** What the publish span of a row says: ids and where it goes, never its data. */
+const spanOf = (r: OutboxRow) => ({
+  parent: r,
+  name: `publish ${r.type}`,
+  attributes: {
+    'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': r.topic,
+    'cloudevents.event_id': r.id, 'cloudevents.event_type': r.type, 'cloudevents.event_source': r.source,
+  },
+});
 
 /** Publishes until nothing is left, the bus fails, or another publisher holds the lock. */
 export async function drainOutbox(system: System, target: Bus = bus()): Promise<PublishResult> {

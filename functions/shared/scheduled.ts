@@ -8,6 +8,7 @@ import { asUnavailable } from './db';
 import { functionLogger, type Logger } from './log';
 import { installRuntimeHooks } from './runtime-hooks';
 import { assertProductionConfig } from './config';
+import { traced } from './telemetry';
 import type { System } from './system';
 
 installRuntimeHooks();
@@ -46,5 +47,6 @@ export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Re
       return new Problem(500, 'Internal Server Error', 'the job failed; the error is logged').response();
     }
   };
-  return Object.assign(handle, { spec: { ...spec, system: spec.system.name } });
+  const tracedHandle = traced(() => ({ name: `run ${spec.name}`, attributes: { 'faas.name': spec.name, 'faas.trigger': 'timer' }, failedFrom: 500 }), handle);
+  return Object.assign(tracedHandle, { spec: { ...spec, system: spec.system.name } });
 }

@@ -18,7 +18,7 @@ export interface Finding {
 }
 
 export interface CheckOptions {
-  /** Folders of YAML to read (default knative/base and keda). */
+  /** Folders of YAML to read (default knative/base, keda and knative/observability). */
   dirs?: string[];
   /** Folder of the function sources (default functions/). */
   functionsDir?: string;
@@ -108,12 +108,16 @@ async function schemaValidators(): Promise<Record<string, Validator>> {
   const { ScaledObject } = await import('@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject');
   const { HTTPRoute } = await import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute');
   const { ConfigMap } = await import('kubernetes-models/v1/ConfigMap');
+  const { Service: CoreService } = await import('kubernetes-models/v1/Service');
+  const { Deployment } = await import('kubernetes-models/apps/v1/Deployment');
   return {
     'serving.knative.dev/v1/Service': model(Service),
     'sources.knative.dev/v1/PingSource': model(PingSource),
     'keda.sh/v1alpha1/ScaledObject': model(ScaledObject),
     'gateway.networking.k8s.io/v1/HTTPRoute': model(HTTPRoute),
     'v1/ConfigMap': model(ConfigMap),
+    'v1/Service': model(CoreService),
+    'apps/v1/Deployment': model(Deployment),
     'sources.knative.dev/v1beta1/KafkaSource': (doc) => {
       const { file: _f, ...plain } = doc as Doc & Record<string, unknown>;
       if (validateKafkaSource(plain)) return [];
@@ -238,7 +242,7 @@ function render(kubectl: string, dirs: string[], sourceDocs: Doc[], find: (file:
 }
 
 export async function checkManifests(options: CheckOptions = {}): Promise<{ findings: Finding[]; set?: ManifestSet }> {
-  const dirs = options.dirs ?? [path.join(ROOT, 'knative', 'base'), path.join(ROOT, 'keda')];
+  const dirs = options.dirs ?? [path.join(ROOT, 'knative', 'base'), path.join(ROOT, 'keda'), path.join(ROOT, 'knative', 'observability')];
   const findings: Finding[] = [];
   const find = (file: string, field: string, message: string) => findings.push({ file: rel(file), field, message });
   const done = () => findings.filter((f, i) => findings.findIndex((g) => g.file === f.file && g.field === f.field && g.message === f.message) === i);
@@ -272,7 +276,7 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
   const validators = await schemaValidators();
   for (const doc of docs) {
     const key = `${doc.apiVersion}/${doc.kind}`;
-    if (!validators[key]) find(doc.file, 'apiVersion/kind', `${key} is not a kind this bundle deploys (Service, KafkaSource, PingSource, ScaledObject, HTTPRoute, ConfigMap)`);
+    if (!validators[key]) find(doc.file, 'apiVersion/kind', `${key} is not a kind this bundle deploys (Service, KafkaSource, PingSource, ScaledObject, HTTPRoute, ConfigMap, Deployment)`);
     if (!DNS_1035.test(doc.metadata.name) || doc.metadata.name.length > 63) {
       find(doc.file, 'metadata.name', `"${doc.metadata.name}" must be a DNS-1035 label (lowercase letters, digits, '-', starting with a letter) of at most 63 characters`);
     }
@@ -442,6 +446,28 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
         if (ck && !(configMaps.get(ck.name) && ck.key in configMaps.get(ck.name)!)) find(file, field, `ConfigMap ${ck.name} has no key ${ck.key}`);
       });
     });
+  }
+
+  // 9. Tracing: every function is given the OTLP endpoint, and the endpoint portal-config names is a Service
+  //    of the checked folders (the collector, knative/observability) on that port.
+  const ENDPOINT_ENV = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  for (const doc of services) {
+    const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
+    if (!env.some((e: any) => e.name === ENDPOINT_ENV)) {
+      find(setBy(doc, ['spec', 'template', 'spec', 'containers', 0, 'env']), 'spec.template.spec.containers[0].env', `Service ${doc.metadata.name} has no ${ENDPOINT_ENV}, so its traces go nowhere (knative/components/function maps it from portal-config)`);
+    }
+  }
+  for (const cm of docs.filter((d) => d.kind === 'ConfigMap' && d.metadata.name === 'portal-config')) {
+    const endpoint = (cm as unknown as { data?: Record<string, string> }).data?.['otel-exporter-otlp-endpoint'];
+    if (endpoint === undefined) continue;
+    let target: URL | undefined;
+    try { target = new URL(endpoint); } catch { /* reported below */ }
+    const port = target ? Number(target.port || (target.protocol === 'https:' ? 443 : 80)) : NaN;
+    const name = target?.hostname.split('.')[0];
+    const collector = docs.find((d) => d.apiVersion === 'v1' && d.kind === 'Service' && d.metadata.name === name);
+    if (!collector || !(collector.spec?.ports ?? []).some((p: any) => p.port === port)) {
+      find(cm.file, 'data.otel-exporter-otlp-endpoint', `${endpoint} is not a Service of ${dirs.map(rel).join(', ')} on port ${Number.isNaN(port) ? '?' : port}: the functions' spans would go nowhere (the collector is knative/observability/otel-collector.yaml)`);
+    }
   }
 
   return { findings: done(), set };

@@ -76,6 +76,9 @@ const cases: Array<[string, Record<string, ((t: string) => string) | null>, RegE
   ['a route without an OPTIONS match for the browser\'s preflight is reported', { [ROUTES]: (t) => t.replace(/        # the browser's CORS preflight for it\n        - path:\n            type: Exact\n            value: \/api\/queue\/board\n          method: OPTIONS\n          headers:\n            - name: access-control-request-method\n              value: GET\n/, '') }, /routes\.yaml: spec\.rules\[14\]\.matches \(GET \/api\/queue\/board\): no OPTIONS match sends the browser's preflight for GET \/api\/queue\/board to queue-board/],
   ['an HTTPRoute with more than 16 rules is reported', { [ROUTES]: moreRules }, /routes\.yaml: spec\.rules: HTTPRoute booking-queue-api has 17 rules; the Gateway API allows 16 per HTTPRoute/],
   ['a method and path sent to two functions is reported', { [ROUTES]: (t) => t.replace('value: /api/bookings/cancel', 'value: /api/bookings') }, /routes\.yaml: spec\.rules\[2\]\.matches \(POST \/api\/bookings\): is already sent to book-slot by HTTPRoute booking-queue-api/],
+  ['a Service without the OTLP endpoint is reported in the function component (its traces would go nowhere)', { [COMPONENT]: (t) => t.replace(/    - name: OTEL_EXPORTER_OTLP_ENDPOINT\n(.*\n){4}/, '') }, /function\.yaml: spec\.template\.spec\.containers\[0\]\.env: Service book-slot has no OTEL_EXPORTER_OTLP_ENDPOINT/],
+  ['an OTLP endpoint that is not the collector\'s Service is reported', { 'knative/base/config.yaml': (t) => t.replace('http://otel-collector:4318', 'http://otel-collectr:4318') }, /knative\/base\/config\.yaml: data\.otel-exporter-otlp-endpoint: http:\/\/otel-collectr:4318 is not a Service of .* on port 4318/],
+  ['a collector Deployment field of the wrong type fails the Deployment schema', { 'knative/observability/otel-collector.yaml': (t) => t.replace('replicas: 2', 'replicas: two') }, /otel-collector\.yaml: Deployment otel-collector: schema: spec\.replicas must be integer/],
   ['broken YAML is reported with its file', { [SCALED]: (t) => t + '\n  oops: [unclosed\n' }, /booking-consumer-source\.yaml: \(yaml\)/],
 ];
 
@@ -110,7 +113,7 @@ describe('kustomize overlays and the deploy script', () => {
       // The function component reaches the overlay's Services, and the overlay's ConfigMap has every key they read.
       const docs = yaml.loadAll(r.stdout) as any[];
       const config = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'portal-config').data;
-      const services = docs.filter((d) => d.kind === 'Service');
+      const services = docs.filter((d) => d.kind === 'Service' && d.apiVersion.startsWith('serving.knative.dev/'));
       assert.ok(services.length > 0);
       for (const s of services) {
         const env = s.spec.template.spec.containers[0].env as any[];

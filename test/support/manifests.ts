@@ -7,7 +7,7 @@ import path from 'node:path';
 const ROOT = path.join(__dirname, '..', '..');
 
 export interface ManifestCopy {
-  /** knative/base and keda of the copy, as loadManifests() and checkManifests() take them. */
+  /** knative/base, keda and knative/observability of the copy, as loadManifests() and checkManifests() take them. */
   dirs: string[];
   base: string;
   secretKeysFile: string;
@@ -36,7 +36,7 @@ export function copyManifests(edits: Record<string, ((text: string) => string) |
   }
   const base = path.join(dir, 'knative', 'base');
   return {
-    dirs: [base, path.join(dir, 'keda')],
+    dirs: [base, path.join(dir, 'keda'), path.join(dir, 'knative', 'observability')],
     base,
     secretKeysFile: path.join(dir, 'knative', 'secret-keys.yaml'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

@@ -12,6 +12,7 @@ import { KafkaDispatcher, MemoryDispatcher, type Dispatcher } from './dispatcher
 import { readLag, ruleOf, Scaler, type LagReading, type ScaleDecision } from '../keda';
 import { schedulePing, firePing } from './ping';
 import { openApiDocument } from './openapi';
+import { serveTraces, traceRing } from './traces';
 import { KafkaBus, kafkaBrokers } from '../../../functions/shared/kafka';
 import type { BusRecord } from '../../../functions/shared/bus';
 import { memoryBus } from '../laptop/memory-bus';
@@ -103,6 +104,8 @@ export class Bundle {
     await new Promise<void>((resolve) => this.server!.listen(this.options.port, this.options.host ?? '0.0.0.0', resolve));
     const addr = this.server.address() as { port: number };
     this.url = `http://localhost:${addr.port}`;
+    // The trace page names the place each server span ran in by the port it was received on.
+    traceRing.places = new Map([[addr.port, 'gateway'], ...this.functions.map((f) => [Number(new URL(f.url).port), f.name] as [number, string])]);
     return this;
   }
 
@@ -187,6 +190,9 @@ export class Bundle {
       const drained = await drainRequest(req);
       sendProblem(res, status, title, detail, { ...headers, ...(drained ? {} : { connection: 'close' }) });
     };
+
+    // Recent traces, to this machine only (like the topics: what the cluster's collector would hold).
+    if (/^\/traces(\.json|\/|$)/.test(pathname) && fromThisMachine(req) && req.method === 'GET' && serveTraces(res, pathname)) return;
 
     const topic = /^\/topics\/([^/]*)$/.exec(pathname);
     // Not on the laptop's network: the topics are the cluster's, not the portal's.
@@ -300,7 +306,7 @@ export class Bundle {
       `<td>${[...f.routes, ...f.topics, ...f.schedules].map(esc).join('<br>')}</td><td><code>${esc(f.url)}</code></td></tr>`).join('\n');
     return `<!doctype html><html><head><meta charset="utf-8"><title>Patient portal functions</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}</style></head>
-<body><h1>Patient portal functions</h1><p>${this.functions.length} functions from knative/. API description: <a href="/openapi.json">/openapi.json</a> · JSON listing: <a href="/functions">/functions</a> · <a href="/health">/health</a></p>
+<body><h1>Patient portal functions</h1><p>${this.functions.length} functions from knative/. API description: <a href="/openapi.json">/openapi.json</a> · JSON listing: <a href="/functions">/functions</a> · <a href="/health">/health</a> · recent traces: <a href="/traces">/traces</a></p>
 <table><tr><th>system</th><th>function</th><th>kind</th><th>trigger</th><th>function URL</th></tr>
 ${rows}</table></body></html>`;
   }

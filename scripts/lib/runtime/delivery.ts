@@ -6,6 +6,7 @@
 import { CloudEvent } from 'cloudevents';
 import type { Delivery } from '../manifests';
 import { fromCloudEvent, wireHttpMessage, type WireEvent } from './cloudevents';
+import { injectTraceHeaders } from '../../../functions/shared/telemetry';
 
 export interface DeliveryResult {
   /**
@@ -51,6 +52,8 @@ interface Answer { code?: number; body: Buffer; headers?: Headers; error?: strin
 
 async function post(url: string, event: WireEvent, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
   const { headers, body } = wireHttpMessage(event);
+  // The delivery's own span (dispatcher.ts) as the request's traceparent, as Knative's dispatcher sends it.
+  injectTraceHeaders(headers);
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const res = await fetch(url, { method: 'POST', headers, body: body && new Uint8Array(body), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });

@@ -15,6 +15,7 @@ import { recordToEvent, type KafkaRecord } from './cloudevents';
 import { deliver, type DeliveryResult } from './delivery';
 import { PartitionLane, PARTITION_CAPACITY } from './partition-lane';
 import { logger, type Logger } from '../../../functions/shared/log';
+import { contextFrom, failed, headerCarrier, inSpan, SpanKind } from '../../../functions/shared/telemetry';
 
 export interface SourceBinding {
   source: KafkaSourceManifest;
@@ -59,12 +60,12 @@ class Deliverer {
     try {
       const wire = recordToEvent(record, source);
       event = { id: wire.attributes.id, type: wire.attributes.type };
-      result = await deliver(wire, sinkUrl, source.delivery, deadLetterUrl, {
+      result = await traceDelivery(record, wire.attributes, source, () => deliver(wire, sinkUrl, source.delivery, deadLetterUrl, {
         signal,
         onAttempt: (attempt, code, error, target) => {
           if (code === undefined || code >= 300) this.log.warn({ ...at, event, target, attempt, code, error }, target === 'dead-letter' ? 'dead-letter attempt failed' : 'delivery attempt failed');
         },
-      });
+      }));
     } catch (err) {
       // Not expected (deliver answers every failure with an outcome): the record stays uncommitted.
       this.log.error({ ...at, event, err: String(err) }, 'delivery failed unexpectedly; the record is not committed');
@@ -81,6 +82,29 @@ class Deliverer {
     }
     return result.outcome !== 'interrupted';
   }
+}
+
+/**
+ * The delivery's span, as Knative's Kafka data plane traces it: a child of the context the record's
+ * traceparent header carries (else of the event's own distributed-tracing extension), sent on to the sink
+ * as its traceparent header (delivery.ts), while the event's ce-traceparent passes through untouched.
+ */
+function traceDelivery(record: KafkaRecord, attributes: Record<string, string>, source: KafkaSourceManifest, delivery: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
+  return inSpan(`deliver ${attributes.type}`, {
+    kind: SpanKind.CONSUMER,
+    parent: contextFrom(headerCarrier(record.headers)) ?? contextFrom({ traceparent: attributes.traceparent, tracestate: attributes.tracestate }),
+    attributes: {
+      'knative.source': `KafkaSource/${source.name}`, 'messaging.system': 'kafka', 'messaging.operation.type': 'process',
+      'messaging.destination.name': record.topic, 'messaging.destination.partition.id': String(record.partition),
+      'messaging.kafka.offset': Number(record.offset), 'messaging.consumer.group.name': source.consumerGroup,
+      'cloudevents.event_id': attributes.id, 'cloudevents.event_type': attributes.type, 'cloudevents.event_source': attributes.source,
+    },
+  }, async (span) => {
+    const result = await delivery();
+    span?.setAttributes({ 'knative.delivery.outcome': result.outcome, 'knative.delivery.attempts': result.attempts });
+    if (result.outcome !== 'delivered') failed(span, result.outcome);
+    return result;
+  });
 }
 
 interface Member {
