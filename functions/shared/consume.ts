@@ -16,6 +16,7 @@ import { functionLogger, type Logger } from './log';
 import { transaction } from './outbox';
 import { installRuntimeHooks } from './runtime-hooks';
 import { assertProductionConfig } from './config';
+import { consumerMetrics, since } from './metrics';
 import type { Emit, EventCatalogue, EventData, EventType, System } from './system';
 
 installRuntimeHooks();
@@ -48,6 +49,7 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
   const source = `/${spec.system.name}/${spec.name}`;
   const types = Object.keys(handlers);
   const inbox = tableOf(spec.system, 'inbox_event');
+  const metrics = consumerMetrics(spec.name, types);
 
   const handle = async (_context: Context, event?: CloudEvent<unknown>) => {
     if (!event) {
@@ -63,6 +65,7 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       log.warn({ event: meta }, 'event type not handled here; dead-lettering');
       return new Problem(400, 'Unknown Event Type', `${spec.name} handles ${types.join(', ')}`, [{ name: 'cloudevent/type', reason: `${event.type} is not handled` }]).response();
     }
+    const validating = performance.now();
     let data: unknown = event.data;
     if (typeof data === 'string') {
       try { data = JSON.parse(data); } catch { /* the schema check reports it */ }
@@ -70,11 +73,13 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       try { data = JSON.parse(data.toString('utf8')); } catch { /* the schema check reports it */ }
     }
     const problems = problemsOf(contract.schema as JsonSchema, data, 'data');
+    metrics.validation.observe(since(validating));
     if (problems.length) {
       log.warn({ event: meta, problems }, 'event data does not match its contract; dead-lettering');
       return new Problem(400, 'Invalid Event Data', problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems).response();
     }
     try {
+      const transacting = performance.now();
       const outcome = await transaction(spec.system, source, async (tx, emit) => {
         // Inbox: the first delivery inserts the row; a redelivery finds it and has no effect.
         const fresh = await tx.$executeRaw`
@@ -83,6 +88,7 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
         if (fresh === 0) return { duplicate: true as const };
         return { duplicate: false as const, result: await handler(data, { tx, emit, event, log }) };
       });
+      metrics.transaction.observe(since(transacting));
       log.info({ event: meta, duplicate: outcome.duplicate }, outcome.duplicate ? 'duplicate event ignored' : 'event handled');
       return {
         statusCode: 200,
@@ -106,5 +112,5 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       return new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged').response();
     }
   };
-  return Object.assign(handle, { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
+  return Object.assign(metrics.counted(handle), { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
 }

@@ -46,6 +46,6 @@ export async function withUnit<E extends EventCatalogue, R>(system: System<E>, s
     unit = unitOf(system, source, tx);
     return work(unit);
   }, TX_OPTIONS);
-  if (unit?.emitted) publishSoon(system);
+  if (unit?.emitted) publishSoon(system, source);
   return result;
 }

@@ -8,6 +8,7 @@ import { asUnavailable } from './db';
 import { functionLogger, type Logger } from './log';
 import { installRuntimeHooks } from './runtime-hooks';
 import { assertProductionConfig } from './config';
+import { scheduledMetrics, serveGauges, type SystemGauges } from './metrics';
 import type { System } from './system';
 
 installRuntimeHooks();
@@ -18,6 +19,12 @@ export interface ScheduledSpec {
   /** Default cron schedule; the PingSource in knative/ is what actually runs. */
   schedule: string;
   summary: string;
+  /**
+   * The system's gauges read at scrape time (its outbox's backlog and age, and what functions/<system>/metrics.ts
+   * declares), served at this function's /metrics. The system's outbox publisher serves them: one function per
+   * system reads them, not every function at every scrape.
+   */
+  gauges?: SystemGauges;
 }
 
 export interface ScheduledHandler {
@@ -31,6 +38,7 @@ export class WorkFailed extends Error {}
 export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Record<string, unknown>>): ScheduledHandler {
   assertProductionConfig();
   const log = functionLogger(spec.name);
+  if (spec.gauges) serveGauges(spec.name, spec.gauges);
   const handle = async () => {
     try {
       const summary = await work(log);
@@ -46,5 +54,6 @@ export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Re
       return new Problem(500, 'Internal Server Error', 'the job failed; the error is logged').response();
     }
   };
-  return Object.assign(handle, { spec: { ...spec, system: spec.system.name } });
+  const { gauges: _gauges, ...described } = spec;
+  return Object.assign(scheduledMetrics(spec.name).counted(handle), { spec: { ...described, system: spec.system.name } });
 }
