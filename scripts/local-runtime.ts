@@ -39,6 +39,7 @@ Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.mani
   functions ${u}/            (JSON: ${u}/functions)
   API       ${u}/openapi.json
   health    ${u}/health
+  metrics   ${u}/functions/<name>/metrics
 
 Dev tokens (30 days; mint more with npm run token):
   export PATIENT=${patient}
