@@ -187,11 +187,13 @@ function phases(fn: string) {
   }));
 }
 
-/** A phase's histogram child, made once (zeroed, so the series exists before the first event). */
+/** A phase's histogram child, made once (zeroed then, so the series exists before the first event). */
 export function phaseTimer(fn: string, phase: EventPhase): { observe(seconds: number): void } {
-  const histogram = phases(fn);
-  histogram.zero({ phase });
-  return histogram.labels(phase);
+  return metricsOf(fn).once(`event_phase_duration_seconds/${phase}`, () => {
+    const histogram = phases(fn);
+    histogram.zero({ phase });
+    return histogram.labels(phase);
+  });
 }
 
 /** The event metrics of a consumer: every handled type × outcome exists (at 0) from the start. */

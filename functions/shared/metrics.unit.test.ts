@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { startUnderRuntime, freePort } from '../../scripts/lib/runtime/host';
 import { parseExposition, valueOf } from '../../test/support/exposition';
 import { installRuntimeHooks } from './runtime-hooks';
-import { RouteRequests, HTTP_BUCKETS, eventOutcome, routeRequests, kitExposition, consumerMetrics, systemGauges } from './metrics';
+import { RouteRequests, HTTP_BUCKETS, eventOutcome, routeRequests, kitExposition, consumerMetrics, systemGauges, awaitPublish, publishBatch } from './metrics';
 import { system } from '../booking-queue/system';
 
 describe('request metrics of a route (cells formatted at scrape time)', () => {
@@ -55,6 +55,25 @@ describe('outcome of an answer to a delivery', () => {
   it('a gauge name of the kit or the runtime is refused', () => {
     assert.throws(() => systemGauges(system, { outbox_backlog: { help: 'x', labels: [], read: async () => [] } }), /outside the kit's/);
     assert.throws(() => systemGauges(system, { 'Patients-Waiting': { help: 'x', labels: [], read: async () => [] } }), /lower-case metric name/);
+  });
+});
+
+describe('publish phase: from a commit to the drain that sent its events', () => {
+  it('each commit is observed once for the function that made it, and a drain that found the lock taken hands them on', async () => {
+    const phase = async () => valueOf(parseExposition(await kitExposition('unit-committer')), 'event_phase_duration_seconds_count', { phase: 'publish' });
+    awaitPublish(system, '/booking-queue/unit-committer');
+    awaitPublish(system, '/booking-queue/unit-committer');
+    const first = publishBatch(system);
+    assert.equal(first.by, 'unit-committer');
+    assert.equal(publishBatch(system).by, undefined, 'a commit belongs to one drain');
+    first.published();
+    assert.equal(await phase(), 2);
+    awaitPublish(system, '/booking-queue/unit-committer');
+    publishBatch(system).retry();
+    const next = publishBatch(system);
+    assert.equal(next.by, 'unit-committer');
+    next.published();
+    assert.equal(await phase(), 3);
   });
 });
 

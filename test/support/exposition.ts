@@ -26,8 +26,10 @@ export function parseExposition(text: string): Exposition {
     if (!m) throw new Error(`not a sample line: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, k, v] of (m[2] ?? '').matchAll(LABEL)) labels[k] = v.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`not a sample value: ${line}`);
+    // Go's ParseFloat, which Prometheus uses, takes NaN and Inf in any case (prom-client writes "Nan").
+    const special = /^([+-]?)inf(inity)?$/i.exec(m[3]);
+    const value = special ? (special[1] === '-' ? -Infinity : Infinity) : /^nan$/i.test(m[3]) ? NaN : Number(m[3]);
+    if (Number.isNaN(value) && !/^nan$/i.test(m[3])) throw new Error(`not a sample value: ${line}`);
     samples.push({ name: m[1], labels, value });
   }
   return { samples, types };
