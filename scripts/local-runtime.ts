@@ -42,6 +42,7 @@ Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.mani
   API       ${u}/openapi.json
   health    ${u}/health
   traces    ${laptopTracing ? `${u}/traces     (every trace sampled; OTEL_SDK_DISABLED=true turns tracing off)` : 'off (OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none)'}
+  metrics   ${u}/functions/<name>/metrics
 
 Dev tokens (30 days; mint more with npm run token):
   export PATIENT=${patient}

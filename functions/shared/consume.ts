@@ -18,6 +18,7 @@ import { transaction } from './outbox';
 import { installRuntimeHooks } from './runtime-hooks';
 import { assertProductionConfig } from './config';
 import { contextFrom, headerCarrier, traced, SpanKind } from './telemetry';
+import { consumerMetrics, since } from './metrics';
 import type { Emit, EventCatalogue, EventData, EventType, System } from './system';
 
 installRuntimeHooks();
@@ -54,6 +55,7 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
   warmBeforeReady(() => {
     for (const type of Object.keys(handlers)) if (spec.system.events[type]) precompile(spec.system.events[type].schema as JsonSchema);
   });
+  const metrics = consumerMetrics(spec.name, types);
 
   const handle = async (_context: Context, event?: CloudEvent<unknown>) => {
     if (!event) {
@@ -69,6 +71,7 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       log.warn({ event: meta }, 'event type not handled here; dead-lettering');
       return new Problem(400, 'Unknown Event Type', `${spec.name} handles ${types.join(', ')}`, [{ name: 'cloudevent/type', reason: `${event.type} is not handled` }]).response();
     }
+    const validating = performance.now();
     let data: unknown = event.data;
     if (typeof data === 'string') {
       try { data = JSON.parse(data); } catch { /* the schema check reports it */ }
@@ -76,11 +79,13 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       try { data = JSON.parse(data.toString('utf8')); } catch { /* the schema check reports it */ }
     }
     const problems = problemsOf(contract.schema as JsonSchema, data, 'data');
+    metrics.validation.observe(since(validating));
     if (problems.length) {
       log.warn({ event: meta, problems }, 'event data does not match its contract; dead-lettering');
       return new Problem(400, 'Invalid Event Data', problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems).response();
     }
     try {
+      const transacting = performance.now();
       const outcome = await transaction(spec.system, source, async (tx, emit) => {
         // Inbox: the first delivery inserts the row; a redelivery finds it and has no effect.
         const fresh = await tx.$executeRaw`
@@ -89,6 +94,7 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
         if (fresh === 0) return { duplicate: true as const };
         return { duplicate: false as const, result: await handler(data, { tx, emit, event, log }) };
       });
+      metrics.transaction.observe(since(transacting));
       log.info({ event: meta, duplicate: outcome.duplicate }, outcome.duplicate ? 'duplicate event ignored' : 'event handled');
       return {
         statusCode: 200,
@@ -114,12 +120,13 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
   };
   // The handling span continues the event's own trace (CloudEvents distributed-tracing extension) when the
   // delivery itself carried none, as from a KafkaSource that does not trace. Ids and type only, never data.
+  const counted: (context: Context, event?: CloudEvent<unknown>) => Promise<FunctionResponse> = metrics.counted(handle);
   const tracedHandle = traced((context: Context, event?: CloudEvent<unknown>) => ({
     name: `consume ${event?.type ?? 'event'}`,
     kind: SpanKind.CONSUMER,
     parent: headerCarrier(context.headers) ? undefined : contextFrom({ traceparent: event?.traceparent as string | undefined, tracestate: event?.tracestate as string | undefined }),
     attributes: { 'faas.name': spec.name, 'faas.trigger': 'pubsub', 'cloudevents.event_id': event?.id, 'cloudevents.event_type': event?.type, 'cloudevents.event_source': event?.source },
     failedFrom: 400,
-  }), handle);
+  }), counted);
   return Object.assign(tracedHandle, { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
 }

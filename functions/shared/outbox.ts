@@ -83,6 +83,6 @@ export async function withUnit<E extends EventCatalogue, R>(system: System<E>, s
     await writePending(system, tx, pending);
     return result;
   }, TX_OPTIONS);
-  if (unit?.emitted) publishSoon(system);
+  if (unit?.emitted) publishSoon(system, source);
   return result;
 }

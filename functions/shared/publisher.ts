@@ -6,6 +6,7 @@ import { db, tableOf } from './db';
 import { bus, type Bus, type BusRecord } from './bus';
 import { logger } from './log';
 import { activeTraceCarrier, publishTraced, type TraceCarrier } from './telemetry';
+import { awaitPublish, countPublished, countPublishFailure, publishBatch } from './metrics';
 import type { System } from './system';
 
 export interface OutboxRow {
@@ -64,8 +65,8 @@ export interface PublishResult {
   error?: string;
 }
 
-/** Publishes up to `limit` unsent events of the system, in outbox order. */
-export async function publishPending(system: System, limit = 500, target: Bus = bus()): Promise<PublishResult> {
+/** Publishes up to `limit` unsent events of the system, in outbox order; `by` names the function it counts for. */
+export async function publishPending(system: System, limit = 500, target: Bus = bus(), by?: string): Promise<PublishResult> {
   const table = outboxTable(system);
   return db().$transaction(async (tx) => {
     const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(1, hashtext(${system.schema})) AS locked`;
@@ -80,11 +81,13 @@ export async function publishPending(system: System, limit = 500, target: Bus = 
       await publishTraced(rows.map(spanOf), (traces) => target.send(rows.map((r, i) => toBusRecord(r, traces[i]))));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      countPublishFailure(system, by);
       await tx.$executeRaw`UPDATE ${table} SET attempts = attempts + 1, last_error = ${message.slice(0, 1000)} WHERE seq = ANY(${seqs})`;
       return { published: 0, locked: true, error: message };
     }
     await tx.$executeRaw`UPDATE ${table} SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(${seqs})`;
     for (const r of rows) logger.info({ event: { id: r.id, type: r.type, topic: r.topic, key: r.key } }, 'event published');
+    countPublished(system, rows, by);
     return { published: rows.length, locked: true };
   }, TX_OPTIONS);
 }
@@ -100,10 +103,10 @@ const spanOf = (r: OutboxRow) => ({
 });
 
 /** Publishes until nothing is left, the bus fails, or another publisher holds the lock. */
-export async function drainOutbox(system: System, target: Bus = bus()): Promise<PublishResult> {
+export async function drainOutbox(system: System, target: Bus = bus(), by?: string): Promise<PublishResult> {
   let total = 0;
   for (;;) {
-    const r = await publishPending(system, 500, target);
+    const r = await publishPending(system, 500, target, by);
     total += r.published;
     if (r.error || !r.locked || r.published < 500) return { ...r, published: total };
   }
@@ -122,9 +125,13 @@ interface Loop {
 }
 const loops = new Map<string, Loop>();
 
-/** Post-commit publish: coalesced per system and process; a failure is left to the retry timer and the sweeper. */
-export function publishSoon(system: System): void {
+/**
+ * Post-commit publish: coalesced per system and process; a failure is left to the retry timer and the sweeper.
+ * `source` (/<system>/<function>) is who committed: their publish phase runs from now until a drain sends it.
+ */
+export function publishSoon(system: System, source?: string): void {
   if (process.env.OUTBOX_PUBLISH_ON_COMMIT === 'false') return;
+  awaitPublish(system, source);
   let loop = loops.get(system.schema);
   if (!loop) loops.set(system.schema, (loop = { again: false }));
   if (loop.running) {
@@ -135,7 +142,9 @@ export function publishSoon(system: System): void {
   l.running = (async () => {
     do {
       l.again = false;
-      const r = await drainOutbox(system).catch((err) => ({ published: 0, locked: true, error: String(err) }) as PublishResult);
+      const batch = publishBatch(system);
+      const r = await drainOutbox(system, bus(), batch.by).catch((err) => ({ published: 0, locked: true, error: String(err) }) as PublishResult);
+      if (!r.error) (r.locked ? batch.published : batch.retry)();
       if (r.error) {
         logger.warn({ system: system.name, err: r.error }, 'publishing after commit failed; the events stay in the outbox');
         retryLater(system, l, 5000);

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Problem, PROBLEM_JSON as PROBLEM } from './errors';
 import { allowedOrigins, MAX_BODY_BYTES, MAX_JSON_DEPTH } from './http-config';
+import { instrumentRoute } from './metrics';
 
 /**
  * A refused body is read to its end (and discarded) before the answer goes out: closing a connection with
@@ -141,13 +142,20 @@ interface FunctionShape {
   methods: string;
   /** Its own body limit, below the runtime's (route functions: MAX_BODY_BYTES). */
   bodyLimit?: number;
+  /** The function's name (its spec's, else func.yaml's), which its metrics carry. */
+  name?: string;
+  /** A route function's path template (the route label of its request metrics). */
+  path?: string;
 }
 
 /** Route functions answer their route's method; consumers, jobs and sinks take CloudEvents by POST. */
-function shapeOf(func: unknown): FunctionShape | undefined {
+function shapeOf(func: unknown, config?: { name?: unknown }): FunctionShape | undefined {
   if (typeof func !== 'function') return undefined;
-  const method = (func as { spec?: { method?: unknown } }).spec?.method;
-  return typeof method === 'string' ? { methods: `${method}, OPTIONS`, bodyLimit: MAX_BODY_BYTES } : { methods: 'POST, OPTIONS' };
+  const spec = (func as { spec?: { method?: unknown; name?: unknown; path?: unknown } }).spec;
+  const named = typeof spec?.name === 'string' ? spec.name : typeof config?.name === 'string' ? config.name : process.env.K_SERVICE;
+  return typeof spec?.method === 'string'
+    ? { methods: `${spec.method}, OPTIONS`, bodyLimit: MAX_BODY_BYTES, name: named, path: typeof spec.path === 'string' ? spec.path : undefined }
+    : { methods: 'POST, OPTIONS', name: named };
 }
 
 function withVaryOrigin(existing: unknown): string {
@@ -167,10 +175,14 @@ export function installRuntimeHooks(): void {
     const shape: FunctionShape = { methods: 'POST, OPTIONS' };
 
     // faas-js-runtime registers its invocation plugin with { func, funcConfig }: the handle carries its spec.
-    fastify.addHook('onRegister', (_instance: unknown, opts: { func?: unknown } | undefined) => {
-      const found = shapeOf(opts?.func);
+    fastify.addHook('onRegister', (_instance: unknown, opts: { func?: unknown; funcConfig?: { name?: unknown } } | undefined) => {
+      const found = shapeOf(opts?.func, opts?.funcConfig);
       if (found) Object.assign(shape, found);
     });
+
+    // The kit's metrics: a route function's requests timed per route, method and status, and /metrics answering
+    // the runtime's metrics followed by the kit's (functions/shared/metrics.ts).
+    fastify.addHook('onRoute', (route: any) => instrumentRoute(route, shape));
 
     // Fastify's own clientError answer is plain JSON and closes at once (the client may read a reset).
     fastify.server.removeAllListeners('clientError');

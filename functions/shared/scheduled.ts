@@ -9,6 +9,7 @@ import { functionLogger, type Logger } from './log';
 import { installRuntimeHooks } from './runtime-hooks';
 import { assertProductionConfig } from './config';
 import { traced } from './telemetry';
+import { scheduledMetrics, serveGauges, type SystemGauges } from './metrics';
 import type { System } from './system';
 
 installRuntimeHooks();
@@ -19,6 +20,12 @@ export interface ScheduledSpec {
   /** Default cron schedule; the PingSource in knative/ is what actually runs. */
   schedule: string;
   summary: string;
+  /**
+   * The system's gauges read at scrape time (its outbox's backlog and age, and what functions/<system>/metrics.ts
+   * declares), served at this function's /metrics. The system's outbox publisher serves them: one function per
+   * system reads them, not every function at every scrape.
+   */
+  gauges?: SystemGauges;
 }
 
 export interface ScheduledHandler {
@@ -32,6 +39,7 @@ export class WorkFailed extends Error {}
 export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Record<string, unknown>>): ScheduledHandler {
   assertProductionConfig();
   const log = functionLogger(spec.name);
+  if (spec.gauges) serveGauges(spec.name, spec.gauges);
   const handle = async () => {
     try {
       const summary = await work(log);
@@ -47,6 +55,7 @@ export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Re
       return new Problem(500, 'Internal Server Error', 'the job failed; the error is logged').response();
     }
   };
-  const tracedHandle = traced(() => ({ name: `run ${spec.name}`, attributes: { 'faas.name': spec.name, 'faas.trigger': 'timer' }, failedFrom: 500 }), handle);
-  return Object.assign(tracedHandle, { spec: { ...spec, system: spec.system.name } });
+  const tracedHandle = traced(() => ({ name: `run ${spec.name}`, attributes: { 'faas.name': spec.name, 'faas.trigger': 'timer' }, failedFrom: 500 }), scheduledMetrics(spec.name).counted(handle));
+  const { gauges: _gauges, ...described } = spec;
+  return Object.assign(tracedHandle, { spec: { ...described, system: spec.system.name } });
 }

@@ -130,6 +130,8 @@ async function schemaValidators(): Promise<Record<string, Validator>> {
 }
 
 const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** What every function's pods carry so Prometheus scrapes /metrics on the user container (the function Component sets them). */
+export const SCRAPE_ANNOTATIONS = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' } as const;
 const AUTOSCALING = 'autoscaling.knative.dev/';
 
 /** Folders under functions/ that hold a function (an index.ts), e.g. functions/booking-queue/book-slot. */
@@ -430,6 +432,14 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
     for (const [probe, health] of [['readinessProbe', '/health/readiness'], ['livenessProbe', '/health/liveness']]) {
       const segments = ['spec', 'template', 'spec', 'containers', 0, probe, 'httpGet', 'path'];
       if (container[probe]?.httpGet?.path !== health) find(setBy(doc, segments), at(segments), `must be ${health} (faas-js-runtime), is ${container[probe]?.httpGet?.path ?? 'missing'} in Service ${doc.metadata.name}`);
+    }
+  }
+  // 8b. Every function is scraped: its pods carry the annotations Prometheus (and the PodMonitor) go by.
+  for (const doc of services) {
+    for (const [name, value] of Object.entries(SCRAPE_ANNOTATIONS)) {
+      const segments = ['spec', 'template', 'metadata', 'annotations', name];
+      const actual = doc.spec?.template?.metadata?.annotations?.[name];
+      if (actual !== value) find(setBy(doc, segments), at(segments), `must be "${value}" so Prometheus scrapes faas-js-runtime's and the kit's metrics, is ${actual === undefined ? 'missing' : JSON.stringify(actual)} in Service ${doc.metadata.name}`);
     }
   }
   const secretKeys = (yaml.load(readFileSync(options.secretKeysFile ?? path.join(ROOT, 'knative', 'secret-keys.yaml'), 'utf8')) ?? {}) as Record<string, Record<string, string>>;

@@ -6,9 +6,10 @@ import { scheduled, WorkFailed } from '../../shared/scheduled';
 import { drainOutbox, outboxBacklog } from '../../shared/publisher';
 import { system } from '../system';
 export { init, shutdown } from '../../shared/lifecycle';
+import { gauges } from '../metrics';
 
 export const handle = scheduled(
-  { name: 'booking-queue-outbox-publisher', system, schedule: '* * * * *', summary: 'Publish booking-queue outbox events not yet sent to Kafka' },
+  { name: 'booking-queue-outbox-publisher', system, schedule: '* * * * *', summary: 'Publish booking-queue outbox events not yet sent to Kafka', gauges },
   async (log) => {
     const result = await drainOutbox(system);
     const backlog = await outboxBacklog(system);

@@ -11,10 +11,13 @@ import { eventTypes } from '../../shared/events/catalogue';
 import { installRuntimeHooks } from '../../shared/runtime-hooks';
 import { assertProductionConfig } from '../../shared/config';
 export { init, shutdown } from '../../shared/lifecycle';
+import { deadLetterMetrics } from '../../shared/metrics';
+import { systems } from '../../shared/systems';
 
 installRuntimeHooks();
 assertProductionConfig();
 const log = functionLogger('dead-letter-intake');
+const metrics = deadLetterMetrics('dead-letter-intake');
 
 function decodeReason(data: string | undefined): string | undefined {
   if (!data) return undefined;
@@ -25,6 +28,11 @@ function decodeReason(data: string | undefined): string | undefined {
   } catch {
     return text;
   }
+}
+
+/** The system whose contract declares the event type (its emitter, or its consumer for a type from outside). */
+function systemOf(type: string): string {
+  return systems().find((s) => Object.prototype.hasOwnProperty.call(s.events, type))?.name ?? 'unknown';
 }
 
 const reply = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body });
@@ -52,6 +60,7 @@ export async function handle(_context: Context, event?: CloudEvent<unknown>) {
     });
     // Alerting hooks on this line: every dead letter is an error-level log with its reason.
     log.error({ deadLetter: { id: letter.id, eventId: event.id, type: event.type, errorDest, errorCode, reason } }, 'event dead-lettered');
+    metrics.received({ system: systemOf(event.type), source: event.source, code: errorCode === null ? 'none' : String(errorCode) });
     return reply(201, { deadLetterId: letter.id, reason });
   } catch (err) {
     if (isUniqueViolation(err)) return reply(200, { status: 'duplicate' });

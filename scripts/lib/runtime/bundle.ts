@@ -169,6 +169,7 @@ export class Bundle {
       folder: f.dir,
       url: `${this.url}/functions/${f.name}`,
       health: `${this.url}/functions/${f.name}/health/readiness`,
+      metrics: `${this.url}/functions/${f.name}/metrics`,
       routes: this.manifests.routes.filter((r) => r.service === f.name).map((r) => `${r.method ?? f.route?.method ?? '*'} ${this.url}${r.path}`),
       topics: this.manifests.kafkaSources.filter((s) => s.sink.service === f.name).flatMap((s) => s.topics.map((t) => `${t} (KafkaSource ${s.name})`)),
       schedules: this.manifests.pingSources.filter((s) => s.sink.service === f.name).map((s) => `${s.schedule}${s.timezone ? ` ${s.timezone}` : ''} (PingSource ${s.name})`),
@@ -202,7 +203,8 @@ export class Bundle {
     if (direct) {
       const fn = this.functions.find((f) => f.name === direct[1]);
       // A cluster-local Service has no public address: only this machine reaches it (as only the cluster does).
-      if (!fn || (clusterLocal(fn) && !fromThisMachine(req))) return refuse(404, 'Not Found', `no function ${direct[1]}; see /functions`);
+      // Metrics are the cluster's (Prometheus scrapes the pod, the portal's route never reaches /metrics).
+      if (!fn || ((clusterLocal(fn) || direct[2] === '/metrics') && !fromThisMachine(req))) return refuse(404, 'Not Found', `no function ${direct[1]}; see /functions`);
       return proxy(req, res, fn.url + (direct[2] ?? '/') + url.search);
     }
 
@@ -303,11 +305,11 @@ export class Bundle {
   private indexPage(): string {
     const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
     const rows = this.listing().map((f) => `<tr><td>${esc(f.system)}</td><td><a href="${esc(f.url)}/health/readiness">${esc(f.name)}</a></td><td>${esc(f.kind)}</td>` +
-      `<td>${[...f.routes, ...f.topics, ...f.schedules].map(esc).join('<br>')}</td><td><code>${esc(f.url)}</code></td></tr>`).join('\n');
+      `<td>${[...f.routes, ...f.topics, ...f.schedules].map(esc).join('<br>')}</td><td><code>${esc(f.url)}</code></td><td><a href="${esc(f.metrics)}">/metrics</a></td></tr>`).join('\n');
     return `<!doctype html><html><head><meta charset="utf-8"><title>Patient portal functions</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}</style></head>
 <body><h1>Patient portal functions</h1><p>${this.functions.length} functions from knative/. API description: <a href="/openapi.json">/openapi.json</a> · JSON listing: <a href="/functions">/functions</a> · <a href="/health">/health</a> · recent traces: <a href="/traces">/traces</a></p>
-<table><tr><th>system</th><th>function</th><th>kind</th><th>trigger</th><th>function URL</th></tr>
+<table><tr><th>system</th><th>function</th><th>kind</th><th>trigger</th><th>function URL</th><th>metrics</th></tr>
 ${rows}</table></body></html>`;
   }
 
