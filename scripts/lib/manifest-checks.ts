@@ -118,6 +118,20 @@ async function schemaValidators(): Promise<Record<string, Validator>> {
     'v1/ConfigMap': model(ConfigMap),
     'v1/Service': model(CoreService),
     'apps/v1/Deployment': model(Deployment),
+    // prometheus-operator's kinds (knative/observability/metrics): no typed model is installed, so the fields
+    // Prometheus needs are checked by hand.
+    'monitoring.coreos.com/v1/PodMonitor': (doc) => {
+      const endpoints = doc.spec?.podMetricsEndpoints;
+      if (!doc.spec?.selector) return [{ path: ['spec', 'selector'], message: 'spec.selector is required (which pods to scrape)' }];
+      if (!Array.isArray(endpoints) || !endpoints.length) return [{ path: ['spec', 'podMetricsEndpoints'], message: 'spec.podMetricsEndpoints must list at least one endpoint' }];
+      return endpoints.flatMap((e: any, i: number) => (e?.port || e?.targetPort ? [] : [{ path: ['spec', 'podMetricsEndpoints', i], message: `spec.podMetricsEndpoints[${i}] names no port` }]));
+    },
+    'monitoring.coreos.com/v1/PrometheusRule': (doc) => {
+      const groups = doc.spec?.groups;
+      if (!Array.isArray(groups) || !groups.length) return [{ path: ['spec', 'groups'], message: 'spec.groups must list at least one group' }];
+      return groups.flatMap((g: any, i: number) => (Array.isArray(g?.rules) && g.rules.every((r: any) => typeof r?.expr === 'string' && (r.alert || r.record))
+        ? [] : [{ path: ['spec', 'groups', i], message: `spec.groups[${i}] needs rules, each with expr and alert or record` }]));
+    },
     'sources.knative.dev/v1beta1/KafkaSource': (doc) => {
       const { file: _f, ...plain } = doc as Doc & Record<string, unknown>;
       if (validateKafkaSource(plain)) return [];
@@ -222,7 +236,11 @@ function render(kubectl: string, dirs: string[], sourceDocs: Doc[], find: (file:
   for (const dir of dirs) {
     const kustomization = path.join(dir, KUSTOMIZATION);
     if (!existsSync(kustomization)) continue;
-    const under = sourceDocs.filter((d) => d.file.startsWith(dir + path.sep));
+    // A folder checked as a root of its own (knative/observability/metrics) is rendered by itself.
+    const inside = (d: string, file: string) => file.startsWith(d + path.sep);
+    const under = sourceDocs.filter((d) => inside(dir, d.file) && !dirs.some((other) => other !== dir && inside(dir, other) && inside(other, d.file)));
+    // ConfigMaps a configMapGenerator makes from files (a Grafana dashboard) have no YAML of their own.
+    const generated = new Set(((yaml.load(readFileSync(kustomization, 'utf8')) as { configMapGenerator?: Array<{ name?: string }> } | null)?.configMapGenerator ?? []).map((g) => g.name));
     const sources = new Map(under.map((d) => [key(d), d]));
     const r = spawnSync(kubectl, ['kustomize', dir], { encoding: 'utf8' });
     if (r.status !== 0) { find(kustomization, '(render)', (r.stderr || r.error?.message || 'kubectl kustomize failed').trim()); continue; }
@@ -231,6 +249,7 @@ function render(kubectl: string, dirs: string[], sourceDocs: Doc[], find: (file:
     const keys = new Set(docs.map(key));
     for (const doc of docs) {
       const source = sources.get(key(doc));
+      if (!source && doc.kind === 'ConfigMap' && generated.has(doc.metadata.name)) continue;
       if (!source) { find(kustomization, 'resources', `renders ${doc.kind} ${doc.metadata.name}, which no YAML file under ${rel(dir)} declares, so the local runtime does not run it`); continue; }
       rendered.docs.push({ ...doc, file: source.file });
       rendered.source.set(rendered.docs.at(-1)!, source);
@@ -244,7 +263,7 @@ function render(kubectl: string, dirs: string[], sourceDocs: Doc[], find: (file:
 }
 
 export async function checkManifests(options: CheckOptions = {}): Promise<{ findings: Finding[]; set?: ManifestSet }> {
-  const dirs = options.dirs ?? [path.join(ROOT, 'knative', 'base'), path.join(ROOT, 'keda'), path.join(ROOT, 'knative', 'observability')];
+  const dirs = options.dirs ?? [path.join(ROOT, 'knative', 'base'), path.join(ROOT, 'keda'), path.join(ROOT, 'knative', 'observability'), path.join(ROOT, 'knative', 'observability', 'metrics')];
   const findings: Finding[] = [];
   const find = (file: string, field: string, message: string) => findings.push({ file: rel(file), field, message });
   const done = () => findings.filter((f, i) => findings.findIndex((g) => g.file === f.file && g.field === f.field && g.message === f.message) === i);
@@ -278,7 +297,7 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
   const validators = await schemaValidators();
   for (const doc of docs) {
     const key = `${doc.apiVersion}/${doc.kind}`;
-    if (!validators[key]) find(doc.file, 'apiVersion/kind', `${key} is not a kind this bundle deploys (Service, KafkaSource, PingSource, ScaledObject, HTTPRoute, ConfigMap, Deployment)`);
+    if (!validators[key]) find(doc.file, 'apiVersion/kind', `${key} is not a kind this bundle deploys (Service, KafkaSource, PingSource, ScaledObject, HTTPRoute, ConfigMap, Deployment, PodMonitor, PrometheusRule)`);
     if (!DNS_1035.test(doc.metadata.name) || doc.metadata.name.length > 63) {
       find(doc.file, 'metadata.name', `"${doc.metadata.name}" must be a DNS-1035 label (lowercase letters, digits, '-', starting with a letter) of at most 63 characters`);
     }
