@@ -36,7 +36,7 @@ export function copyManifests(edits: Record<string, ((text: string) => string) |
   }
   const base = path.join(dir, 'knative', 'base');
   return {
-    dirs: [base, path.join(dir, 'keda'), path.join(dir, 'knative', 'observability')],
+    dirs: [base, path.join(dir, 'keda'), path.join(dir, 'knative', 'observability'), path.join(dir, 'knative', 'observability', 'metrics')],
     base,
     secretKeysFile: path.join(dir, 'knative', 'secret-keys.yaml'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
