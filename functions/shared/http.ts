@@ -118,6 +118,13 @@ function single(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Each header's first value (most handlers read none, so this is built only when asked for). */
+function singleHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k in headers) out[k] = single(headers[k]);
+  return out;
+}
+
 /** Where the request carried a domain field: body/slotId, query/branchId, or just the name. */
 function fieldPath(spec: RouteSpec, field: string): string {
   const has = (s: JsonSchema | undefined) => !!(s as { properties?: Record<string, unknown> } | undefined)?.properties?.[field];
@@ -164,7 +171,7 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
 
       // Who is calling comes first: an anonymous caller learns nothing about the body's schema. On a public
       // route a stale or broken token is ignored (a waiting-room screen must not go blank).
-      const caller = spec.auth === 'public' ? await optionalCaller(headers) : await callerFrom(headers);
+      const caller = spec.auth !== 'public' ? await callerFrom(headers) : headers.authorization ? await optionalCaller(headers) : undefined;
       if (spec.auth !== 'public') {
         if (!caller) throw unauthorized();
         if (!spec.auth.includes(caller.role)) throw forbidden(`this route is for ${spec.auth.join(' or ')}`);
@@ -183,13 +190,15 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
         body: body as Infer<B>,
         query: query as Infer<Q>,
         caller: caller as CallerOf<A>,
-        headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, single(v)])),
+        get headers() {
+          return singleHeaders(headers);
+        },
         log,
         db: lazyDb,
         transaction: <R>(work: (tx: Tx, emit: Emit<E>) => Promise<R>) => transaction(spec.system, source, work),
       };
 
-      const key = spec.idempotent ? keyFrom(request.headers[IDEMPOTENCY_HEADER]) : undefined;
+      const key = spec.idempotent ? keyFrom(single(headers[IDEMPOTENCY_HEADER])) : undefined;
       const idempotently = (caller: Caller, key: string) => withUnit(spec.system, source, async (unit) => {
         const scope = { system: spec.system, route: spec.name, caller: `${caller.role}:${caller.subject}`, key, fingerprint: fingerprintOf(body, query) };
         const earlier = await claim(unit.tx, scope);

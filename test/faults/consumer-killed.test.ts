@@ -66,7 +66,7 @@ describe('fault: a consumer killed in the middle of handling an event', function
       // The waiting backend also holds the lock its inbox_event insert took: it is mid-transaction.
       const rows = await db().$queryRaw<{ n: number }[]>`
         SELECT count(*)::int AS n FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-        WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.query ILIKE 'UPDATE%slot%'
+        WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.query ILIKE '%UPDATE%slot%'
           AND l.relation = 'booking_queue.inbox_event'::regclass AND l.mode = 'RowExclusiveLock' AND l.granted`;
       return rows[0].n > 0;
     }, 'the consumer to block on the slot row lock', 30_000);
