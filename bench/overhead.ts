@@ -1,12 +1,18 @@
-// Row 3 — function overhead. The same load generator (autocannon, in the bench process) against three servers,
-// each its own process: a trivial route() function under the faas-js-runtime CLI (what every route here is made
-// of), a plain faas-js-runtime function without the kit, and a bare Fastify handler (the reference). All three
-// answer GET / with the same small JSON and touch no database.
+// Row 3 — function overhead. The same load generator (autocannon, in the bench process) against servers that
+// each answer GET / with the same small JSON and touch no database, each its own process: a trivial route()
+// function and a plain faas-js-runtime function (the reference: what route() adds), both built and served by
+// the faas-js-runtime CLI; then bare Fastify (the runtime's own framework, the second reference) alone and with,
+// one at a time, each piece faas-js-runtime adds around a function (bench/fixtures/runtime-pieces.ts, built from
+// the runtime's own modules), to show where the runtime's cost goes; and a CPU profile of the plain function
+// under the same load.
 import path from 'node:path';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import autocannon from 'autocannon';
 import { freePort } from '../scripts/lib/runtime/host';
 import type { BenchContext, Row } from './lib/context';
 import { startFunctionProcess, spawnTracked, stopChild, waitFor200, ROOT, type FunctionProcess } from './lib/procs';
+import { summariseProfile } from './lib/cpuprofile';
 import { median, fmt, ms, ratio, runs } from './lib/stats';
 
 interface Server {
@@ -14,9 +20,21 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startBareFastify(ctx: BenchContext): Promise<Server> {
+/** Pieces measured one at a time on bare Fastify (see the fixture), then all together. */
+const PIECES = ['logger', 'metrics', 'cloudevent', 'context', 'invoker', 'parsers', 'health'] as const;
+const PIECE_WHAT: Record<(typeof PIECES)[number], string> = {
+  logger: 'Fastify logger (pino, level warn: a child logger per request, no line written)',
+  metrics: 'prom-client: registry, default metrics, onRequest/preHandler/onResponse hooks (a counter and two histograms per request)',
+  cloudevent: 'CloudEvent check of every request (lib/event-handler.js: HTTP.isEvent throws and catches on a plain request)',
+  context: 'Context object per request (copies of query and headers)',
+  invoker: 'invocation path (invoker, reply with the runtime\'s CORS and content-type headers); with context',
+  parsers: 'content-type parsers (form-urlencoded, * as buffer); a GET has no body',
+  health: 'health routes with overload-protection (samples the event loop)',
+};
+
+async function startPieces(ctx: BenchContext, pieces: string): Promise<Server> {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [ctx.build.js('bench/fixtures/bare-fastify.ts'), String(port)], {
+  const child = spawnTracked(process.execPath, [ctx.build.js('bench/fixtures/runtime-pieces.ts'), String(port), pieces], {
     cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -34,9 +52,13 @@ async function hit(url: string, connections: number, seconds: number) {
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.errors + r.timeouts + r.non2xx };
 }
 
+/** Per-request cost in microseconds of a server that answers `rps`, above one that answers `base`. */
+const extraUs = (rps: number, base: number) => (1 / rps - 1 / base) * 1e6;
+
 export async function functionOverhead(ctx: BenchContext): Promise<Row> {
   const { config } = ctx;
   const servers: Array<Server | FunctionProcess> = [];
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), 'portal-bench-cpuprof-'));
   try {
     const routeFn = await startFunctionProcess({
       name: 'trivial route function',
@@ -52,13 +74,17 @@ export async function functionOverhead(ctx: BenchContext): Promise<Row> {
       env: ctx.functionEnv('bench-plain'),
     });
     servers.push(plainFn);
-    const bare = await startBareFastify(ctx);
+    const bare = await startPieces(ctx, 'none');
     servers.push(bare);
 
+    // Does the runtime write log lines per request at the functions' log level? Count what the plain function
+    // writes to stdout under a short load (the bench normally discards it).
+    const lines = await logLinesPerRequest(ctx);
+
     const targets = [
-      { key: 'bare', url: bare.url },
       { key: 'route', url: routeFn.url },
       { key: 'plain', url: plainFn.url },
+      { key: 'bare', url: bare.url },
     ] as const;
     for (const t of targets) await hit(t.url, config.httpConnections, 1); // warm-up (JIT)
 
@@ -71,35 +97,117 @@ export async function functionOverhead(ctx: BenchContext): Promise<Row> {
       }
       ctx.log(`  run ${r + 1}: route fn ${fmt(results.route[r].rps)} req/s, plain fn ${fmt(results.plain[r].rps)}, bare Fastify ${fmt(results.bare[r].rps)}`);
     }
-    const med = (k: string, f: 'rps' | 'p50' | 'p99') => median(results[k].map((x) => x[f]));
-    // autocannon records latency in whole milliseconds.
-    const lat = (k: string) => ['p50', 'p99'].map((f) => { const v = med(k, f as 'p50'); return v < 1 ? '<1 ms' : ms(v); }).join('/');
+    const med = (k: string, f: 'rps' | 'p50' | 'p99' = 'rps') => median(results[k].map((x) => x[f]));
+
+    // Where the runtime's cost goes: bare Fastify with each piece, then all of them; each measured next to bare
+    // Fastify in the same round (pieces and bare alternate), so drift cancels out of the per-request difference.
+    const pieceSecs = Math.max(2, config.httpSecs - 2);
+    const pieceRows: Array<{ piece: string; rps: number[]; bare: number[] }> = [];
+    for (const piece of [...PIECES, 'all']) {
+      const s = await startPieces(ctx, piece);
+      try {
+        await hit(s.url, config.httpConnections, 1);
+        const row = { piece, rps: [] as number[], bare: [] as number[] };
+        for (let r = 0; r < config.repeats; r++) {
+          row.rps.push((await hit(s.url, config.httpConnections, pieceSecs)).rps);
+          row.bare.push((await hit(bare.url, config.httpConnections, pieceSecs)).rps);
+        }
+        pieceRows.push(row);
+        ctx.log(`  bare Fastify + ${piece}: ${fmt(median(row.rps))} req/s (bare ${fmt(median(row.bare))})`);
+      } finally {
+        await s.stop();
+      }
+    }
+
+    // A CPU profile of the plain function under the same load.
+    const profiled = await startFunctionProcess({
+      name: 'plain function (profiled)',
+      file: ctx.build.js('bench/fixtures/hello-plain/index.ts'),
+      cwd: path.join(ROOT, 'bench/fixtures/hello-plain'),
+      env: ctx.functionEnv('bench-plain'),
+      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir],
+    });
+    await hit(profiled.url, config.httpConnections, 1);
+    await hit(profiled.url, config.httpConnections, config.httpSecs);
+    await profiled.stop();
+    const profileFile = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    const profile = profileFile ? summariseProfile(path.join(profileDir, profileFile)) : undefined;
+
+    const plainUs = extraUs(med('plain'), med('bare'));
+    const pieceUs = pieceRows.map((p) => ({ piece: p.piece, us: median(p.rps.map((x, i) => extraUs(x, p.bare[i]))), rps: median(p.rps) }));
+    const sumUs = pieceUs.filter((p) => p.piece !== 'all').reduce((a, p) => a + p.us, 0);
+    const allUs = pieceUs.find((p) => p.piece === 'all')!.us;
     const bad = Object.values(results).flat().reduce((a, x) => a + x.bad, 0);
+    // autocannon records latency in whole milliseconds.
+    const lat = (k: string) => (['p50', 'p99'] as const).map((f) => { const v = med(k, f); return v < 1 ? '<1 ms' : ms(v); }).join('/');
+    const r3 = med('route') / med('plain');
     return {
       n: 3,
-      name: 'Function overhead (trivial route function vs bare Fastify)',
-      result: `${fmt(med('route', 'rps'))} req/s`,
-      reference: `${fmt(med('bare', 'rps'))} req/s (bare Fastify)`,
-      ratio: ratio(med('route', 'rps'), med('bare', 'rps')),
+      name: 'Function overhead (trivial route() function vs plain faas-js-runtime function)',
+      result: `${fmt(med('route'))} req/s`,
+      reference: `${fmt(med('plain'))} req/s (plain faas-js-runtime function)`,
+      ratio: ratio(med('route'), med('plain')),
+      target: '≥ 0.95×',
+      met: r3 >= 0.95,
       notes: [
-        `plain faas-js-runtime function (no kit): ${fmt(med('plain', 'rps'))} req/s (${ratio(med('plain', 'rps'), med('bare', 'rps'))} of bare Fastify)`,
+        `second reference, bare Fastify: ${fmt(med('bare'))} req/s; the plain function is ${ratio(med('plain'), med('bare'))} of it (${fmt(plainUs)} µs more per request), the route function ${ratio(med('route'), med('bare'))}; route() adds ${fmt(extraUs(med('route'), med('plain')))} µs per request to the plain function`,
+        `where the runtime's ${fmt(plainUs)} µs per request go (bare Fastify + one piece of faas-js-runtime at a time, µs more per request than bare Fastify in the same round, share of the plain function's extra): ${pieceUs.filter((p) => p.piece !== 'all').sort((a, b) => b.us - a.us).map((p) => `${p.piece} ${fmt(p.us)} µs (${plainUs > 0 ? Math.round((100 * p.us) / plainUs) : '?'}%)`).join('; ')}; the pieces one by one add up to ${fmt(sumUs)} µs, all together ${fmt(allUs)} µs`,
+        `log lines per request written by the plain function at LOG_LEVEL=info (Fastify's own logger runs at FUNC_LOG_LEVEL, default warn): ${lines === undefined ? 'could not be counted' : fmt(lines)}`,
+        ...(profile ? [
+          `CPU profile of the plain function under load (node --cpu-prof, ${fmt(profile.busyMs / 1000)} s busy): by package ${profile.packages.slice(0, 8).map((p) => `${p.name} ${Math.round(p.share * 100)}%`).join(', ')}`,
+          `top self time: ${profile.functions.slice(0, 8).map((f) => `${f.name} (${f.where || 'native'}) ${Math.round(f.share * 100)}%`).join('; ')}`,
+        ] : ['CPU profile: no .cpuprofile was written']),
         `latency p50/p99 at full load (autocannon, whole ms): route fn ${lat('route')}, plain fn ${lat('plain')}, bare ${lat('bare')}`,
         `non-2xx, errors and timeouts: ${bad}`,
       ],
       inputs: [
         `autocannon ${config.httpConnections} connections, ${config.httpSecs} s per run, GET /, ${config.repeats} runs per server in rotating order after a 1 s warm-up each`,
-        `route fn: bench/fixtures/hello-route (route(), public GET, returns {hello:'world'}); plain fn: bench/fixtures/hello-plain; both compiled, faas-js-runtime CLI, NODE_ENV=production, LOG_LEVEL=info`,
-        `reference: bench/fixtures/bare-fastify (Fastify ${require('fastify/package.json').version}, logger off, same JSON), compiled, one process`,
+        `route fn: bench/fixtures/hello-route (route(), public GET, returns {hello:'world'}); plain fn (reference): bench/fixtures/hello-plain (handle returns the same object); both built as the functions are, faas-js-runtime CLI, NODE_ENV=production, LOG_LEVEL=info`,
+        `second reference: bench/fixtures/runtime-pieces.ts with no piece (Fastify ${require('fastify/package.json').version}, the runtime's own, logger off, same JSON), built, one process; pieces: ${PIECES.map((p) => `${p} = ${PIECE_WHAT[p]}`).join('; ')}; each ${config.repeats} × ${pieceSecs} s alternating with bare Fastify`,
+        `profile: the plain function started with --cpu-prof, 1 s warm-up then ${config.httpSecs} s of the same load; self time per function and per package, idle excluded`,
       ],
       runs: [
         `route fn req/s: ${runs(results.route.map((x) => x.rps))}`,
         `plain fn req/s: ${runs(results.plain.map((x) => x.rps))}`,
         `bare Fastify req/s: ${runs(results.bare.map((x) => x.rps))}`,
+        ...pieceRows.map((p) => `bare + ${p.piece} req/s: ${runs(p.rps)} (bare alongside: ${runs(p.bare)})`),
       ],
+      appendix: profile ? [
+        `CPU profile of the plain faas-js-runtime function under load: top self time (${fmt(profile.busyMs)} ms busy)`,
+        '',
+        ...profile.functions.map((f) => `${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}  ${f.where}`),
+        '',
+        'by package:',
+        '',
+        ...profile.packages.map((p) => `${(p.share * 100).toFixed(1).padStart(5)}%  ${p.name}`),
+      ].join('\n') : undefined,
       ok: bad === 0,
       problems: bad ? [`${bad} requests failed or answered non-2xx`] : [],
     };
   } finally {
     for (const s of servers) await s.stop();
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+}
+
+/** Lines the plain function writes to stdout per request (its container's log) under a short load. */
+async function logLinesPerRequest(ctx: BenchContext): Promise<number | undefined> {
+  const port = await freePort();
+  const child = spawnTracked(process.execPath, [path.join(ROOT, 'node_modules/faas-js-runtime/bin/cli.js'), ctx.build.js('bench/fixtures/hello-plain/index.ts'), '--port', String(port)], {
+    cwd: path.join(ROOT, 'bench/fixtures/hello-plain'), env: ctx.functionEnv('bench-plain'), stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let lines = 0;
+  child.stdout!.on('data', (d: Buffer) => { for (const b of d) if (b === 10) lines++; });
+  try {
+    await waitFor200(`http://127.0.0.1:${port}/health/readiness`, child, 30_000, 20);
+    const before = lines;
+    const n = 200;
+    for (let i = 0; i < n; i++) await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer();
+    await new Promise((r) => setTimeout(r, 200));
+    return (lines - before) / n;
+  } catch {
+    return undefined;
+  } finally {
+    await stopChild(child);
   }
 }

@@ -25,7 +25,7 @@ const num = (name: string, dflt: number, min = 1) => {
   return n;
 };
 
-/** Defaults fit `npm run bench` into about 10 minutes on 2 cores; each can be overridden from the environment. */
+/** Defaults fit `npm run bench` into about 8 minutes on 2 cores; each can be overridden from the environment. */
 export function readConfig(): Config {
   const clients = num('BENCH_CLIENTS', 32);
   return {
@@ -71,6 +71,10 @@ export interface Row {
   /** The reference measured in the same run (median). */
   reference: string;
   ratio: string;
+  /** The goal for the ratio (and any other figure the row is judged on), e.g. "≥ 0.5×". */
+  target: string;
+  /** Whether this run reached it (undefined: could not be judged, e.g. a figure is missing). */
+  met?: boolean;
   /** Further figures: latencies, checks. */
   notes: string[];
   /** Everything needed to rerun it. */
