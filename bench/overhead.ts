@@ -11,7 +11,7 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { freePort } from '../scripts/lib/runtime/host';
 import type { BenchContext, Row } from './lib/context';
-import { startFunctionProcess, spawnTracked, stopChild, waitFor200, ROOT, type FunctionProcess } from './lib/procs';
+import { startFunctionProcess, spawnTracked, stopChild, waitFor200, ROOT, FAAS_CLI, type FunctionProcess } from './lib/procs';
 import { summariseProfile } from './lib/cpuprofile';
 import { median, fmt, ms, ratio, runs } from './lib/stats';
 
@@ -77,9 +77,9 @@ export async function functionOverhead(ctx: BenchContext): Promise<Row> {
     const bare = await startPieces(ctx, 'none');
     servers.push(bare);
 
-    // Does the runtime write log lines per request at the functions' log level? Count what the plain function
-    // writes to stdout under a short load (the bench normally discards it).
-    const lines = await logLinesPerRequest(ctx);
+    // Do the functions write log lines per request at their log level? Count what each writes to stdout (its
+    // container's log, which the bench otherwise discards) over 200 requests.
+    const lines = { plain: await logLinesPerRequest(ctx, 'hello-plain'), route: await logLinesPerRequest(ctx, 'hello-route') };
 
     const targets = [
       { key: 'route', url: routeFn.url },
@@ -99,25 +99,30 @@ export async function functionOverhead(ctx: BenchContext): Promise<Row> {
     }
     const med = (k: string, f: 'rps' | 'p50' | 'p99' = 'rps') => median(results[k].map((x) => x[f]));
 
-    // Where the runtime's cost goes: bare Fastify with each piece, then all of them; each measured next to bare
-    // Fastify in the same round (pieces and bare alternate), so drift cancels out of the per-request difference.
-    const pieceSecs = Math.max(2, config.httpSecs - 2);
-    const pieceRows: Array<{ piece: string; rps: number[]; bare: number[] }> = [];
-    for (const piece of [...PIECES, 'all']) {
-      const s = await startPieces(ctx, piece);
-      try {
-        await hit(s.url, config.httpConnections, 1);
-        const row = { piece, rps: [] as number[], bare: [] as number[] };
-        for (let r = 0; r < config.repeats; r++) {
-          row.rps.push((await hit(s.url, config.httpConnections, pieceSecs)).rps);
-          row.bare.push((await hit(bare.url, config.httpConnections, pieceSecs)).rps);
-        }
-        pieceRows.push(row);
-        ctx.log(`  bare Fastify + ${piece}: ${fmt(median(row.rps))} req/s (bare ${fmt(median(row.bare))})`);
-      } finally {
-        await s.stop();
-      }
+    // Where the runtime's cost goes: bare Fastify with each piece, then all of them, all running at once. Each
+    // round measures bare Fastify, every variant, then bare Fastify again; a variant's cost is its time per
+    // request above the mean of the two bare measurements of its round, so drift of the machine mostly cancels.
+    const pieceSecs = 2;
+    const variants = [...PIECES, 'all'];
+    const pieceServers = new Map<string, Server>();
+    for (const v of variants) {
+      const s = await startPieces(ctx, v);
+      servers.push(s);
+      pieceServers.set(v, s);
+      await hit(s.url, config.httpConnections, 1);
     }
+    const pieceRows = variants.map((piece) => ({ piece, rps: [] as number[], bare: [] as number[] }));
+    for (let r = 0; r < config.repeats; r++) {
+      const before = (await hit(bare.url, config.httpConnections, pieceSecs)).rps;
+      const measured: number[] = [];
+      for (const v of variants) measured.push((await hit(pieceServers.get(v)!.url, config.httpConnections, pieceSecs)).rps);
+      const after = (await hit(bare.url, config.httpConnections, pieceSecs)).rps;
+      // The harmonic mean: the bare time per request is the mean of the two.
+      const bareRps = 2 / (1 / before + 1 / after);
+      measured.forEach((rps, i) => { pieceRows[i].rps.push(rps); pieceRows[i].bare.push(bareRps); });
+      ctx.log(`  pieces round ${r + 1}: bare ${fmt(before)} → ${fmt(after)} req/s; ${variants.map((v, i) => `${v} ${fmt(measured[i])}`).join(', ')}`);
+    }
+    for (const v of variants) await pieceServers.get(v)!.stop();
 
     // A CPU profile of the plain function under the same load.
     const profiled = await startFunctionProcess({
@@ -152,7 +157,7 @@ export async function functionOverhead(ctx: BenchContext): Promise<Row> {
       notes: [
         `second reference, bare Fastify: ${fmt(med('bare'))} req/s; the plain function is ${ratio(med('plain'), med('bare'))} of it (${fmt(plainUs)} µs more per request), the route function ${ratio(med('route'), med('bare'))}; route() adds ${fmt(extraUs(med('route'), med('plain')))} µs per request to the plain function`,
         `where the runtime's ${fmt(plainUs)} µs per request go (bare Fastify + one piece of faas-js-runtime at a time, µs more per request than bare Fastify in the same round, share of the plain function's extra): ${pieceUs.filter((p) => p.piece !== 'all').sort((a, b) => b.us - a.us).map((p) => `${p.piece} ${fmt(p.us)} µs (${plainUs > 0 ? Math.round((100 * p.us) / plainUs) : '?'}%)`).join('; ')}; the pieces one by one add up to ${fmt(sumUs)} µs, all together ${fmt(allUs)} µs`,
-        `log lines per request written by the plain function at LOG_LEVEL=info (Fastify's own logger runs at FUNC_LOG_LEVEL, default warn): ${lines === undefined ? 'could not be counted' : fmt(lines)}`,
+        `log lines per request at LOG_LEVEL=info (Fastify's own logger runs at FUNC_LOG_LEVEL, default warn, whatever LOG_LEVEL says): plain function ${lines.plain === undefined ? 'could not be counted' : fmt(lines.plain)}, route function ${lines.route === undefined ? 'could not be counted' : fmt(lines.route)}`,
         ...(profile ? [
           `CPU profile of the plain function under load (node --cpu-prof, ${fmt(profile.busyMs / 1000)} s busy): by package ${profile.packages.slice(0, 8).map((p) => `${p.name} ${Math.round(p.share * 100)}%`).join(', ')}`,
           `top self time: ${profile.functions.slice(0, 8).map((f) => `${f.name} (${f.where || 'native'}) ${Math.round(f.share * 100)}%`).join('; ')}`,
@@ -163,14 +168,15 @@ export async function functionOverhead(ctx: BenchContext): Promise<Row> {
       inputs: [
         `autocannon ${config.httpConnections} connections, ${config.httpSecs} s per run, GET /, ${config.repeats} runs per server in rotating order after a 1 s warm-up each`,
         `route fn: bench/fixtures/hello-route (route(), public GET, returns {hello:'world'}); plain fn (reference): bench/fixtures/hello-plain (handle returns the same object); both built as the functions are, faas-js-runtime CLI, NODE_ENV=production, LOG_LEVEL=info`,
-        `second reference: bench/fixtures/runtime-pieces.ts with no piece (Fastify ${require('fastify/package.json').version}, the runtime's own, logger off, same JSON), built, one process; pieces: ${PIECES.map((p) => `${p} = ${PIECE_WHAT[p]}`).join('; ')}; each ${config.repeats} × ${pieceSecs} s alternating with bare Fastify`,
+        `second reference: bench/fixtures/runtime-pieces.ts with no piece (Fastify ${require('fastify/package.json').version}, the runtime's own, logger off, same JSON), built, one process; pieces: ${PIECES.map((p) => `${p} = ${PIECE_WHAT[p]}`).join('; ')}; ${config.repeats} rounds of 2 s each: bare Fastify, every variant, bare Fastify again (cost = time per request above the round's bare mean)`,
         `profile: the plain function started with --cpu-prof, 1 s warm-up then ${config.httpSecs} s of the same load; self time per function and per package, idle excluded`,
       ],
       runs: [
         `route fn req/s: ${runs(results.route.map((x) => x.rps))}`,
         `plain fn req/s: ${runs(results.plain.map((x) => x.rps))}`,
         `bare Fastify req/s: ${runs(results.bare.map((x) => x.rps))}`,
-        ...pieceRows.map((p) => `bare + ${p.piece} req/s: ${runs(p.rps)} (bare alongside: ${runs(p.bare)})`),
+        ...pieceRows.map((p) => `bare + ${p.piece} req/s: ${runs(p.rps)}`),
+        `bare Fastify in the piece rounds (mean of before and after): ${runs(pieceRows[0].bare)}`,
       ],
       appendix: profile ? [
         `CPU profile of the plain faas-js-runtime function under load: top self time (${fmt(profile.busyMs)} ms busy)`,
@@ -190,11 +196,11 @@ export async function functionOverhead(ctx: BenchContext): Promise<Row> {
   }
 }
 
-/** Lines the plain function writes to stdout per request (its container's log) under a short load. */
-async function logLinesPerRequest(ctx: BenchContext): Promise<number | undefined> {
+/** Lines a fixture function writes to stdout per request (its container's log), over 200 sequential requests. */
+async function logLinesPerRequest(ctx: BenchContext, fixture: string): Promise<number | undefined> {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [path.join(ROOT, 'node_modules/faas-js-runtime/bin/cli.js'), ctx.build.js('bench/fixtures/hello-plain/index.ts'), '--port', String(port)], {
-    cwd: path.join(ROOT, 'bench/fixtures/hello-plain'), env: ctx.functionEnv('bench-plain'), stdio: ['ignore', 'pipe', 'ignore'],
+  const child = spawnTracked(process.execPath, [FAAS_CLI, ctx.build.js(`bench/fixtures/${fixture}/index.ts`), '--port', String(port)], {
+    cwd: path.join(ROOT, 'bench/fixtures', fixture), env: ctx.functionEnv(`bench-${fixture}`), stdio: ['ignore', 'pipe', 'ignore'],
   });
   let lines = 0;
   child.stdout!.on('data', (d: Buffer) => { for (const b of d) if (b === 10) lines++; });
