@@ -140,7 +140,7 @@ function machineTable(m: Machine): string {
 
 function settings(config: Config): string {
   const names: Record<keyof Config, string> = {
-    repeats: 'BENCH_REPEATS', clients: 'BENCH_CLIENTS', bookingSecs: 'BENCH_BOOKING_SECS', pgbenchScale: 'BENCH_PGBENCH_SCALE',
+    repeats: 'BENCH_REPEATS', clients: 'BENCH_CLIENTS', bookingSecs: 'BENCH_BOOKING_SECS',
     hotShare: 'BENCH_HOT_SHARE', events: 'BENCH_EVENTS', pacedSecs: 'BENCH_PACED_SECS', httpSecs: 'BENCH_HTTP_SECS',
     httpConnections: 'BENCH_HTTP_CONNECTIONS', starts: 'BENCH_STARTS', availSlots: 'BENCH_AVAIL_SLOTS',
     availBookingsPerSlot: 'BENCH_AVAIL_BOOKINGS_PER_SLOT', availQueries: 'BENCH_AVAIL_QUERIES',

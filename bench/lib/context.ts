@@ -5,7 +5,6 @@ export interface Config {
   repeats: number;
   clients: number;
   bookingSecs: number;
-  pgbenchScale: number;
   hotShare: number;
   events: number;
   pacedSecs: number;
@@ -32,7 +31,6 @@ export function readConfig(): Config {
     repeats: num('BENCH_REPEATS', 3),
     clients,
     bookingSecs: num('BENCH_BOOKING_SECS', 10),
-    pgbenchScale: num('BENCH_PGBENCH_SCALE', clients),
     hotShare: num('BENCH_HOT_SHARE', 0.1, 0),
     events: num('BENCH_EVENTS', 2000),
     pacedSecs: num('BENCH_PACED_SECS', 5),
