@@ -1,19 +1,21 @@
-// npm run bench — five benchmarks of the patient-portal functions, each against a reference measured in the
-// same run (machines are noisy: ratios travel better than absolute figures), each figure the median of repeated
-// runs. Starts what it needs itself: a fresh PostgreSQL database (bench_<pid>, migrated) and more of its own,
-// the Kafka mock broker, pgbench, and the compiled bundle (tsc) the functions' containers serve. Prints a table
-// and writes bench/RESULTS.md with the machine description and every figure. Settings: see bench/lib/context.ts
-// (BENCH_* environment variables); BENCH_ONLY=1,3 runs some rows only (then RESULTS.md is left alone).
+// npm run bench — five benchmarks of the patient-portal functions, each against a like-for-like reference
+// measured in the same run (machines are noisy: ratios travel better than absolute figures), each figure the
+// median of repeated runs, each ratio next to its target. Starts what it needs itself: a fresh PostgreSQL database
+// (bench_<pid>, migrated) and more of its own, the Kafka mock broker, pgbench, and the functions built as their
+// containers serve them (lib/tools.ts). Prints a table and writes bench/RESULTS.md with the commit measured, the
+// machine and every figure. Settings: see bench/lib/context.ts (BENCH_* environment variables); BENCH_ONLY=1,3
+// runs some rows only (then RESULTS.md is left alone).
 import './lib/env';
 import { startOidc } from './lib/oidc';
 import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { ensurePostgres, createDatabase, dropDatabase, startKafkaMock, type KafkaMock } from '../scripts/lib/services';
 import { applyMigrations } from '../scripts/lib/migrations';
 import { readConfig, type BenchContext, type Config, type Row } from './lib/context';
-import { compileBundle, ensurePgbench, type Build } from './lib/tools';
+import { buildFunctions, ensurePgbench, type Build } from './lib/tools';
 import { describeMachine, type Machine } from './lib/machine';
 import { track, stopAllChildren, killAllChildrenNow, ROOT } from './lib/procs';
 import { bookingThroughput } from './booking';
@@ -30,18 +32,18 @@ const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Prom
   { n: 5, name: 'Availability query', run: availabilityQuery },
 ];
 
-/** Compiled files the benchmarks serve (bench/tsconfig.build.json). */
-const COMPILED = [
+/** Built files the benchmarks serve (lib/tools.ts). */
+const ENTRIES = [
   'functions/booking-queue/book-slot/index.ts',
   'functions/booking-queue/booking-consumer/index.ts',
   'functions/booking-queue/queue-board/index.ts',
   'functions/booking-queue/availability/index.ts',
   'bench/fixtures/hello-route/index.ts',
   'bench/fixtures/hello-plain/index.ts',
-  'bench/fixtures/bare-fastify.ts',
+  'bench/fixtures/runtime-pieces.ts',
 ];
 
-/** Hard bound on the whole run; the defaults take about 10 minutes on 2 cores. */
+/** Hard bound on the whole run; the defaults take about 8 minutes on 2 cores. */
 const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 1800) * 1000;
 const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
 
@@ -81,13 +83,25 @@ setTimeout(() => void bail(2, `the bench ran longer than ${TIME_LIMIT_MS / 1000}
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
+const verdict = (r: Row) => (r.met === undefined ? '?' : r.met ? 'yes' : 'no');
+
 function table(rows: Row[]): string {
   const lines = [
-    '| # | benchmark | result (median) | reference, same run (median) | ratio |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.n} | ${cell(r.name)} | ${cell(r.result)} | ${cell(r.reference)} | ${cell(r.ratio)} |`),
+    '| # | benchmark | result (median) | reference, same run (median) | ratio | target | met |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.n} | ${cell(r.name)} | ${cell(r.result)} | ${cell(r.reference)} | ${cell(r.ratio)} | ${cell(r.target)} | ${verdict(r)} |`),
   ];
   return lines.join('\n');
+}
+
+/** The commit measured, and whether the working tree differs from it (bench/RESULTS.md itself aside). */
+function commitMeasured(): string {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0) return 'unknown (not a git checkout)';
+  const dirty = git('status', '--porcelain').stdout.split('\n').filter((l) => l.trim() && !l.endsWith('bench/RESULTS.md'));
+  const subject = git('log', '-1', '--format=%s').stdout.trim();
+  return `${head.stdout.trim()}${dirty.length ? ' + uncommitted changes' : ''} ("${subject}")`;
 }
 
 function details(rows: Row[]): string {
@@ -126,7 +140,7 @@ function machineTable(m: Machine): string {
 
 function settings(config: Config): string {
   const names: Record<keyof Config, string> = {
-    repeats: 'BENCH_REPEATS', clients: 'BENCH_CLIENTS', bookingSecs: 'BENCH_BOOKING_SECS', pgbenchScale: 'BENCH_PGBENCH_SCALE',
+    repeats: 'BENCH_REPEATS', clients: 'BENCH_CLIENTS', bookingSecs: 'BENCH_BOOKING_SECS',
     hotShare: 'BENCH_HOT_SHARE', events: 'BENCH_EVENTS', pacedSecs: 'BENCH_PACED_SECS', httpSecs: 'BENCH_HTTP_SECS',
     httpConnections: 'BENCH_HTTP_CONNECTIONS', starts: 'BENCH_STARTS', availSlots: 'BENCH_AVAIL_SLOTS',
     availBookingsPerSlot: 'BENCH_AVAIL_BOOKINGS_PER_SLOT', availQueries: 'BENCH_AVAIL_QUERIES',
@@ -136,18 +150,19 @@ function settings(config: Config): string {
 
 function failedRow(n: number, name: string, err: unknown): Row {
   const message = err instanceof Error ? err.message : String(err);
-  return { n, name, result: 'FAILED', reference: '—', ratio: '—', notes: [], inputs: [], runs: [], ok: false, problems: [message.split('\n').slice(0, 6).join(' ')] };
+  return { n, name, result: 'FAILED', reference: '—', ratio: '—', target: '—', notes: [], inputs: [], runs: [], ok: false, problems: [message.split('\n').slice(0, 6).join(' ')] };
 }
 
 // ---------- main ----------
 
 async function main(): Promise<number> {
   const started = new Date();
+  const commit = commitMeasured();
   const config = readConfig();
   const only = process.env.BENCH_ONLY?.split(',').map((s) => Number(s.trim())).filter(Boolean);
   const chosen = BENCHES.filter((b) => !only?.length || only.includes(b.n));
 
-  log('setting up: PostgreSQL database, Kafka mock broker, pgbench, compiled bundle…');
+  log(`measuring ${commit}\nsetting up: PostgreSQL database, Kafka mock broker, pgbench, built functions…`);
   adminUrl = await ensurePostgres();
   const base = `bench_${process.pid}`;
   databases.push(base);
@@ -160,7 +175,7 @@ async function main(): Promise<number> {
   const pgbench = ensurePgbench(serverMajor);
   kafka = await startKafkaMock();
   track(kafka.process);
-  build = compileBundle(COMPILED, log);
+  build = buildFunctions(ENTRIES, log);
   const machine = await describeMachine(databaseUrl, pgbench);
   const oidc = await startOidc();
   const brokers = kafka.brokers;
@@ -221,6 +236,7 @@ async function main(): Promise<number> {
     details(rows),
   ].join('\n');
   console.log(`\n${out}`);
+  console.log(`commit measured: ${commit}; ${started.toISOString()}`);
   console.log(`npm run bench took ${(tookS / 60).toFixed(1)} min (${tookS.toFixed(0)} s); machine: ${machine.nproc} × ${machine.cpu}, ${machine.memory}, node ${machine.node}`);
 
   if (only?.length) {
@@ -229,9 +245,13 @@ async function main(): Promise<number> {
     writeFileSync(RESULTS, [
       '# Benchmark results',
       '',
-      `Written by \`npm run bench\` (bench/run.ts) on ${started.toISOString()}; it took ${(tookS / 60).toFixed(1)} min. Every figure below`,
-      'was measured by that run. Each benchmark is compared with a reference measured in the same run, and each',
-      'figure is the median of repeated runs (every run is listed under the benchmark).',
+      `Written by \`npm run bench\` (bench/run.ts) on ${started.toISOString()}; it took ${(tookS / 60).toFixed(1)} min.`,
+      '',
+      `Commit measured: ${commit}`,
+      '',
+      'Every figure below was measured by that run. Each benchmark is compared with a like-for-like reference',
+      'measured in the same run, each figure is the median of repeated runs (every run is listed under the',
+      'benchmark), and each ratio stands next to its target.',
       '',
       '## Machine',
       '',

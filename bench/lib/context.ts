@@ -5,7 +5,6 @@ export interface Config {
   repeats: number;
   clients: number;
   bookingSecs: number;
-  pgbenchScale: number;
   hotShare: number;
   events: number;
   pacedSecs: number;
@@ -25,14 +24,13 @@ const num = (name: string, dflt: number, min = 1) => {
   return n;
 };
 
-/** Defaults fit `npm run bench` into about 10 minutes on 2 cores; each can be overridden from the environment. */
+/** Defaults fit `npm run bench` into about 8 minutes on 2 cores; each can be overridden from the environment. */
 export function readConfig(): Config {
   const clients = num('BENCH_CLIENTS', 32);
   return {
     repeats: num('BENCH_REPEATS', 3),
     clients,
     bookingSecs: num('BENCH_BOOKING_SECS', 10),
-    pgbenchScale: num('BENCH_PGBENCH_SCALE', clients),
     hotShare: num('BENCH_HOT_SHARE', 0.1, 0),
     events: num('BENCH_EVENTS', 2000),
     pacedSecs: num('BENCH_PACED_SECS', 5),
@@ -71,6 +69,10 @@ export interface Row {
   /** The reference measured in the same run (median). */
   reference: string;
   ratio: string;
+  /** The goal for the ratio (and any other figure the row is judged on), e.g. "≥ 0.5×". */
+  target: string;
+  /** Whether this run reached it (undefined: could not be judged, e.g. a figure is missing). */
+  met?: boolean;
   /** Further figures: latencies, checks. */
   notes: string[];
   /** Everything needed to rerun it. */
