@@ -175,7 +175,7 @@ async function main(): Promise<number> {
   const pgbench = ensurePgbench(serverMajor);
   kafka = await startKafkaMock();
   track(kafka.process);
-  build = buildFunctions(ENTRIES, log);
+  build = await buildFunctions(ENTRIES, log);
   const machine = await describeMachine(databaseUrl, pgbench);
   const oidc = await startOidc();
   const brokers = kafka.brokers;

@@ -20,11 +20,16 @@ export const EXTERNAL = [
 
 /** Bundles the given function folders (default: every function in knative/) into `outDir`. */
 export async function buildFunctions(functionDirs = loadManifests().services.map((s) => s.functionDir), outDir = BUILD_DIR): Promise<string[]> {
-  const entryPoints: Record<string, string> = Object.fromEntries(functionDirs.map((dir) => [path.join(dir, 'index'), path.join(ROOT, dir, 'index.ts')]));
+  const entries = functionDirs.map((dir) => path.join(dir, 'index.ts'));
   // The image's --require: starts tracing before the runtime and the function load what it instruments.
-  entryPoints['functions/shared/telemetry-preload'] = path.join(ROOT, 'functions/shared/telemetry-preload.ts');
+  await bundle([...entries, 'functions/shared/telemetry-preload.ts'], outDir);
+  return functionDirs.map((dir) => path.join(outDir, dir, 'index.js'));
+}
+
+/** Bundles source files (paths from the project root) as the image's functions are, each to <outDir>/<path>.js. */
+export async function bundle(sources: string[], outDir: string): Promise<void> {
   await build({
-    entryPoints,
+    entryPoints: Object.fromEntries(sources.map((s) => [s.replace(/\.ts$/, ''), path.join(ROOT, s)])),
     outdir: outDir,
     bundle: true,
     platform: 'node',
@@ -36,7 +41,6 @@ export async function buildFunctions(functionDirs = loadManifests().services.map
     external: EXTERNAL,
     logLevel: 'warning',
   });
-  return functionDirs.map((dir) => path.join(outDir, dir, 'index.js'));
 }
 
 if (require.main === module) {
