@@ -93,7 +93,9 @@ export interface FunctionStart {
 /** Starts a function under the faas-js-runtime CLI on a free loopback port and waits for /health/readiness. */
 export async function startFunctionProcess(opts: FunctionStart): Promise<FunctionProcess> {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [...(opts.nodeArgs ?? []), FAAS_CLI, opts.file, '--port', String(port)], {
+  // BENCH_CPU_PROF_DIR=<dir>: each function process writes a V8 CPU profile there when it stops (to see where the time goes).
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawnTracked(process.execPath, [...profile, ...(opts.nodeArgs ?? []), FAAS_CLI, opts.file, '--port', String(port)], {
     cwd: opts.cwd,
     env: opts.env,
     // The function's own log lines (pino on stdout) go where a container's would go: nowhere we read.

@@ -1,7 +1,6 @@
 // Tools the bench needs besides npm packages: pgbench (PostgreSQL's own, from the Debian packages when it is
 // missing and we are root, as scripts/lib/services.ts does for kcat), and the built functions, which are what a
 // function's container serves.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -69,11 +69,15 @@ export interface PublishResult {
 export async function publishPending(system: System, limit = 500, target: Bus = bus(), by?: string): Promise<PublishResult> {
   const table = outboxTable(system);
   return db().$transaction(async (tx) => {
-    const [{ locked }] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(1, hashtext(${system.schema})) AS locked`;
-    if (!locked) return { published: 0, locked: false };
-    const rows = await tx.$queryRaw<OutboxRow[]>`
-      SELECT seq, id::text AS id, topic, key, type, source, subject, time, data, traceparent, tracestate
-      FROM ${table} WHERE published_at IS NULL ORDER BY seq LIMIT ${limit}`;
+    // The lock and the oldest unsent events in one round trip. An event committed while this statement began
+    // is left for the next drain: its own transaction asks for one after it commits (publishSoon).
+    const found = await tx.$queryRaw<Array<{ locked: boolean } & OutboxRow>>`
+      SELECT l.locked, o.* FROM (SELECT pg_try_advisory_xact_lock(1, hashtext(${system.schema})) AS locked) l
+      LEFT JOIN LATERAL (
+        SELECT seq, id::text AS id, topic, key, type, source, subject, time, data, traceparent, tracestate
+        FROM ${table} WHERE l.locked AND published_at IS NULL ORDER BY seq LIMIT ${limit}) o ON true`;
+    if (!found[0].locked) return { published: 0, locked: false };
+    const rows: OutboxRow[] = found[0].seq === null ? [] : found;
     if (!rows.length) return { published: 0, locked: true };
     const seqs = rows.map((r) => r.seq);
     try {

@@ -159,6 +159,7 @@ function shapeOf(func: unknown, config?: { name?: unknown }): FunctionShape | un
 }
 
 function withVaryOrigin(existing: unknown): string {
+  if (existing === undefined) return 'Origin';
   const list = String(existing ?? '').split(',').map((v) => v.trim()).filter(Boolean);
   return list.some((v) => v.toLowerCase() === 'origin' || v === '*') ? list.join(', ') : [...list, 'Origin'].join(', ');
 }
