@@ -2,9 +2,10 @@
 // build/functions/<system>/<function>/index.js, served by the faas-js-runtime CLI. One file loads faster and
 // smaller than hundreds of modules resolved one by one at every cold start (bench row 4 measures it).
 //
-// Left outside the bundle, loaded from node_modules in the image: the runtime itself (it loads the file), the
-// packages OpenTelemetry instruments by hooking require (pg, kafkajs), and Prisma's query compiler (a large
-// WebAssembly module in base64, loaded once while the function warms up rather than parsed with the code).
+// Left outside the bundle, loaded from node_modules in the image: the runtime itself (it loads the file), what
+// the runtime has loaded already (ajv, prom-client), the packages OpenTelemetry instruments by hooking require
+// (pg, kafkajs), and Prisma's query compiler (a large WebAssembly module in base64, loaded once while the
+// function warms up rather than parsed with the code).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,8 @@ export const BUILD_DIR = path.join(ROOT, 'build');
 
 export const EXTERNAL = [
   'faas-js-runtime', 'pg', 'pg-native', 'kafkajs',
+  // The runtime has loaded these very copies already (npm dedupes them): bundled, they would load twice.
+  'ajv', 'ajv/*', 'prom-client',
   '@opentelemetry/*', '@prisma/instrumentation',
   '@prisma/client/runtime/query_compiler_*',
 ];
@@ -40,6 +43,9 @@ export async function bundle(sources: string[], outDir: string): Promise<void> {
     minifyWhitespace: true,
     minifySyntax: true,
     external: EXTERNAL,
+    // import() of a package becomes require(): Prisma loads its query compiler (2 MB of base64 in a CommonJS
+    // file) that way, and Node's ESM loader would scan the whole file for its exports first.
+    supported: { 'dynamic-import': false },
     logLevel: 'warning',
   });
 }

@@ -151,6 +151,16 @@ function remoteKeySet(config: Extract<AuthConfig, { mode: 'jwks' }>): RemoteJWKS
   return keySet;
 }
 
+/**
+ * Fetches the provider's keys now (lifecycle init), so a cold pod's first patient does not wait for them.
+ * A key server that is down now is no reason not to start: verification fetches again on demand.
+ */
+export async function prefetchProviderKeys(): Promise<void> {
+  const config = authConfig();
+  if (config.mode !== 'jwks') return;
+  await remoteKeySet(config).reload().catch(() => undefined);
+}
+
 /** jose's remote key set, but while the key server is down the last keys fetched still verify tokens they
  *  know (a provider blip must not log out every patient); a token whose key they lack gets 503, not 401. */
 function providerKeys(config: Extract<AuthConfig, { mode: 'jwks' }>): JWTVerifyGetKey {

@@ -5,7 +5,7 @@ import type { Context } from 'faas-js-runtime';
 import type { FromSchema } from 'json-schema-to-ts';
 import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid, type FunctionResponse } from './errors';
 import { DomainError, type Refusal } from './domain-errors';
-import { callerFrom, type Caller, type Role } from './auth';
+import { callerFrom, prefetchProviderKeys, type Caller, type Role } from './auth';
 import { check, precompile, type JsonSchema } from './validate';
 import { warmBeforeReady } from './lifecycle';
 import { asUnavailable, db, type Db, type Tx } from './db';
@@ -150,9 +150,10 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
   handler: (request: RouteRequest<E, Infer<B>, Infer<Q>, CallerOf<A>>) => Promise<Reply>,
 ): RouteHandler {
   assertRouteConfig();
-  warmBeforeReady(() => {
+  warmBeforeReady(async () => {
     if (spec.body) precompile(spec.body);
     if (spec.query) precompile(spec.query, true);
+    if (spec.auth !== 'public') await prefetchProviderKeys();
   });
   const log = functionLogger(spec.name);
   const source = `/${spec.system.name}/${spec.name}`;

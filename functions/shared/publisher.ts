@@ -1,7 +1,7 @@
 // Publishing a system's outbox to the bus, oldest first, stopping at the first failure, so one key's events
 // never overtake each other and nothing is lost while Kafka is down. One publisher at a time per system
 // (an advisory lock keyed by the system's schema): one system's Kafka trouble never holds another's.
-import { Kafka as KafkaBinding, CloudEvent } from 'cloudevents';
+import type { CloudEvent } from 'cloudevents';
 import { db, tableOf } from './db';
 import { bus, type Bus, type BusRecord } from './bus';
 import { logger } from './log';
@@ -23,6 +23,10 @@ export interface OutboxRow {
   tracestate?: string | null;
 }
 
+// The CloudEvents SDK loads when a function first publishes: most never do, and a cold start pays for every module.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdk = (): typeof import('cloudevents') => require('cloudevents');
+
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const outboxTable = (system: System) => tableOf(system, 'outbox_event');
 
@@ -35,7 +39,7 @@ const outboxTable = (system: System) => tableOf(system, 'outbox_event');
 export function kafkaRecord(topic: string, key: string | null, event: CloudEvent<unknown>): BusRecord {
   const carried = typeof event.traceparent === 'string' ? { traceparent: event.traceparent, tracestate: typeof event.tracestate === 'string' ? event.tracestate : null } : activeTraceCarrier();
   const traced = carried && event.traceparent === undefined ? event.cloneWith(traceExtensions(carried), false) : event;
-  const message = KafkaBinding.binary(traced);
+  const message = sdk().Kafka.binary(traced);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(message.headers)) if (v !== undefined) headers[k] = String(v);
   if (carried) Object.assign(headers, traceExtensions(carried));
@@ -46,7 +50,7 @@ const traceExtensions = (c: TraceCarrier) => ({ traceparent: c.traceparent!, ...
 
 /** The Kafka record of an outbox row: its CloudEvent, keyed by its aggregate, in the trace it was emitted in. */
 export function toBusRecord(row: OutboxRow, trace: TraceCarrier | undefined = row.traceparent ? row : undefined): BusRecord {
-  return kafkaRecord(row.topic, row.key, new CloudEvent<unknown>({
+  return kafkaRecord(row.topic, row.key, new (sdk().CloudEvent)<unknown>({
     id: row.id,
     source: row.source,
     type: row.type,

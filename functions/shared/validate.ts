@@ -6,10 +6,13 @@ import { invalid, type InvalidParam } from './errors';
 
 export type JsonSchema = Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: true });
+// The schemas are the project's own constants, checked against the JSON Schema meta-schema by a unit test
+// (validate.unit.test.ts): a function does not compile the meta-schema again at every cold start.
+const OPTIONS = { allErrors: true, strict: true, useDefaults: true, validateSchema: false } as const;
+const ajv = new Ajv({ ...OPTIONS, coerceTypes: false });
 addFormats(ajv);
 // Query strings arrive as text; a separate instance coerces "10" → 10 for query schemas only.
-const queryAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true });
+const queryAjv = new Ajv({ ...OPTIONS, coerceTypes: true });
 addFormats(queryAjv);
 
 const cache = new WeakMap<JsonSchema, ValidateFunction>();

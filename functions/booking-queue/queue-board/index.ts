@@ -3,6 +3,7 @@
 // numbers and counters and never who holds them.
 import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
+import { tableOf } from '../../shared/db';
 import { branchDay } from '../calendar';
 import { system } from '../system';
 import { query, board } from './schema';
@@ -15,16 +16,19 @@ export const handle = route(
     responses: { 200: { description: 'the board', schema: board } },
     refuses: { 'not-found': 'no such branch' },
   },
+  // Screens poll this all day: two raw statements, no query for Prisma to plan on a cold pod's first request.
   async ({ query, transaction }) =>
     transaction(async (tx) => {
-      const branch = await tx.branch.findUnique({ where: { id: query.branchId } });
+      const [branch] = await tx.$queryRaw<Array<{ id: string; timezone: string }>>`
+        SELECT id, timezone FROM ${tableOf(system, 'branch')} WHERE id = ${query.branchId}`;
       if (!branch) throw notFound('branchId', 'no such branch');
       const day = branchDay(new Date(), branch.timezone);
-      const tickets = await tx.ticket.findMany({
-        where: { branchId: branch.id, day },
-        select: { serviceId: true, number: true, status: true, counter: true, issuedAt: true, calledAt: true, service: { select: { name: true } } },
-        orderBy: [{ serviceId: 'asc' }, { calledAt: 'asc' }, { seq: 'asc' }],
-      });
+      const tickets = await tx.$queryRaw<BoardTicket[]>`
+        SELECT t.service_id AS "serviceId", s.name AS "serviceName", t.number, t.status::text AS status, t.counter,
+          t.issued_at AS "issuedAt", t.called_at AS "calledAt"
+        FROM ${tableOf(system, 'ticket')} t JOIN ${tableOf(system, 'service')} s ON s.id = t.service_id
+        WHERE t.branch_id = ${branch.id} AND t.day = ${day}
+        ORDER BY t.service_id, t.called_at NULLS LAST, t.seq`;
       return ok({ branchId: branch.id, day, services: servicesOf(tickets) });
     }),
 );
@@ -36,7 +40,7 @@ interface BoardTicket {
   counter: string | null;
   issuedAt: Date;
   calledAt: Date | null;
-  service: { name: string };
+  serviceName: string;
 }
 
 function servicesOf(tickets: BoardTicket[]) {
@@ -50,7 +54,7 @@ function servicesOf(tickets: BoardTicket[]) {
     const waited = called.reduce((sum, t) => sum + (t.calledAt!.getTime() - t.issuedAt.getTime()), 0);
     return {
       serviceId,
-      name: queue[0].service.name,
+      name: queue[0].serviceName,
       nowServing: queue.filter((t) => t.status === 'called').map((t) => ({ number: t.number, counter: t.counter! })),
       waiting: queue.filter((t) => t.status === 'waiting').length,
       averageWaitMinutes: called.length ? Math.round(waited / called.length / 60000) : 0,
