@@ -1,4 +1,4 @@
-// npm run bench — five benchmarks of the patient-portal functions, each against a like-for-like reference
+// npm run bench — six benchmarks of the patient-portal functions, each against a like-for-like reference
 // measured in the same run (machines are noisy: ratios travel better than absolute figures), each figure the
 // median of repeated runs, each ratio next to its target. Starts what it needs itself: a fresh PostgreSQL database
 // (bench_<pid>, migrated) and more of its own, the Kafka mock broker, pgbench, and the functions built as their
@@ -23,6 +23,7 @@ import { eventPipeline } from './pipeline';
 import { functionOverhead } from './overhead';
 import { coldStartFootprint } from './coldstart';
 import { availabilityQuery } from './availability';
+import { transactionOverhead } from './transactions';
 
 const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Promise<Row> }> = [
   { n: 1, name: 'Booking throughput', run: bookingThroughput },
@@ -30,6 +31,7 @@ const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Prom
   { n: 3, name: 'Function overhead', run: functionOverhead },
   { n: 4, name: 'Cold start and footprint', run: coldStartFootprint },
   { n: 5, name: 'Availability query', run: availabilityQuery },
+  { n: 6, name: 'Transactions', run: transactionOverhead },
 ];
 
 /** Built files the benchmarks serve (lib/tools.ts). */
