@@ -20,7 +20,10 @@ export async function init(): Promise<void> {
   const started = performance.now();
   for (const warm of warmers) await warm();
   // A database that is down now may be up by the first request: readiness does not wait on it.
-  if (process.env.DATABASE_URL) await db().$queryRaw`SELECT 1`.catch((err) => logger.warn({ err: String(err) }, 'database not reachable while warming up'));
+  // Through an interactive transaction, as every unit of work runs: its machinery warms up too.
+  if (process.env.DATABASE_URL) {
+    await db().$transaction((tx) => tx.$queryRaw`SELECT 1`).catch((err) => logger.warn({ err: String(err) }, 'database not reachable while warming up'));
+  }
   logger.debug({ ms: Math.round(performance.now() - started) }, 'warmed up');
 }
 

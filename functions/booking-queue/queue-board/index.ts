@@ -4,7 +4,6 @@
 import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
 import { tableOf } from '../../shared/db';
-import { branchDay } from '../calendar';
 import { system } from '../system';
 import { query, board } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -19,10 +18,11 @@ export const handle = route(
   // Screens poll this all day: two raw statements, no query for Prisma to plan on a cold pod's first request.
   async ({ query, transaction }) =>
     transaction(async (tx) => {
-      const [branch] = await tx.$queryRaw<Array<{ id: string; timezone: string }>>`
-        SELECT id, timezone FROM ${tableOf(system, 'branch')} WHERE id = ${query.branchId}`;
+      // Today is the branch's calendar day (its time zone), as PostgreSQL reckons it.
+      const [branch] = await tx.$queryRaw<Array<{ id: string; day: string }>>`
+        SELECT id, to_char(now() AT TIME ZONE timezone, 'YYYY-MM-DD') AS day FROM ${tableOf(system, 'branch')} WHERE id = ${query.branchId}`;
       if (!branch) throw notFound('branchId', 'no such branch');
-      const day = branchDay(new Date(), branch.timezone);
+      const { day } = branch;
       const tickets = await tx.$queryRaw<BoardTicket[]>`
         SELECT t.service_id AS "serviceId", s.name AS "serviceName", t.number, t.status::text AS status, t.counter,
           t.issued_at AS "issuedAt", t.called_at AS "calledAt"
