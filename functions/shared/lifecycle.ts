@@ -8,6 +8,7 @@ import { db, closeDb } from './db';
 import { closeBus } from './bus';
 import { settleOutbox } from './publisher';
 import { logger } from './log';
+import { flushTelemetry } from './telemetry';
 
 const warmers: Array<() => void | Promise<void>> = [];
 
@@ -27,8 +28,11 @@ export async function init(): Promise<void> {
   logger.debug({ ms: Math.round(performance.now() - started) }, 'warmed up');
 }
 
-/** Events committed but not yet sent go out before the pod stops (the batch publisher would send them later). */
+/**
+ * Before the pod stops: events committed but not yet sent go out (the batch publisher would send them later),
+ * and spans still buffered for the collector are exported.
+ */
 export async function shutdown(): Promise<void> {
   await settleOutbox().catch(() => undefined);
-  await Promise.allSettled([closeBus(), closeDb()]);
+  await Promise.allSettled([closeBus(), closeDb(), flushTelemetry()]);
 }
