@@ -11,6 +11,9 @@ import { interpret, loadDocs, parseDocs, ManifestError, ROOT, type Doc, type Man
 import { loadFunctionModule, kindOf, type FunctionKind } from './runtime/host';
 import { eventTypes, externalTopics } from '../../functions/shared/events/catalogue';
 
+/** The Service every KafkaSource dead-letters to. */
+const DEAD_LETTER_INTAKE = 'dead-letter-intake';
+
 export interface Finding {
   file: string;
   field: string;
@@ -336,11 +339,15 @@ export async function checkManifests(options: CheckOptions = {}): Promise<{ find
   }
   const serviceNames = new Set(set.services.map((s) => s.name));
 
-  // 3. Every sink exists.
+  // 3. Every sink exists; every KafkaSource dead-letters to the intake, saying who it is.
   for (const k of set.kafkaSources) {
     if (k.sink.service && !serviceNames.has(k.sink.service)) find(k.file, 'spec.sink.ref.name', `Service ${k.sink.service} does not exist`);
     if (!k.delivery.deadLetterSink) find(k.file, 'spec.delivery.deadLetterSink', `KafkaSource ${k.name} has no dead-letter sink: an event that cannot be delivered would be dropped`);
-    else if (k.delivery.deadLetterSink.service && !serviceNames.has(k.delivery.deadLetterSink.service)) find(k.file, 'spec.delivery.deadLetterSink.ref.name', `Service ${k.delivery.deadLetterSink.service} does not exist`);
+    else if (k.delivery.deadLetterSink.service !== DEAD_LETTER_INTAKE) find(k.file, 'spec.delivery.deadLetterSink.ref.name', `KafkaSource ${k.name} must dead-letter to Service ${DEAD_LETTER_INTAKE} (the dead-letter system keeps, retries and redrives what every source gives up on)`);
+    else if (!serviceNames.has(DEAD_LETTER_INTAKE)) find(k.file, 'spec.delivery.deadLetterSink.ref.name', `Service ${DEAD_LETTER_INTAKE} does not exist`);
+    else if (new URLSearchParams((k.delivery.deadLetterSink.path ?? '').split('?')[1] ?? '').get('kafkasource') !== k.name) {
+      find(k.file, 'spec.delivery.deadLetterSink.uri', `must be "/?kafkasource=${k.name}": the dead-letter intake records which KafkaSource gave up on an event from it`);
+    }
   }
   for (const p of set.pingSources) {
     if (p.sink.service && !serviceNames.has(p.sink.service)) find(p.file, 'spec.sink.ref.name', `Service ${p.sink.service} does not exist`);

@@ -33,6 +33,8 @@ export interface ServiceManifest {
 
 export interface SinkRef {
   service?: string;
+  /** With a service: a relative URI resolved against the Service's address (Knative's Destination ref + uri). */
+  path?: string;
   uri?: string;
 }
 
@@ -186,13 +188,17 @@ export function isoDurationMs(value: string, file: string, field: string): numbe
 
 function sinkOf(value: any, file: string, field: string): SinkRef {
   if (!value) throw new ManifestError(file, field, 'is required');
-  if (value.uri) return { uri: String(value.uri) };
+  if (value.uri && !value.ref) return { uri: String(value.uri) };
   const ref = value.ref;
   if (!ref?.name) throw new ManifestError(file, `${field}.ref.name`, 'is required');
   if (ref.kind !== 'Service' || !String(ref.apiVersion ?? '').startsWith('serving.knative.dev/')) {
     throw new ManifestError(file, `${field}.ref`, 'must reference a Knative Service (serving.knative.dev/v1, kind Service)');
   }
-  return { service: String(ref.name) };
+  if (value.uri === undefined) return { service: String(ref.name) };
+  // Knative resolves a uri beside a ref against the referenced address: it must be relative.
+  const path = String(value.uri);
+  if (!/^[/?]/.test(path)) throw new ManifestError(file, `${field}.uri`, `beside a ref it must be a relative URI (/… or ?…), not "${path}"`);
+  return { service: String(ref.name), path };
 }
 
 function deliveryOf(spec: any, file: string, field: string): Delivery {

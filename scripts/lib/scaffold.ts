@@ -259,6 +259,7 @@ spec:
         apiVersion: serving.knative.dev/v1
         kind: Service
         name: dead-letter-intake
+      uri: /?kafkasource=${f.name}-source
   sink:
 ${sink}`;
   }

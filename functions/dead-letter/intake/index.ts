@@ -4,7 +4,9 @@
 // operator can inspect it and the dead-letter system can retry or republish it to its topic.
 import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
-import { db, asUnavailable, isUniqueViolation } from '../../shared/db';
+import { createHash, randomUUID } from 'node:crypto';
+import { db, asUnavailable, tableOf } from '../../shared/db';
+import { system } from '../system';
 import { Problem } from '../../shared/errors';
 import { functionLogger } from '../../shared/log';
 import { eventTypes } from '../../shared/events/catalogue';
@@ -37,33 +39,86 @@ function systemOf(type: string): string {
 
 const reply = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body });
 
-export async function handle(_context: Context, event?: CloudEvent<unknown>) {
+const letters = tableOf(system, 'dead_letter');
+
+/** Events larger than this (as JSON) are kept with their data cut short and flagged, never refused. */
+const MAX_KEPT_BYTES = Number(process.env.DEAD_LETTER_MAX_EVENT_BYTES ?? 256 * 1024);
+
+/** A wrapped Kafka record's source: /apis/v1/namespaces/<namespace>/kafkasources/<name>#<topic>. */
+const WRAPPED = /\/kafkasources\/([^/#]+)#(.+)$/;
+
+/** The consumer a destination URL names: its Knative Service (the first label of the host). */
+function consumerOf(dest: string): string | null {
+  try {
+    const host = new URL(dest).hostname;
+    return /^[a-z]([-a-z0-9]*[a-z0-9])?(\.|$)/.test(host) && !/^\d/.test(host) && host !== 'localhost' ? host.split('.')[0] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The reason with what differs between alike failures (ids, numbers, quoted values) taken out. */
+export function normalisedReason(reason: string): string {
+  return reason.toLowerCase()
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+    .replace(/"[^"]*"|'[^']*'/g, '<value>')
+    .replace(/\d+(\.\d+)?/g, '<n>')
+    .replace(/\s+/g, ' ').trim();
+}
+
+export function fingerprintOf(parts: { consumer: string | null; dest: string; type: string; code: number | null; reason: string }): string {
+  return createHash('sha256').update([parts.consumer ?? parts.dest, parts.type, parts.code ?? '', normalisedReason(parts.reason)].join('\n')).digest('hex').slice(0, 16);
+}
+
+/** The event as kept: whole, or with its data cut to what fits (the attributes always whole). */
+function kept(event: CloudEvent<unknown>): { stored: object; truncated: boolean } {
+  const whole = JSON.stringify(event.toJSON());
+  if (Buffer.byteLength(whole) <= MAX_KEPT_BYTES) return { stored: JSON.parse(whole), truncated: false };
+  const { data: _data, data_base64: _b64, ...attributes } = JSON.parse(whole) as Record<string, unknown>;
+  const text = typeof event.data === 'string' ? event.data : JSON.stringify(event.data ?? event.data_base64 ?? null);
+  return { stored: { ...attributes, data: text.slice(0, Math.max(0, MAX_KEPT_BYTES - 4096)), datatruncated: true }, truncated: true };
+}
+
+export async function handle(context: Context, event?: CloudEvent<unknown>) {
   if (!event) {
     return new Problem(400, 'CloudEvent Required', 'the dead-letter sink takes CloudEvents', [{ name: 'header/ce-id', reason: 'is required' }]).response();
   }
   const ext = event as unknown as Record<string, unknown>;
-  const errorDest = typeof ext.knativeerrordest === 'string' ? ext.knativeerrordest : null;
+  const errorDest = typeof ext.knativeerrordest === 'string' ? ext.knativeerrordest : '';
   const errorCode = ext.knativeerrorcode !== undefined ? Number(ext.knativeerrorcode) : null;
   const errorData = typeof ext.knativeerrordata === 'string' ? ext.knativeerrordata : null;
   const reason = decodeReason(errorData ?? undefined) ?? (errorCode ? `HTTP ${errorCode}` : 'delivery failed');
-  const topic = Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : null;
-  let stored: object;
+  // Who gave up: the KafkaSource named by its dead-letter sink reference (?kafkasource=), or by the source
+  // attribute of a record it wrapped; the topic from the event catalogue, or from that source attribute.
+  const wrapped = WRAPPED.exec(event.source);
+  const named = (context.query as Record<string, unknown> | undefined)?.kafkasource;
+  const kafkaSource = typeof named === 'string' && named ? named.slice(0, 253) : wrapped?.[1] ?? null;
+  const topic = Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : wrapped?.[2] ?? null;
+  const consumer = consumerOf(errorDest);
+  const fingerprint = fingerprintOf({ consumer, dest: errorDest, type: event.type, code: errorCode, reason });
+  let letter: { stored: object; truncated: boolean };
   try {
-    stored = JSON.parse(JSON.stringify(event.toJSON()));
+    letter = kept(event);
   } catch {
     // An event too deep to serialise cannot be kept whole; refuse it with the reason instead of failing.
     return new Problem(400, 'Invalid CloudEvent', 'the event cannot be stored (nested too deeply)', [{ name: 'cloudevent/data', reason: 'nested too deeply' }]).response();
   }
   try {
-    const letter = await db().deadLetter.create({
-      data: { eventId: event.id, eventSource: event.source, eventType: event.type, topic, errorDest, errorCode, errorData, reason: reason.slice(0, 2000), event: stored },
-    });
+    // One letter per event and destination: a later failure of the same event there is one more attempt.
+    const [row] = await db().$queryRaw<Array<{ id: string; attempts: number }>>`
+      INSERT INTO ${letters} (id, event_id, event_source, event_type, topic, kafka_source, consumer, error_dest, error_code, error_data,
+        reason, fingerprint, event, truncated)
+      VALUES (${randomUUID()}::uuid, ${event.id}, ${event.source}, ${event.type}, ${topic}, ${kafkaSource}, ${consumer}, ${errorDest}, ${errorCode},
+        ${errorData}, ${reason.slice(0, 2000)}, ${fingerprint}, ${JSON.stringify(letter.stored)}::jsonb, ${letter.truncated})
+      ON CONFLICT (event_source, event_id, error_dest) DO UPDATE SET attempts = dead_letter.attempts + 1, last_seen_at = now(),
+        error_code = EXCLUDED.error_code, error_data = EXCLUDED.error_data, reason = EXCLUDED.reason, fingerprint = EXCLUDED.fingerprint,
+        kafka_source = coalesce(EXCLUDED.kafka_source, dead_letter.kafka_source)
+      RETURNING id::text AS id, attempts`;
     // Alerting hooks on this line: every dead letter is an error-level log with its reason.
-    log.error({ deadLetter: { id: letter.id, eventId: event.id, type: event.type, errorDest, errorCode, reason } }, 'event dead-lettered');
+    log.error({ deadLetter: { id: row.id, eventId: event.id, type: event.type, errorDest, errorCode, reason, fingerprint, attempts: row.attempts, kafkaSource } }, 'event dead-lettered');
     metrics.received({ system: systemOf(event.type), source: event.source, code: errorCode === null ? 'none' : String(errorCode) });
-    return reply(201, { deadLetterId: letter.id, reason });
+    return reply(row.attempts === 1 ? 201 : 200, { deadLetterId: row.id, attempts: row.attempts, fingerprint, reason, ...(letter.truncated ? { truncated: true } : {}) });
   } catch (err) {
-    if (isUniqueViolation(err)) return reply(200, { status: 'duplicate' });
     const down = asUnavailable(err);
     if (down) return down.response();
     throw err;

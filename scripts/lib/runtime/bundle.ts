@@ -69,7 +69,7 @@ export class Bundle {
     if (ref.uri) return ref.uri;
     const f = this.functions.find((x) => x.name === ref.service);
     if (!f) throw new Error(`${where} points at Service ${ref.service}, which knative/ does not declare`);
-    return f.url;
+    return ref.path ? new URL(ref.path, f.url + '/').href : f.url;
   }
 
   async start(): Promise<this> {

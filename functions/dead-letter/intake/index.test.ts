@@ -1,0 +1,88 @@
+// The dead-letter intake as Knative's delivery calls it: the failed event with knativeerrordest,
+// knativeerrorcode and knativeerrordata, at the sink URL its KafkaSource names (?kafkasource=).
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import * as fn from './index';
+import { startFunction, deliver, resetDatabase, type RunningFunction } from '../../../test/support/fixtures';
+import { db } from '../../shared/db';
+
+const failure = (code: number, body: unknown, dest = 'http://booking-consumer.patient-portal.svc.cluster.local') => ({
+  'ce-knativeerrordest': dest,
+  'ce-knativeerrorcode': String(code),
+  'ce-knativeerrordata': Buffer.from(JSON.stringify(body)).toString('base64'),
+});
+const refusal = (slotId: string) => failure(422, { title: 'Unprocessable Event', detail: `no such slot ${slotId} (checked 3 times)` });
+const requested = (id = randomUUID()) => ({ id, type: 'com.medlab.booking.requested', source: '/portal', data: { requestId: randomUUID(), patientId: 'p-1', slotId: randomUUID() } });
+
+describe('dead-letter intake', () => {
+  let intake: RunningFunction;
+  before(async () => { intake = await startFunction(fn); });
+  after(async () => intake.close());
+  beforeEach(resetDatabase);
+
+  it('keeps the event whole with what Knative said, which KafkaSource gave up, the consumer and the topic', async () => {
+    const event = requested();
+    const res = await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, event, refusal('s-1'));
+    assert.equal(res.status, 201);
+    const letter = await db().deadLetter.findFirstOrThrow({ where: { eventId: event.id } });
+    assert.equal(letter.kafkaSource, 'booking-consumer-source');
+    assert.equal(letter.consumer, 'booking-consumer');
+    assert.equal(letter.topic, 'booking-requests');
+    assert.equal(letter.errorCode, 422);
+    assert.equal(letter.reason, 'Unprocessable Event: no such slot s-1 (checked 3 times)');
+    assert.equal(letter.attempts, 1);
+    assert.equal(letter.truncated, false);
+    assert.deepEqual((letter.event as { data: unknown }).data, event.data);
+    assert.equal((res.body as { fingerprint: string }).fingerprint, letter.fingerprint);
+  });
+
+  it('the same event failing again at the same consumer is one letter with one more attempt', async () => {
+    const event = requested();
+    assert.equal((await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, event, refusal('s-1'))).status, 201);
+    const again = await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, event, failure(503, { title: 'Service Unavailable' }));
+    assert.equal(again.status, 200);
+    assert.equal((again.body as { attempts: number }).attempts, 2);
+    const letters = await db().deadLetter.findMany({ where: { eventId: event.id } });
+    assert.equal(letters.length, 1);
+    assert.equal(letters[0].attempts, 2);
+    assert.equal(letters[0].errorCode, 503, 'the latest failure is what the letter says');
+    assert.ok(letters[0].lastSeenAt >= letters[0].receivedAt);
+  });
+
+  it('alike failures share a fingerprint (ids and numbers aside); another reason or consumer does not', async () => {
+    const a = await deliver(intake.url, requested(), refusal(randomUUID()));
+    const b = await deliver(intake.url, requested(), refusal(randomUUID()));
+    const other = await deliver(intake.url, requested(), failure(422, { title: 'Unprocessable Event', detail: 'the slot is full' }));
+    const fp = (r: { body: unknown }) => (r.body as { fingerprint: string }).fingerprint;
+    assert.equal(fp(a), fp(b));
+    assert.notEqual(fp(a), fp(other));
+    const atAnotherConsumer = await deliver(intake.url, requested(), { ...refusal(randomUUID()), 'ce-knativeerrordest': 'http://lab-results.patient-portal.svc.cluster.local' });
+    assert.notEqual(fp(atAnotherConsumer), fp(a));
+    assert.equal(fn.normalisedReason('No such slot 6f1c2d4e-1111-4222-8333-944455556666 after 3 tries: "abc"'), 'no such slot <id> after <n> tries: <value>');
+  });
+
+  it('a record the KafkaSource wrapped names its source and topic in the source attribute', async () => {
+    const id = randomUUID();
+    const res = await deliver(intake.url, { id, type: 'dev.knative.kafka.event', source: '/apis/v1/namespaces/patient-portal/kafkasources/lab-results-source#lab-results', data: { raw: true } },
+      failure(400, { title: 'Unknown Event Type' }, 'http://lab-results.patient-portal.svc.cluster.local'));
+    assert.equal(res.status, 201);
+    const letter = await db().deadLetter.findFirstOrThrow({ where: { eventId: id } });
+    assert.equal(letter.kafkaSource, 'lab-results-source');
+    assert.equal(letter.topic, 'lab-results');
+    assert.equal(letter.consumer, 'lab-results');
+  });
+
+  it('an event too large to keep whole is kept with its data cut short and flagged, never refused', async () => {
+    const event = { ...requested(), data: { requestId: randomUUID(), patientId: 'p-1', slotId: randomUUID(), note: 'x'.repeat(400 * 1024) } };
+    const res = await deliver(intake.url, event, refusal('s-1'));
+    assert.equal(res.status, 201);
+    assert.equal((res.body as { truncated?: boolean }).truncated, true);
+    const letter = await db().deadLetter.findFirstOrThrow({ where: { eventId: event.id } });
+    assert.equal(letter.truncated, true);
+    const kept = letter.event as Record<string, unknown>;
+    assert.equal(kept.id, event.id);
+    assert.equal(kept.type, event.type);
+    assert.equal(kept.datatruncated, true);
+    assert.ok(JSON.stringify(kept).length < 300 * 1024);
+  });
+});
