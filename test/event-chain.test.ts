@@ -3,12 +3,10 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { MemoryDispatcher } from '../scripts/lib/runtime/dispatcher';
 import { memoryBus } from '../scripts/lib/laptop/memory-bus';
-import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
 import { branchDay } from '../functions/booking-queue/calendar';
-import { resetDatabase, seedCatalogue, createSlot, call, patientToken, staffToken, published, eventually, BRANCH } from './support/fixtures';
+import { resetDatabase, seedCatalogue, createSlot, call, patientToken, staffToken, published, eventually, bundleIdle, BRANCH } from './support/fixtures';
 
 /**
  * A branch timezone in which `now` is just past noon, and a slot ten minutes later: check-in takes only
@@ -50,13 +48,7 @@ describe('bundle on embedded defaults (knative/ wiring, in-process bus)', functi
   after(async () => bundle?.stop());
   beforeEach(async () => { await resetDatabase(); await seedCatalogue(); });
 
-  const idle = async () => {
-    await settleOutbox();
-    // The booking consumer scales from zero (keda/): let its ScaledObject poll now rather than in 10 s.
-    await bundle.pollScalers();
-    for (const d of bundle.dispatchers) if (d instanceof MemoryDispatcher) await d.idle();
-    await settleOutbox();
-  };
+  const idle = () => bundleIdle(bundle);
 
   it('lists every function with its URL and trigger, and serves an OpenAPI 3.1 document of the routes', async () => {
     const listing = (await call(`${bundle.url}/functions`)).body.functions as Array<{ name: string; kind: string; routes: string[]; topics: string[] }>;

@@ -2,7 +2,8 @@
 // outbox → kafkajs producer → topic → KafkaSource-equivalent consumer group → consumer function → outbox.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { watchBookingEvents, type BookingEventsWatch, type Seen } from './support/kafka';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { closeBus } from '../functions/shared/bus';
 import { settleOutbox } from '../functions/shared/publisher';
@@ -11,43 +12,26 @@ import { resetDatabase, seedCatalogue, createSlot, call, patientToken, eventuall
 
 const brokers = process.env.TEST_KAFKA_BROKERS;
 
-interface Seen { key: string | null; headers: Record<string, string>; value: any }
-
 describe('event chain through Kafka (mock broker)', function () {
   this.timeout(90_000);
   let bundle: Bundle;
   let producer: Producer;
-  let watcher: Consumer;
-  const seen: Seen[] = [];
+  let kafkaWatch: BookingEventsWatch | undefined;
+  let seen: Seen[] = [];
 
   before(async () => {
     assert.ok(brokers, 'TEST_KAFKA_BROKERS is set by npm test (Kafka mock broker)');
     process.env.KAFKA_BROKERS = brokers;
     await resetDatabase();
     await seedCatalogue();
-    const kafka = new Kafka({ clientId: 'test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING });
-    producer = kafka.producer();
-    await producer.connect();
-    // Make sure the topics exist before consumers subscribe (the mock creates them on first use).
-    await producer.send({ topic: 'booking-events', messages: [{ key: 'warmup', value: '{}' }] });
-    await producer.send({ topic: 'booking-requests', messages: [] }).catch(() => undefined);
-    watcher = kafka.consumer({ groupId: `watcher-${randomUUID()}` });
-    await watcher.connect();
-    await watcher.subscribe({ topic: 'booking-events', fromBeginning: true });
-    await watcher.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        seen.push({ key: message.key?.toString() ?? null, headers, value: JSON.parse(message.value?.toString() ?? 'null') });
-      },
-    });
+    kafkaWatch = await watchBookingEvents(brokers!, 'test');
+    ({ producer, seen } = kafkaWatch);
     bundle = await new Bundle({ port: 0, schedules: false }).start();
   });
 
   after(async () => {
     await bundle?.stop();
-    await watcher?.disconnect();
-    await producer?.disconnect();
+    await kafkaWatch?.stop();
     await settleOutbox();
     await closeBus();
     delete process.env.KAFKA_BROKERS;

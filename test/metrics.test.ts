@@ -8,10 +8,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { MemoryDispatcher } from '../scripts/lib/runtime/dispatcher';
 import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
-import { resetDatabase, seedCatalogue, createSlot, call, patientToken, BRANCH, OTHER_BRANCH } from './support/fixtures';
+import { resetDatabase, seedCatalogue, createSlot, call, patientToken, bundleIdle, BRANCH, OTHER_BRANCH } from './support/fixtures';
 import { parseExposition, valueOf, type Exposition } from './support/exposition';
 
 const OBSERVABILITY = path.join(__dirname, '..', 'knative', 'observability', 'metrics');
@@ -34,12 +33,7 @@ describe('metrics at each function\'s /metrics (through the gateway of the bundl
   after(async () => bundle?.stop());
   beforeEach(async () => { await resetDatabase(); await seedCatalogue(); });
 
-  const idle = async () => {
-    await settleOutbox();
-    await bundle.pollScalers();
-    for (const d of bundle.dispatchers) if (d instanceof MemoryDispatcher) await d.idle();
-    await settleOutbox();
-  };
+  const idle = () => bundleIdle(bundle);
 
   async function metricsOf(fn: string): Promise<Exposition & { contentType: string | null; text: string }> {
     const res = await fetch(`${bundle.url}/functions/${fn}/metrics`);

@@ -5,7 +5,8 @@ import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { watchBookingEvents, type BookingEventsWatch, type Seen } from './support/kafka';
 import { db } from '../functions/shared/db';
 import { resetDatabase, seedCatalogue, createSlot, call, patientToken, eventually } from './support/fixtures';
 
@@ -15,8 +16,6 @@ interface SpanView {
   traceId: string; spanId: string; parentSpanId?: string; name: string; kind: string; where: string;
   status: string; attributes: Record<string, unknown>;
 }
-interface Seen { key: string | null; headers: Record<string, string>; value: any }
-
 /** traceparent → [trace id, span id]. */
 const parts = (traceparent: string) => {
   const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(traceparent);
@@ -31,29 +30,15 @@ describe('one trace per patient action (npm start on PostgreSQL and Kafka)', fun
   const logLines: Array<Record<string, any>> = [];
   let output = '';
   let producer: Producer;
-  let watcher: Consumer;
-  const seen: Seen[] = [];
+  let kafkaWatch: BookingEventsWatch | undefined;
+  let seen: Seen[] = [];
 
   before(async () => {
     const brokers = process.env.TEST_KAFKA_BROKERS!;
     await resetDatabase();
     await seedCatalogue();
-    const kafka = new Kafka({ clientId: 'tracing-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-    producer = kafka.producer();
-    await producer.connect();
-    // The topics exist before the KafkaSource's consumers subscribe (the mock creates them on first use).
-    await producer.send({ topic: 'booking-events', messages: [{ key: 'warmup', value: '{}' }] });
-    await producer.send({ topic: 'booking-requests', messages: [] }).catch(() => undefined);
-    watcher = kafka.consumer({ groupId: `tracing-watcher-${randomUUID()}` });
-    await watcher.connect();
-    await watcher.subscribe({ topic: 'booking-events', fromBeginning: true });
-    await watcher.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        seen.push({ key: message.key?.toString() ?? null, headers, value: JSON.parse(message.value?.toString() ?? 'null') });
-      },
-    });
+    kafkaWatch = await watchBookingEvents(brokers, 'tracing-test');
+    ({ producer, seen } = kafkaWatch);
 
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
     Object.assign(env, {
@@ -83,8 +68,7 @@ describe('one trace per patient action (npm start on PostgreSQL and Kafka)', fun
       child.kill('SIGTERM');
       await exited;
     }
-    await watcher?.disconnect();
-    await producer?.disconnect();
+    await kafkaWatch?.stop();
   });
 
   const traceOf = (traceId: string) => call<{ spans: SpanView[] }>(`${url}/traces/${traceId}.json`).then((r) => (r.status === 200 ? r.body.spans : undefined));

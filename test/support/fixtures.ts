@@ -6,6 +6,8 @@ import { db } from '../../functions/shared/db';
 import { signToken, type Role } from '../../functions/shared/auth';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { settleOutbox } from '../../functions/shared/publisher';
+import { MemoryDispatcher } from '../../scripts/lib/runtime/dispatcher';
+import type { Bundle } from '../../scripts/lib/runtime/bundle';
 
 const TABLES = [
   'booking_queue.ticket', 'booking_queue.booking', 'booking_queue.slot', 'booking_queue.service', 'booking_queue.branch',
@@ -173,6 +175,18 @@ export function quietJsonParseErrors(): () => void {
 }
 
 /** Polls until check() gives a truthy value, or fails naming what it waited for. Only a bound, never a timing. */
+/**
+ * Waits until an in-process bundle has nothing left in flight: events published after their commits, and
+ * every in-process KafkaSource idle. Consumers scale from zero (keda/): their ScaledObjects poll now rather
+ * than in 10 s.
+ */
+export async function bundleIdle(bundle: Bundle): Promise<void> {
+  await settleOutbox();
+  await bundle.pollScalers();
+  for (const d of bundle.dispatchers) if (d instanceof MemoryDispatcher) await d.idle();
+  await settleOutbox();
+}
+
 export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
