@@ -1,5 +1,7 @@
 // Branch-local calendar: the day an instant falls on at a branch, and the instant a branch-local wall-clock
-// time happens. Dates are YYYY-MM-DD, times HH:MM; every rule about "today" or "that day" goes through here.
+// time happens. Dates are YYYY-MM-DD, times HH:MM; every rule about "today" or "that day" goes through here,
+// in JavaScript or, for statements that decide it in the database, as SQL (the *Sql helpers at the end).
+import { Prisma } from '../shared/generated/prisma/client';
 
 /** The branch-local calendar day of an instant, e.g. 2026-11-21 in Asia/Ho_Chi_Minh. */
 export function branchDay(at: Date, timezone: string): string {
@@ -71,3 +73,14 @@ export function localTimeToUtc(date: string, time: string, timezone: string): Da
 export function dayBounds(date: string, timezone: string): { start: Date; end: Date } {
   return { start: localTimeToUtc(date, '00:00', timezone), end: localTimeToUtc(addDays(date, 1), '00:00', timezone) };
 }
+
+// ---------- the same rules inside a statement (PostgreSQL's time-zone rules) ----------
+
+/** The branch-local calendar date (an SQL date) of an instant. */
+export const branchDateSql = (instant: Prisma.Sql, timezone: Prisma.Sql) => Prisma.sql`((${instant}) AT TIME ZONE ${timezone})::date`;
+
+/** The branch-local day of an instant as YYYY-MM-DD text, as branchDay() writes it. */
+export const branchDaySql = (instant: Prisma.Sql, timezone: Prisma.Sql) => Prisma.sql`to_char(${branchDateSql(instant, timezone)}, 'YYYY-MM-DD')`;
+
+/** The instant a branch-local date (an SQL date expression) begins: midnight at the branch. */
+export const dayStartSql = (date: Prisma.Sql, timezone: Prisma.Sql) => Prisma.sql`(${date})::timestamp AT TIME ZONE ${timezone}`;

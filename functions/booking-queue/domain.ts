@@ -5,10 +5,12 @@ import { Prisma, tableOf, type Tx } from '../shared/db';
 import type { Booking, Branch, Slot, Ticket } from '../shared/generated/prisma/client';
 import { conflict } from '../shared/domain-errors';
 import { system, type BookingQueueEmit as Emit } from './system';
+import { branchDateSql, dayStartSql } from './calendar';
 
 const slotTable = tableOf(system, 'slot');
 const bookingTable = tableOf(system, 'booking');
 const bookingStatus = tableOf(system, 'booking_status');
+const branchTimezone = Prisma.raw('b.timezone');
 
 export type BookingStatus = Booking['status'];
 export type Lane = Ticket['lane'];
@@ -91,10 +93,10 @@ export async function lockPatientDay(tx: Tx, patientId: string, slotId: string):
     SELECT s.id::text AS id, s.branch_id AS "branchId", s.service_id AS "serviceId", s.starts_at AS "startsAt",
       s.ends_at AS "endsAt", s.capacity, s.booked, s.status::text AS status, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
       v.requires_confirmation AS "requiresConfirmation",
-      d.day::timestamp AT TIME ZONE b.timezone AS "dayStart", (d.day + 1)::timestamp AT TIME ZONE b.timezone AS "dayEnd",
+      ${dayStartSql(Prisma.raw('d.day'), branchTimezone)} AS "dayStart", ${dayStartSql(Prisma.raw('d.day + 1'), branchTimezone)} AS "dayEnd",
       (SELECT true FROM pg_advisory_xact_lock(3, hashtext(${patientId} || '/' || s.branch_id || '/' || to_char(d.day, 'YYYY-MM-DD')))) AS locked
     FROM ${slotTable} s JOIN ${tableOf(system, 'branch')} b ON b.id = s.branch_id JOIN ${tableOf(system, 'service')} v ON v.id = s.service_id,
-      LATERAL (SELECT (s.starts_at AT TIME ZONE b.timezone)::date AS day) d
+      LATERAL (SELECT ${branchDateSql(Prisma.raw('s.starts_at'), branchTimezone)} AS day) d
     WHERE s.id = ${slotId}::uuid`;
   if (!slot) return undefined;
   const { locked: _, ...bookable } = slot;

@@ -1,7 +1,8 @@
 // What the booking queue reports at scrape time besides the kit's metrics: how many patients wait in each
 // branch's clinic queue today. Served by the system's outbox publisher (its spec names these gauges).
 import { systemGauges } from '../shared/metrics';
-import { tableOf } from '../shared/db';
+import { Prisma, tableOf } from '../shared/db';
+import { branchDaySql } from './calendar';
 import { system } from './system';
 
 const branch = tableOf(system, 'branch');
@@ -19,7 +20,7 @@ export const gauges = systemGauges(system, {
       FROM ${branch} b
       CROSS JOIN ${service} s
       LEFT JOIN ${ticket} t ON t.branch_id = b.id AND t.service_id = s.id
-        AND t.day = to_char(now() AT TIME ZONE b.timezone, 'YYYY-MM-DD') AND t.status = 'waiting'
+        AND t.day = ${branchDaySql(Prisma.sql`now()`, Prisma.raw('b.timezone'))} AND t.status = 'waiting'
       GROUP BY b.id`).map((r) => ({ labels: { branch: r.branch }, value: r.waiting })),
   },
 });

@@ -3,7 +3,7 @@
 import { route, ok, JsonText } from '../../shared/http';
 import { invalid, notFound } from '../../shared/domain-errors';
 import { Prisma, tableOf } from '../../shared/db';
-import { daysCovered } from '../calendar';
+import { branchDaySql, dayStartSql, daysCovered } from '../calendar';
 import { system } from '../system';
 import { query, availability, MAX_DAYS } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -26,13 +26,13 @@ export const handle = route(
       SELECT (SELECT json_build_object('branchId', b.id, 'from', ${query.from}::text, 'to', ${query.to}::text, 'days', coalesce((
         SELECT json_agg(json_build_object('date', d.date, 'slots', d.slots) ORDER BY d.date)
         FROM (
-          SELECT to_char(s.starts_at AT TIME ZONE b.timezone, 'YYYY-MM-DD') AS date,
+          SELECT ${branchDaySql(startsAt, timezone)} AS date,
             json_agg(json_build_object('slotId', s.id, 'serviceId', s.service_id, 'startsAt', ${iso('s.starts_at')}, 'endsAt', ${iso('s.ends_at')},
               'capacity', s.capacity, 'free', s.capacity - s.booked) ORDER BY s.starts_at) AS slots
           FROM ${slotTable} s
           WHERE s.branch_id = b.id
-            AND s.starts_at >= ${query.from}::date::timestamp AT TIME ZONE b.timezone
-            AND s.starts_at < (${query.to}::date + 1)::timestamp AT TIME ZONE b.timezone
+            AND s.starts_at >= ${dayStartSql(Prisma.sql`${query.from}::date`, timezone)}
+            AND s.starts_at < ${dayStartSql(Prisma.sql`${query.to}::date + 1`, timezone)}
             AND s.starts_at > now() AND s.status = 'open' AND s.booked < s.capacity
             ${query.serviceId ? Prisma.sql`AND s.service_id = ${query.serviceId}` : Prisma.empty}
           GROUP BY 1) d), '[]'::json))::text
@@ -43,6 +43,8 @@ export const handle = route(
 );
 
 const slotTable = tableOf(system, 'slot');
+const startsAt = Prisma.raw('s.starts_at');
+const timezone = Prisma.raw('b.timezone');
 
 /** An instant as toISOString() writes it (UTC, milliseconds, Z). */
 const iso = (column: string) => Prisma.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);

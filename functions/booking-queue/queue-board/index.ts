@@ -3,7 +3,8 @@
 // numbers and counters and never who holds them.
 import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
-import { tableOf } from '../../shared/db';
+import { Prisma, tableOf } from '../../shared/db';
+import { branchDaySql } from '../calendar';
 import { system } from '../system';
 import { query, board } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -20,7 +21,7 @@ export const handle = route(
     transaction(async (tx) => {
       // Today is the branch's calendar day (its time zone), as PostgreSQL reckons it.
       const [branch] = await tx.$queryRaw<Array<{ id: string; day: string }>>`
-        SELECT id, to_char(now() AT TIME ZONE timezone, 'YYYY-MM-DD') AS day FROM ${tableOf(system, 'branch')} WHERE id = ${query.branchId}`;
+        SELECT id, ${branchDaySql(Prisma.sql`now()`, Prisma.raw('timezone'))} AS day FROM ${tableOf(system, 'branch')} WHERE id = ${query.branchId}`;
       if (!branch) throw notFound('branchId', 'no such branch');
       const { day } = branch;
       const tickets = await tx.$queryRaw<BoardTicket[]>`
