@@ -56,9 +56,12 @@ export function bookingView(booking: Booking, slot: Slot) {
   };
 }
 
-/** The columns of a slot as the Slot model names them, for raw statements on hot paths. */
-export const SLOT_COLUMNS = Prisma.sql`id::text AS id, branch_id AS "branchId", service_id AS "serviceId", starts_at AS "startsAt",
-  ends_at AS "endsAt", capacity, booked, status::text AS status, created_at AS "createdAt", updated_at AS "updatedAt"`;
+/** A slot's columns as the Slot model names them, for raw statements on hot paths (`alias`: the slot table's, if any). */
+function slotColumns(alias?: string): Prisma.Sql {
+  const c = (column: string) => (alias ? `${alias}.${column}` : column);
+  return Prisma.raw(`${c('id')}::text AS id, ${c('branch_id')} AS "branchId", ${c('service_id')} AS "serviceId", ${c('starts_at')} AS "startsAt",
+    ${c('ends_at')} AS "endsAt", ${c('capacity')}, ${c('booked')}, ${c('status')}::text AS status, ${c('created_at')} AS "createdAt", ${c('updated_at')} AS "updatedAt"`);
+}
 
 /**
  * Takes one place in a slot if the slot is open, in the future and not full. One conditional UPDATE: under
@@ -69,7 +72,7 @@ export async function takePlace(tx: Tx, slotId: string, now = new Date()): Promi
   const [taken] = await tx.$queryRaw<Slot[]>`
     UPDATE ${slotTable} SET booked = booked + 1, updated_at = now()
     WHERE id = ${slotId}::uuid AND status = 'open' AND starts_at > ${now} AND booked < capacity
-    RETURNING ${SLOT_COLUMNS}`;
+    RETURNING ${slotColumns()}`;
   if (taken) return taken;
   const slot = await tx.slot.findUnique({ where: { id: slotId } });
   if (!slot) return 'missing';
@@ -90,9 +93,7 @@ export type BookableSlot = Slot & { requiresConfirmation: boolean; dayStart: Dat
  */
 export async function lockPatientDay(tx: Tx, patientId: string, slotId: string): Promise<BookableSlot | undefined> {
   const [slot] = await tx.$queryRaw<Array<BookableSlot & { locked: boolean }>>`
-    SELECT s.id::text AS id, s.branch_id AS "branchId", s.service_id AS "serviceId", s.starts_at AS "startsAt",
-      s.ends_at AS "endsAt", s.capacity, s.booked, s.status::text AS status, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
-      v.requires_confirmation AS "requiresConfirmation",
+    SELECT ${slotColumns('s')}, v.requires_confirmation AS "requiresConfirmation",
       ${dayStartSql(Prisma.raw('d.day'), branchTimezone)} AS "dayStart", ${dayStartSql(Prisma.raw('d.day + 1'), branchTimezone)} AS "dayEnd",
       (SELECT true FROM pg_advisory_xact_lock(3, hashtext(${patientId} || '/' || s.branch_id || '/' || to_char(d.day, 'YYYY-MM-DD')))) AS locked
     FROM ${slotTable} s JOIN ${tableOf(system, 'branch')} b ON b.id = s.branch_id JOIN ${tableOf(system, 'service')} v ON v.id = s.service_id,
