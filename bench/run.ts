@@ -177,7 +177,7 @@ async function main(): Promise<number> {
   const pgbench = ensurePgbench(serverMajor);
   kafka = await startKafkaMock();
   track(kafka.process);
-  build = await buildFunctions(ENTRIES, log);
+  build = await buildFunctions(ENTRIES);
   const machine = await describeMachine(databaseUrl, pgbench);
   const oidc = await startOidc();
   const brokers = kafka.brokers;

@@ -33,7 +33,7 @@ export interface Build {
  * plus the bench's fixtures bundled the same way, into a temporary folder laid out as
  * <dir>/functions/<system>/<fn>/index.js (and <dir>/bench/fixtures/…). Every row measures what this returns.
  */
-export async function buildFunctions(entries: string[], _warn: (message: string) => void): Promise<Build> {
+export async function buildFunctions(entries: string[]): Promise<Build> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portal-bench-build-'));
   const js = (rel: string) => path.join(dir, rel.replace(/\.ts$/, '.js'));
   try {

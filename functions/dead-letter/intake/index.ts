@@ -51,7 +51,8 @@ const WRAPPED = /\/kafkasources\/([^/#]+)#(.+)$/;
 function consumerOf(dest: string): string | null {
   try {
     const host = new URL(dest).hostname;
-    return /^[a-z]([-a-z0-9]*[a-z0-9])?(\.|$)/.test(host) && !/^\d/.test(host) && host !== 'localhost' ? host.split('.')[0] : null;
+    // A Service's host begins with a letter; an address (127.0.0.1, [::1]) or localhost names no consumer.
+    return /^[a-z]/.test(host) && host !== 'localhost' ? host.split('.')[0] : null;
   } catch {
     return null;
   }
@@ -66,7 +67,7 @@ export function normalisedReason(reason: string): string {
     .replace(/\s+/g, ' ').trim();
 }
 
-export function fingerprintOf(parts: { consumer: string | null; dest: string; type: string; code: number | null; reason: string }): string {
+export function failureFingerprint(parts: { consumer: string | null; dest: string; type: string; code: number | null; reason: string }): string {
   return createHash('sha256').update([parts.consumer ?? parts.dest, parts.type, parts.code ?? '', normalisedReason(parts.reason)].join('\n')).digest('hex').slice(0, 16);
 }
 
@@ -95,7 +96,7 @@ export async function handle(context: Context, event?: CloudEvent<unknown>) {
   const kafkaSource = typeof named === 'string' && named ? named.slice(0, 253) : wrapped?.[1] ?? null;
   const topic = Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : wrapped?.[2] ?? null;
   const consumer = consumerOf(errorDest);
-  const fingerprint = fingerprintOf({ consumer, dest: errorDest, type: event.type, code: errorCode, reason });
+  const fingerprint = failureFingerprint({ consumer, dest: errorDest, type: event.type, code: errorCode, reason });
   let letter: { stored: object; truncated: boolean };
   try {
     letter = kept(event);
