@@ -3,12 +3,13 @@
 // Production accepts only the OpenID Connect provider's tokens, so this refuses to run with NODE_ENV=production.
 //   npm run token -- patient patient-demo [--tier vip]
 //   npm run token -- staff staff-1 --branch hcm-d1      (no --branch: every branch)
+//   npm run token -- staff ops-1 --grant operator --grant phi   (the dead-letter console; phi: unmasked data)
 //   npm run token -- service patient-booking
-import { signToken, type Role } from '../functions/shared/auth';
+import { signToken, type Grant, type Role } from '../functions/shared/auth';
 
 const [role, sub, ...rest] = process.argv.slice(2);
 if (!['patient', 'staff', 'service'].includes(role) || !sub) {
-  console.error('usage: npm run token -- <patient|staff|service> <subject> [--branch ID] [--tier svip|vip] [--days N]');
+  console.error('usage: npm run token -- <patient|staff|service> <subject> [--branch ID] [--tier svip|vip] [--grant operator|phi]… [--days N]');
   process.exit(2);
 }
 const opt = (name: string) => {
@@ -16,6 +17,11 @@ const opt = (name: string) => {
   return i >= 0 ? rest[i + 1] : undefined;
 };
 const days = Number(opt('days') ?? 30);
+const grants = rest.flatMap((a, i) => (rest[i - 1] === '--grant' ? [a] : []));
+if (grants.some((g) => g !== 'operator' && g !== 'phi') || (grants.length && role !== 'staff')) {
+  console.error('--grant is operator or phi, for staff only');
+  process.exit(2);
+}
 const tier = opt('tier');
 if (!Number.isFinite(days) || days <= 0) {
   console.error('--days must be a positive number');
@@ -27,7 +33,7 @@ if (tier !== undefined && tier !== 'svip' && tier !== 'vip') {
 }
 try {
   console.log(signToken({
-    sub, role: role as Role, branchId: opt('branch'), tier,
+    sub, role: role as Role, branchId: opt('branch'), tier, grants: grants as Grant[],
     exp: Math.floor(Date.now() / 1000) + Math.round(days * 86400),
   }));
 } catch (err) {

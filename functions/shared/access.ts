@@ -1,7 +1,7 @@
 // Who may see or act on what. Patients see their own records; staff act at their branch (no branchId claim:
 // every branch); services act for other systems. A record the caller may not see answers exactly as one that
 // does not exist: handlers ask mayView() and throw the same notFound either way.
-import type { Caller } from './auth';
+import type { Caller, Grant } from './auth';
 import { forbidden } from './domain-errors';
 
 /** May the caller see (and act on) a patient's record kept at a branch? */
@@ -16,4 +16,9 @@ export function assertBranch(caller: Caller, branchId: string, field = 'branchId
   if (caller.role === 'service') return;
   if (caller.role === 'staff' && (!caller.branchId || caller.branchId === branchId)) return;
   throw forbidden(`you cannot act on branch ${branchId}`, field);
+}
+
+/** Does the caller hold a grant (staff only: patients and services never do)? */
+export function holds(caller: Caller | undefined, grant: Grant): boolean {
+  return caller?.role === 'staff' && !!caller.grants?.includes(grant);
 }

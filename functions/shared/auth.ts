@@ -2,7 +2,9 @@
 // RS256/ES256 (or PS256/EdDSA) signatures checked against its JWKS URL (keys cached; an unknown kid refetches,
 // so key rotation needs no restart), issuer, audience and exp checked with a small clock skew. Outside
 // production without AUTH_JWKS_URL: HS256 dev tokens (npm start, tests, npm run token); production refuses HS256.
-// Roles: patient (own records), staff (their branch; '*' = every branch), service (another system).
+// Roles: patient (own records), staff (their branch; '*' = every branch), service (another system). Staff may
+// also hold grants, further values of the same roles claim (Keycloak realm roles, Auth0 roles): operator
+// (the dead-letter console and API) and phi (event data unmasked there, every view recorded).
 import { createHmac } from 'node:crypto';
 import {
   createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwtVerify,
@@ -14,12 +16,14 @@ import { logger } from './log';
 export type Role = 'patient' | 'staff' | 'service';
 export type Tier = 'svip' | 'vip';
 export interface PatientCaller { role: 'patient'; subject: string; patientId: string; tier?: Tier }
+export type Grant = 'operator' | 'phi';
 /** No branchId = every branch. */
-export interface StaffCaller { role: 'staff'; subject: string; branchId?: string }
+export interface StaffCaller { role: 'staff'; subject: string; branchId?: string; grants?: Grant[] }
 export interface ServiceCaller { role: 'service'; subject: string }
 export type Caller = PatientCaller | StaffCaller | ServiceCaller;
 
 const ROLES: readonly Role[] = ['patient', 'staff', 'service'];
+const GRANTS: readonly Grant[] = ['operator', 'phi'];
 /** Branch claim value of staff who cover every branch. A staff token without the claim is refused, so a
  *  misconfigured AUTH_BRANCH_CLAIM locks staff out instead of opening every branch to them. */
 export const ALL_BRANCHES = '*';
@@ -235,7 +239,9 @@ function callerOf(payload: JWTPayload, claims: ClaimPaths): Caller {
   if (role === 'staff') {
     const branch = claimAt(payload, claims.branch);
     if (typeof branch !== 'string' || !branch) throw unauthorized(`staff token has no branch (claim ${claims.branch}; "${ALL_BRANCHES}" = every branch)`);
-    return branch === ALL_BRANCHES ? { role, subject } : { role, subject, branchId: branch };
+    const values = claimAt(payload, claims.roles);
+    const grants = GRANTS.filter((g) => (Array.isArray(values) ? values : [values]).includes(g));
+    return { role, subject, ...(branch === ALL_BRANCHES ? {} : { branchId: branch }), ...(grants.length ? { grants } : {}) };
   }
   return { role, subject };
 }
@@ -308,6 +314,8 @@ export interface DevTokenClaims {
   /** Staff: their branch; omitted = every branch (written as "*"). */
   branchId?: string;
   tier?: Tier;
+  /** Staff: grants carried beside the role in the roles claim (operator, phi). */
+  grants?: Grant[];
   exp?: number;
 }
 
@@ -331,7 +339,7 @@ export function signToken(claims: DevTokenClaims, secret = devSecret()): string 
   if (claims.exp !== undefined) payload.exp = claims.exp;
   if (issuer) payload.iss = issuer;
   if (audience) payload.aud = audience;
-  setClaim(payload, paths.roles, [claims.role]);
+  setClaim(payload, paths.roles, [claims.role, ...(claims.grants ?? [])]);
   if (claims.role === 'patient' && paths.patientId !== 'sub') setClaim(payload, paths.patientId, claims.sub);
   if (claims.role === 'staff' || claims.branchId !== undefined) setClaim(payload, paths.branch, claims.branchId ?? ALL_BRANCHES);
   if (claims.tier) setClaim(payload, paths.tier, claims.tier);

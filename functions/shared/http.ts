@@ -5,7 +5,8 @@ import type { Context } from 'faas-js-runtime';
 import type { FromSchema } from 'json-schema-to-ts';
 import { Problem, forbidden, methodNotAllowed, unauthorized, unsupportedMediaType, badRequest, invalid, type FunctionResponse } from './errors';
 import { DomainError, type Refusal } from './domain-errors';
-import { callerFrom, prefetchProviderKeys, type Caller, type Role } from './auth';
+import { callerFrom, prefetchProviderKeys, type Caller, type Grant, type Role } from './auth';
+import { holds } from './access';
 import { check, precompile, type JsonSchema } from './validate';
 import { warmBeforeReady } from './lifecycle';
 import { asUnavailable, db, type Db, type Tx } from './db';
@@ -33,6 +34,8 @@ export interface RouteSpec<E extends EventCatalogue = EventCatalogue, B extends 
   summary: string;
   /** 'public' routes need no token; otherwise the roles allowed. */
   auth: A;
+  /** A grant the (staff) caller must also hold, e.g. operator for the dead-letter API. */
+  grant?: Grant;
   body?: B;
   query?: Q;
   /** Success responses by status, with the schema of each view (published in /openapi.json). */
@@ -96,7 +99,7 @@ export function statusesOf(spec: RouteSpec): Record<number, string> {
   for (const [status, r] of Object.entries(spec.responses)) out[Number(status)] = r.description;
   out[400] = 'Invalid input; invalid-params names each failing field';
   if (spec.auth !== 'public') out[401] = 'Missing, expired or invalid bearer token';
-  out[403] = [spec.auth === 'public' ? undefined : `Only for ${spec.auth.join(', ')}`, 'a browser origin that is not a portal origin', spec.refuses?.forbidden].filter(Boolean).join('; ');
+  out[403] = [spec.auth === 'public' ? undefined : `Only for ${spec.auth.join(', ')}${spec.grant ? ` holding the ${spec.grant} grant` : ''}`, 'a browser origin that is not a portal origin', spec.refuses?.forbidden].filter(Boolean).join('; ');
   out[405] = `Only ${spec.method} is answered`;
   if (spec.refuses?.['not-found']) out[404] = spec.refuses['not-found'];
   if (spec.refuses?.conflict || spec.idempotent) out[409] = [spec.refuses?.conflict, spec.idempotent ? 'a request with this Idempotency-Key is still in flight' : undefined].filter(Boolean).join('; ');
@@ -176,6 +179,7 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
       if (spec.auth !== 'public') {
         if (!caller) throw unauthorized();
         if (!spec.auth.includes(caller.role)) throw forbidden(`this route is for ${spec.auth.join(' or ')}`);
+        if (spec.grant && !holds(caller, spec.grant)) throw forbidden(`this route is for staff holding the ${spec.grant} grant`);
       }
 
       let body: unknown = undefined;

@@ -36,13 +36,23 @@ export interface ScheduledHandler {
 /** The job could not finish for a reason it names (not a database outage): 503, retried by the PingSource. */
 export class WorkFailed extends Error {}
 
-export function scheduled(spec: ScheduledSpec, work: (log: Logger) => Promise<Record<string, unknown>>): ScheduledHandler {
+/** What the PingSource sent (its data, as JSON), or the body of a hand-run POST; {} when there was none. */
+function pingData(event: CloudEvent<unknown> | undefined, body: unknown): Record<string, unknown> {
+  let data: unknown = event ? event.data : body;
+  if (Buffer.isBuffer(data)) data = data.toString('utf8');
+  if (typeof data === 'string') {
+    try { data = JSON.parse(data); } catch { data = undefined; }
+  }
+  return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+}
+
+export function scheduled(spec: ScheduledSpec, work: (log: Logger, ping: Record<string, unknown>) => Promise<Record<string, unknown>>): ScheduledHandler {
   assertProductionConfig();
   const log = functionLogger(spec.name);
   if (spec.gauges) serveGauges(spec.name, spec.gauges);
-  const handle = async () => {
+  const handle = async (context: Context, event?: CloudEvent<unknown>) => {
     try {
-      const summary = await work(log);
+      const summary = await work(log, pingData(event, (context as { body?: unknown }).body));
       return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: summary };
     } catch (err) {
       // The job's own verdict first: a Kafka refusal mentions ECONNREFUSED too, and is not a database outage.

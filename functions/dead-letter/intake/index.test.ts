@@ -49,6 +49,36 @@ describe('dead-letter intake', () => {
     assert.ok(letters[0].lastSeenAt >= letters[0].receivedAt);
   });
 
+  it('knows where the record sat and its key, and keeps a line of history per failure', async () => {
+    const event = requested();
+    const at = { ...refusal('s-1'), 'ce-knativekafkapartition': '3', 'ce-knativekafkaoffset': '1234', 'ce-partitionkey': 'p-1' };
+    await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, event, at);
+    await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, event, failure(503, { title: 'Service Unavailable' }));
+    const letter = await db().deadLetter.findFirstOrThrow({ where: { eventId: event.id }, include: { history: { orderBy: { id: 'asc' } } } });
+    assert.equal(letter.system, 'booking-queue');
+    assert.equal(letter.partition, 3);
+    assert.equal(letter.offset, 1234n);
+    assert.equal(letter.key, 'p-1');
+    assert.deepEqual(letter.history.map((h) => [h.kind, h.outcome, h.code]), [['delivery', 'failed', 422], ['delivery', 'failed', 503]]);
+  });
+
+  it('a failure that cannot heal (4xx) is parked at once; one that can (5xx, 429, no answer) waits for its automatic retry', async () => {
+    const refused = await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, requested(), refusal('s-1'));
+    assert.equal((refused.body as { status: string }).status, 'parked');
+    const parked = await db().deadLetter.findUniqueOrThrow({ where: { id: (refused.body as { deadLetterId: string }).deadLetterId } });
+    assert.match(parked.statusReason ?? '', /cannot heal.*422/);
+    assert.equal(parked.nextRetryAt, null);
+
+    for (const code of [503, 429]) {
+      const res = await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, requested(), failure(code, { title: 'busy' }));
+      assert.equal((res.body as { status: string }).status, 'open', `HTTP ${code} can heal`);
+      const open = await db().deadLetter.findUniqueOrThrow({ where: { id: (res.body as { deadLetterId: string }).deadLetterId } });
+      // booking-consumer-source's policy (knative/base/dead-letter/policy.yaml): first retry after 10 s.
+      const wait = open.nextRetryAt!.getTime() - open.statusAt.getTime();
+      assert.ok(wait > 8_000 && wait < 12_000, `first retry in about 10 s, not ${wait} ms`);
+    }
+  });
+
   it('alike failures share a fingerprint (ids and numbers aside); another reason or consumer does not', async () => {
     const a = await deliver(intake.url, requested(), refusal(randomUUID()));
     const b = await deliver(intake.url, requested(), refusal(randomUUID()));

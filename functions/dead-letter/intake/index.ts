@@ -14,7 +14,8 @@ import { installRuntimeHooks } from '../../shared/runtime-hooks';
 import { assertProductionConfig } from '../../shared/config';
 export { init, shutdown } from '../../shared/lifecycle';
 import { deadLetterMetrics } from '../../shared/metrics';
-import { systems } from '../../shared/systems';
+import { healable, recordKeyOf, systemOf } from '../letters';
+import { retryPolicyFor } from '../policy';
 
 installRuntimeHooks();
 assertProductionConfig();
@@ -32,20 +33,29 @@ function decodeReason(data: string | undefined): string | undefined {
   }
 }
 
-/** The system whose contract declares the event type (its emitter, or its consumer for a type from outside). */
-function systemOf(type: string): string {
-  return systems().find((s) => Object.prototype.hasOwnProperty.call(s.events, type))?.name ?? 'unknown';
-}
-
 const reply = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body });
 
 const letters = tableOf(system, 'dead_letter');
+const attempts = tableOf(system, 'attempt');
 
 /** Events larger than this (as JSON) are kept with their data cut short and flagged, never refused. */
 const MAX_KEPT_BYTES = Number(process.env.DEAD_LETTER_MAX_EVENT_BYTES ?? 256 * 1024);
 
 /** A wrapped Kafka record's source: /apis/v1/namespaces/<namespace>/kafkasources/<name>#<topic>. */
 const WRAPPED = /\/kafkasources\/([^/#]+)#(.+)$/;
+/** A wrapped record's subject: partition:<n>#<offset>. */
+const AT = /^partition:(\d+)#(\d+)$/;
+
+const whole = (v: unknown): string | null => (typeof v === 'string' || typeof v === 'number') && /^\d+$/.test(String(v)) ? String(v) : null;
+
+/** Where the record sat: the KafkaSource's knativekafkapartition/knativekafkaoffset, or a wrapped record's subject. */
+function positionOf(ext: Record<string, unknown>, subject: string | undefined): { partition: number | null; offset: string | null } {
+  const partition = whole(ext.knativekafkapartition);
+  const offset = whole(ext.knativekafkaoffset);
+  if (partition !== null && offset !== null) return { partition: Number(partition), offset };
+  const at = subject ? AT.exec(subject) : null;
+  return at ? { partition: Number(at[1]), offset: at[2] } : { partition: null, offset: null };
+}
 
 /** The consumer a destination URL names: its Knative Service (the first label of the host). */
 function consumerOf(dest: string): string | null {
@@ -105,20 +115,45 @@ export async function handle(context: Context, event?: CloudEvent<unknown>) {
     return new Problem(400, 'Invalid CloudEvent', 'the event cannot be stored (nested too deeply)', [{ name: 'cloudevent/data', reason: 'nested too deeply' }]).response();
   }
   try {
-    // One letter per event and destination: a later failure of the same event there is one more attempt.
-    const [row] = await db().$queryRaw<Array<{ id: string; attempts: number }>>`
-      INSERT INTO ${letters} (id, event_id, event_source, event_type, topic, kafka_source, consumer, error_dest, error_code, error_data,
-        reason, fingerprint, event, truncated)
-      VALUES (${randomUUID()}::uuid, ${event.id}, ${event.source}, ${event.type}, ${topic}, ${kafkaSource}, ${consumer}, ${errorDest}, ${errorCode},
-        ${errorData}, ${reason.slice(0, 2000)}, ${fingerprint}, ${JSON.stringify(letter.stored)}::jsonb, ${letter.truncated})
-      ON CONFLICT (event_source, event_id, error_dest) DO UPDATE SET attempts = dead_letter.attempts + 1, last_seen_at = now(),
-        error_code = EXCLUDED.error_code, error_data = EXCLUDED.error_data, reason = EXCLUDED.reason, fingerprint = EXCLUDED.fingerprint,
-        kafka_source = coalesce(EXCLUDED.kafka_source, dead_letter.kafka_source)
-      RETURNING id::text AS id, attempts`;
+    // One letter per event and destination: a later failure of the same event there is one more attempt,
+    // and reopens it (a redriven event that fails again is waiting again). A failure that can heal waits for
+    // its next automatic retry (backoff doubling per retry made, per the source's policy); one that cannot,
+    // or whose retries are spent, is parked for an operator at once. Its history gains a line either way.
+    const policy = retryPolicyFor(kafkaSource);
+    const heals = healable(errorCode);
+    const { partition, offset } = positionOf(ext, event.subject);
+    const key = recordKeyOf(ext, event.data);
+    const [row] = await db().$queryRaw<Array<{ id: string; attempts: number; status: string }>>`
+      WITH letter AS (
+        INSERT INTO ${letters} AS l (id, event_id, event_source, event_type, topic, kafka_source, consumer, error_dest, error_code, error_data,
+          reason, fingerprint, event, truncated, system, partition, kafka_offset, record_key, status, status_reason, status_by, next_retry_at)
+        VALUES (${randomUUID()}::uuid, ${event.id}, ${event.source}, ${event.type}, ${topic}, ${kafkaSource}, ${consumer}, ${errorDest}, ${errorCode},
+          ${errorData}, ${reason.slice(0, 2000)}, ${fingerprint}, ${JSON.stringify(letter.stored)}::jsonb, ${letter.truncated}, ${systemOf(event.type)},
+          ${partition}, ${offset}::bigint, ${key},
+          (CASE WHEN ${heals} AND ${policy.maxAttempts} > 0 THEN 'open' ELSE 'parked' END)::dead_letter.letter_status,
+          CASE WHEN NOT ${heals} THEN ${`cannot heal: the consumer refused it (HTTP ${errorCode})`} WHEN ${policy.maxAttempts} = 0 THEN 'no automatic retries for this source' END,
+          'intake',
+          CASE WHEN ${heals} AND ${policy.maxAttempts} > 0 THEN now() + make_interval(secs => ${policy.backoffMs} / 1000.0) END)
+        ON CONFLICT (event_source, event_id, error_dest) DO UPDATE SET attempts = l.attempts + 1, last_seen_at = now(),
+          error_code = EXCLUDED.error_code, error_data = EXCLUDED.error_data, reason = EXCLUDED.reason, fingerprint = EXCLUDED.fingerprint,
+          kafka_source = coalesce(EXCLUDED.kafka_source, l.kafka_source),
+          partition = coalesce(EXCLUDED.partition, l.partition), kafka_offset = coalesce(EXCLUDED.kafka_offset, l.kafka_offset),
+          status = (CASE WHEN ${heals} AND l.retries < ${policy.maxAttempts} THEN 'open' ELSE 'parked' END)::dead_letter.letter_status,
+          status_reason = CASE WHEN NOT ${heals} THEN EXCLUDED.status_reason WHEN l.retries >= ${policy.maxAttempts}
+            THEN 'retries exhausted (' || l.retries || ' of ' || ${policy.maxAttempts} || ')' END,
+          status_by = 'intake', status_at = now(), resolution = NULL,
+          next_retry_at = CASE WHEN ${heals} AND l.retries < ${policy.maxAttempts}
+            THEN now() + make_interval(secs => least(${policy.backoffMs} * power(2, least(l.retries, 30)), ${policy.maxBackoffMs}) / 1000.0) END
+        RETURNING id, attempts, status::text AS status
+      ), history AS (
+        INSERT INTO ${attempts} (letter_id, kind, outcome, by, code, reason)
+        SELECT id, 'delivery', 'failed', ${kafkaSource ?? consumer ?? (errorDest || null)}, ${errorCode}, ${reason.slice(0, 2000)} FROM letter
+      )
+      SELECT id::text AS id, attempts, status FROM letter`;
     // Alerting hooks on this line: every dead letter is an error-level log with its reason.
     log.error({ deadLetter: { id: row.id, eventId: event.id, type: event.type, errorDest, errorCode, reason, fingerprint, attempts: row.attempts, kafkaSource } }, 'event dead-lettered');
     metrics.received({ system: systemOf(event.type), source: event.source, code: errorCode === null ? 'none' : String(errorCode) });
-    return reply(row.attempts === 1 ? 201 : 200, { deadLetterId: row.id, attempts: row.attempts, fingerprint, reason, ...(letter.truncated ? { truncated: true } : {}) });
+    return reply(row.attempts === 1 ? 201 : 200, { deadLetterId: row.id, attempts: row.attempts, status: row.status, fingerprint, reason, ...(letter.truncated ? { truncated: true } : {}) });
   } catch (err) {
     const down = asUnavailable(err);
     if (down) return down.response();

@@ -104,7 +104,12 @@ export function recordToEvent(record: KafkaRecord, source: { name: string; names
   const event = contentType.startsWith('application/cloudevents')
     ? (contentType.startsWith('application/cloudevents+json') ? structured(record) : undefined)
     : record.headers.ce_specversion !== undefined ? binary(record) : undefined;
-  return event ?? plain(record, source);
+  const wire = event ?? plain(record, source);
+  // Where the record sat, as the KafkaSource's dispatcher adds it to every event it delivers (and so to what
+  // reaches the dead-letter sink).
+  wire.attributes.knativekafkapartition = String(record.partition);
+  wire.attributes.knativekafkaoffset = String(record.offset);
+  return wire;
 }
 
 /** The SDK's CloudEvent (as ping and tests build them) on the wire. */

@@ -4,13 +4,14 @@ import { recordToEvent, wireHttpMessage, kafkaHeaderExtension } from './cloudeve
 const source = { name: 'booking-consumer-source', namespace: 'patient-portal' };
 
 describe('Kafka records as a KafkaSource turns them into CloudEvents', () => {
-  it('binary mode: the ce_ headers are the event, exactly: no partitionkey from the record key, no time added', () => {
+  it('binary mode: the ce_ headers are the event, exactly (no partitionkey from the record key, no time added), with where the record sat', () => {
     const e = recordToEvent({
       topic: 'booking-requests', partition: 2, offset: '7', key: 'p-1', value: '{"requestId":"r"}', timestamp: 1_700_000_000_000,
       headers: { ce_specversion: '1.0', ce_id: 'e-1', ce_source: '/portal', ce_type: 'com.medlab.booking.requested', ce_traceparent: '00-ab-cd-01', 'content-type': 'application/json', 'x-other': 'not an attribute' },
     }, source);
     assert.deepEqual(e.attributes, {
       specversion: '1.0', id: 'e-1', source: '/portal', type: 'com.medlab.booking.requested', traceparent: '00-ab-cd-01', datacontenttype: 'application/json',
+      knativekafkapartition: '2', knativekafkaoffset: '7',
     });
     assert.equal(e.data?.toString(), '{"requestId":"r"}');
   });
@@ -21,7 +22,7 @@ describe('Kafka records as a KafkaSource turns them into CloudEvents', () => {
       value: JSON.stringify({ specversion: '1.0', id: 'e-2', source: '/lis', type: 'com.medlab.booking.cancel-requested', datacontenttype: 'application/json', branch: 'hcm-d1', data: { bookingId: 'b' } }),
       headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
     }, source);
-    assert.deepEqual(e.attributes, { specversion: '1.0', id: 'e-2', source: '/lis', type: 'com.medlab.booking.cancel-requested', datacontenttype: 'application/json', branch: 'hcm-d1' });
+    assert.deepEqual(e.attributes, { specversion: '1.0', id: 'e-2', source: '/lis', type: 'com.medlab.booking.cancel-requested', datacontenttype: 'application/json', branch: 'hcm-d1', knativekafkapartition: '0', knativekafkaoffset: '1' });
     assert.deepEqual(JSON.parse(e.data!.toString()), { bookingId: 'b' });
   });
 
@@ -51,6 +52,8 @@ describe('Kafka records as a KafkaSource turns them into CloudEvents', () => {
       kafkaheaderxrequestid: 'abc-1',
       kafkaheadertraceid: 't-9',
       datacontenttype: 'text/plain',
+      knativekafkapartition: '3',
+      knativekafkaoffset: '42',
     });
     assert.equal(e.data?.toString(), 'plain text');
   });

@@ -1,0 +1,154 @@
+// What a dead letter is and how it may be shown and moved: the system its event belongs to, whether its
+// failure can heal by itself, when its next automatic retry is due, the operators' view of it (event data
+// masked unless they hold the phi grant) and the history each action adds to. Functions of the dead-letter
+// system tell their story with these; the SQL of each story stays in its function.
+import { randomUUID } from 'node:crypto';
+import type { DeadLetter, DeadLetterStatus } from '../shared/generated/prisma/client';
+import { Prisma, tableOf, type Tx } from '../shared/db';
+import { systems } from '../shared/systems';
+import { eventTypes } from '../shared/events/catalogue';
+import { holds } from '../shared/access';
+import type { Caller } from '../shared/auth';
+import { system } from './system';
+import { retryPolicyFor, type RetryPolicy } from './policy';
+
+export const statuses = ['open', 'retrying', 'parked', 'resolved', 'discarded'] as const satisfies readonly DeadLetterStatus[];
+/** Letters that still wait for something (an automatic retry, or an operator). */
+export const UNRESOLVED: DeadLetterStatus[] = ['open', 'retrying', 'parked'];
+
+export const letters = tableOf(system, 'dead_letter');
+export const attempts = tableOf(system, 'attempt');
+
+/** The system whose contract declares the event type (its emitter, or its consumer for a type from outside). */
+export function systemOf(type: string): string {
+  return systems().find((s) => Object.prototype.hasOwnProperty.call(s.events, type))?.name ?? 'unknown';
+}
+
+/**
+ * Can retrying heal this failure? No answer at all (timeout, refused connection), 5xx, 408 and 429 can; any
+ * other 4xx says the consumer will refuse the event every time (bad data, a domain refusal).
+ */
+export function healable(code: number | null): boolean {
+  return code === null || code >= 500 || code === 408 || code === 429;
+}
+
+/** When the retry after `retriesMade` retries is due: backoff doubling from the policy's first wait, capped. */
+export function nextRetryDelayMs(policy: RetryPolicy, retriesMade: number): number {
+  return Math.min(policy.backoffMs * 2 ** Math.min(retriesMade, 30), policy.maxBackoffMs);
+}
+
+export interface Disposition {
+  status: DeadLetterStatus;
+  nextRetryAt: Date | null;
+  reason: string | null;
+}
+
+/** What becomes of a letter that has just failed (again): retried later, or parked for an operator. */
+export function dispositionAfterFailure(kafkaSource: string | null, code: number | null, retriesMade: number, now = new Date()): Disposition {
+  if (!healable(code)) return { status: 'parked', nextRetryAt: null, reason: `cannot heal: the consumer refused it (HTTP ${code})` };
+  const policy = retryPolicyFor(kafkaSource);
+  if (retriesMade >= policy.maxAttempts) return { status: 'parked', nextRetryAt: null, reason: `retries exhausted (${retriesMade} of ${policy.maxAttempts})` };
+  return { status: 'open', nextRetryAt: new Date(now.getTime() + nextRetryDelayMs(policy, retriesMade)), reason: null };
+}
+
+export type AttemptKind = 'delivery' | 'retry' | 'auto-retry' | 'redrive';
+export type AttemptOutcome = 'failed' | 'delivered' | 'sent';
+
+/** One line of a letter's history. */
+export function recordAttempt(tx: Tx, letterId: string, a: { kind: AttemptKind; outcome: AttemptOutcome; by?: string | null; code?: number | null; reason?: string | null }): Promise<number> {
+  return tx.$executeRaw`
+    INSERT INTO ${attempts} (letter_id, kind, outcome, by, code, reason)
+    VALUES (${letterId}::uuid, ${a.kind}, ${a.outcome}, ${a.by ?? null}, ${a.code ?? null}, ${a.reason?.slice(0, 2000) ?? null})`;
+}
+
+/** Who acted, as the history and status_by record it: an operator's token subject, or a function's name. */
+export const actor = (caller: Caller) => `${caller.role}:${caller.subject}`;
+
+// ---- what operators see ----
+
+const MASK = '•••';
+/** Fields shown even when data is masked: identifiers (pseudonymous), never names, contacts or results. */
+const SHOWN = /(^id$|Id$|_id$|^requestId$|^status$|^type$|^channel$)/;
+
+function maskValue(value: unknown, name?: string): unknown {
+  if (value === null || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map((v) => maskValue(v));
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, maskValue(v, k)]));
+  return name && SHOWN.test(name) && typeof value !== 'object' ? value : MASK;
+}
+
+/** A reason with the values it quotes (which may be a patient's) taken out. */
+export function maskedReason(reason: string | null): string | null {
+  return reason && reason.replace(/"[^"]*"|'[^']*'/g, `"${MASK}"`);
+}
+
+/** The kept event with its data masked: attributes whole, each data field's value hidden unless it is an id. */
+export function maskedEvent(event: unknown): unknown {
+  if (!event || typeof event !== 'object') return event;
+  const { data, data_base64: b64, ...attributes } = event as Record<string, unknown>;
+  let parsed = data;
+  if (typeof data === 'string') {
+    try { parsed = JSON.parse(data); } catch { parsed = MASK; }
+  }
+  return { ...attributes, ...(data !== undefined ? { data: maskValue(parsed) } : {}), ...(b64 !== undefined ? { data_base64: MASK } : {}), datamasked: true };
+}
+
+/** May this caller see event data unmasked? Staff holding the phi grant; every such view is recorded. */
+export const seesPhi = (caller: Caller) => holds(caller, 'phi');
+
+/** Records that a caller saw these letters' data unmasked (who, when, which letter). */
+export async function recordUnmaskedViews(tx: Tx, caller: Caller, letterIds: string[]): Promise<void> {
+  if (!letterIds.length) return;
+  await tx.$executeRaw`
+    INSERT INTO ${tableOf(system, 'letter_view')} (letter_id, viewer)
+    SELECT unnest(${letterIds}::uuid[]), ${actor(caller)}`;
+}
+
+/** A letter as the API shows it in lists (no event data: that is in the detail, masked or recorded). */
+export function letterSummary(l: DeadLetter, unmasked: boolean) {
+  return {
+    id: l.id,
+    system: l.system,
+    status: l.status,
+    eventId: l.eventId,
+    eventSource: l.eventSource,
+    eventType: l.eventType,
+    topic: l.topic,
+    kafkaSource: l.kafkaSource,
+    consumer: l.consumer,
+    partition: l.partition,
+    offset: l.offset === null ? null : Number(l.offset),
+    key: l.key,
+    code: l.errorCode,
+    reason: unmasked ? l.reason : maskedReason(l.reason),
+    group: l.fingerprint,
+    attempts: l.attempts,
+    retries: l.retries,
+    nextRetryAt: l.nextRetryAt?.toISOString() ?? null,
+    receivedAt: l.receivedAt.toISOString(),
+    lastSeenAt: l.lastSeenAt.toISOString(),
+    statusReason: l.statusReason,
+    statusBy: l.statusBy,
+    statusAt: l.statusAt.toISOString(),
+    resolution: l.resolution,
+    truncated: l.truncated,
+  };
+}
+
+export type LetterSummary = ReturnType<typeof letterSummary>;
+
+/** The record key a letter's event was (or would be) published with: its partitionkey, a wrapped record's key, or its contract's key field. */
+export function recordKeyOf(attributes: Record<string, unknown>, data: unknown): string | null {
+  if (typeof attributes.partitionkey === 'string') return attributes.partitionkey;
+  if (typeof attributes.key === 'string') return attributes.key;
+  const contract = eventTypes[String(attributes.type)];
+  let body = data;
+  if (typeof body === 'string') {
+    try { body = JSON.parse(body); } catch { return null; }
+  }
+  const value = contract && body && typeof body === 'object' ? (body as Record<string, unknown>)[contract.key] : undefined;
+  return value === undefined || value === null ? null : String(value);
+}
+
+export const newId = () => randomUUID();
+export { Prisma };
