@@ -30,7 +30,7 @@ export const notificationRequested = {
       },
       category: { type: 'string', minLength: 1, maxLength: 60 },
       critical: { type: 'boolean' },
-      variables: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+      variables: { type: 'object', additionalProperties: { anyOf: [{ type: 'string', maxLength: 2000 }, { type: 'number' }, { type: 'boolean' }] } },
     },
   },
 } as const;
