@@ -44,6 +44,8 @@ export interface RouteSpec<E extends EventCatalogue = EventCatalogue, B extends 
   refuses?: Partial<Record<Refusal, string>>;
   /** Honours Idempotency-Key: the first answer is kept and replayed (creating POSTs). */
   idempotent?: boolean;
+  /** false: the route never touches the database (a page served from the function itself), so it never answers 503. */
+  database?: false;
 }
 
 type Infer<S> = S extends JsonSchema ? FromSchema<S> : undefined;
@@ -109,7 +111,7 @@ export function statusesOf(spec: RouteSpec): Record<number, string> {
     out[415] = 'The body is not application/json';
   }
   if (spec.idempotent) out[422] = 'The Idempotency-Key was used with a different request';
-  out[503] = 'Temporarily unavailable (database down or a conflicting change); retry after Retry-After';
+  if (spec.database !== false) out[503] = 'Temporarily unavailable (database down or a conflicting change); retry after Retry-After';
   return out;
 }
 

@@ -1,0 +1,8 @@
+// What dead-letter-console accepts: nothing but which of its own files to send (the page by default).
+export const query = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    asset: { type: 'string', enum: ['app.js', 'app.css'], description: "the page's script or style sheet (default: the page)" },
+  },
+} as const;
