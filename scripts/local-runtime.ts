@@ -10,6 +10,7 @@ import { closeBus } from '../functions/shared/bus';
 import { kafkaBrokers } from '../functions/shared/kafka';
 import { closeEmbeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
 import { prepareDatabase } from './lib/laptop/prepare';
+import { demoPoisonEvent, wantsDemoPoisonEvent } from './lib/seed';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
 
@@ -30,8 +31,10 @@ async function main() {
   if (seededSlots !== undefined) logger.info({ slots: seededSlots }, 'demo branches, services and slots created');
 
   const bundle = await new Bundle({ port }).start();
+  const poisoned = await putDemoPoisonEvent(bundle);
   const patient = signToken({ sub: 'patient-demo', role: 'patient', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const staff = signToken({ sub: 'staff-demo', role: 'staff', branchId: 'hcm-d1', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
+  const operator = signToken({ sub: 'ops-demo', role: 'staff', grants: ['operator', 'phi'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const u = bundle.url;
   process.stdout.write(`
 Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.manifests.kafkaSources.length} KafkaSource(s), ${bundle.manifests.pingSources.length} PingSource(s)
@@ -47,12 +50,16 @@ Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.mani
 Dev tokens (30 days; mint more with npm run token):
   export PATIENT=${patient}
   export STAFF=${staff}
+  export OPERATOR=${operator}    (staff with the operator and phi grants: the dead-letter console and API)
+
+Dead-letter console: ${u}/dead-letters   (sign in with $OPERATOR${poisoned ? '; a demo poison event is in it' : ''})
 
 Try:
   curl -s '${u}/api/availability?branchId=hcm-d1&from=${localDay(0)}&to=${localDay(1)}'
   curl -s -X POST ${u}/api/bookings -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"slotId":"<slotId>"}'
   curl -s -X POST ${u}/api/queue/check-in -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"branchId":"hcm-d1","bookingId":"<bookingId>"}'
   curl -s '${u}/api/queue/board?branchId=hcm-d1'
+  curl -s ${u}/api/dead-letters -H "authorization: Bearer $OPERATOR"
 
 `);
 
@@ -68,6 +75,24 @@ Try:
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * A fresh laptop's console is not empty: the demo poison event goes on booking-requests through the gateway,
+ * as any producer's record would, and the booking consumer is woken at once (not at KEDA's next poll), so
+ * the letter is in the console by the time the banner is read.
+ */
+async function putDemoPoisonEvent(bundle: Bundle): Promise<boolean> {
+  if (!(await wantsDemoPoisonEvent())) return false;
+  const res = await fetch(`${bundle.url}/topics/booking-requests`, {
+    method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(demoPoisonEvent),
+  });
+  if (res.status !== 202) {
+    logger.warn({ status: res.status }, 'the demo poison event could not be put on booking-requests');
+    return false;
+  }
+  await bundle.pollScalers();
+  return true;
 }
 
 main().catch((err) => {

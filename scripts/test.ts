@@ -3,6 +3,8 @@
 //     (test/support/setup.ts), so workers never see each other's rows. Dropped at the end, clones included.
 //   - Kafka: one mock broker per worker (a worker claims one from the pool when a test first asks), because
 //     the tests use the real topic and consumer-group names and would steal each other's events.
+//   - Chromium (Debian's), when a browser test (*.browser.test.ts) is among the files: installed once per run
+//     if missing, its path handed to the tests as TEST_CHROMIUM.
 // If a service cannot start, the run fails: no test is ever skipped for want of its database or broker.
 //
 // npm run test:unit (--unit): only *.unit.test.ts, with no PostgreSQL and no Kafka; a unit test that reads
@@ -13,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { ensurePostgres, createDatabase, dropDatabase, startKafkaMock, type KafkaMock } from './lib/services';
+import { ensureChromium, ensurePostgres, createDatabase, dropDatabase, startKafkaMock, type KafkaMock } from './lib/services';
 import { applyMigrations } from './lib/migrations';
 
 const ROOT = path.join(__dirname, '..');
@@ -71,7 +73,7 @@ function mocha(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 /** Test environment without the variables npm test hands out itself (an exported DATABASE_URL must never leak in). */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEST_PG_ADMIN_URL', 'TEST_PG_TEMPLATE', 'TEST_KAFKA_POOL', 'TEST_CLAIMS_DIR', 'TEST_KAFKA_BROKERS']) delete env[k];
+  for (const k of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEST_PG_ADMIN_URL', 'TEST_PG_TEMPLATE', 'TEST_KAFKA_POOL', 'TEST_CLAIMS_DIR', 'TEST_KAFKA_BROKERS', 'TEST_CHROMIUM']) delete env[k];
   return env;
 }
 
@@ -119,6 +121,8 @@ async function integration(extra: string[]): Promise<number> {
     console.log(`PostgreSQL: template database ${template} (migrated); each worker clones its own`);
     for (let i = 0; i < jobs; i++) brokers.push(await startKafkaMock());
     console.log(`Kafka mock brokers: ${brokers.map((b) => b.brokers).join(' ')} (one per worker)`);
+    const chromium = (files.length ? files : specFiles()).some((f) => f.endsWith('.browser.test.ts')) ? ensureChromium() : undefined;
+    if (chromium) console.log(`Chromium: ${chromium} (browser tests)`);
 
     const args = [...(files.length ? [] : slowestFirst(specFiles())), ...extra];
     // One file runs in-process (no worker pool to start); more run in parallel workers.
@@ -129,6 +133,7 @@ async function integration(extra: string[]): Promise<number> {
       TEST_PG_TEMPLATE: template,
       TEST_KAFKA_POOL: brokers.map((b) => b.brokers).join(' '),
       TEST_CLAIMS_DIR: claims,
+      ...(chromium ? { TEST_CHROMIUM: chromium } : {}),
     });
     saveDurations(claims);
     return code;

@@ -45,3 +45,19 @@ export async function seedDemoData(now = new Date()): Promise<{ seeded: boolean;
   const { count } = await db().slot.createMany({ data: slots, skipDuplicates: true });
   return { seeded: true, slots: count };
 }
+
+/**
+ * The dead-letter console's demo: a booking request from a legacy producer that names a slot by its old id
+ * (not a slot of this system), which the booking consumer refuses (400: slotId must be a uuid). It goes to
+ * booking-requests like any record, fails at the consumer and reaches the intake through the KafkaSource's
+ * dead-letter sink, so the console shows a real letter at once. A patient of its own: no demo booking sees it.
+ */
+export const demoPoisonEvent = {
+  specversion: '1.0', type: 'com.medlab.booking.requested', source: '/demo/legacy-booking-form', id: 'demo-poison-1',
+  data: { requestId: 'demo-legacy-request-1', patientId: 'patient-legacy-demo', slotId: 'legacy-slot-0001' },
+} as const;
+
+/** Only into a database with no dead letter at all (unless SEED_DEMO=false): a restart adds nothing. */
+export async function wantsDemoPoisonEvent(): Promise<boolean> {
+  return process.env.SEED_DEMO !== 'false' && (await db().deadLetter.count()) === 0;
+}

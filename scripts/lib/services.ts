@@ -129,6 +129,11 @@ export async function startKafkaMock(brokers = 1): Promise<KafkaMock> {
   };
 }
 
+/** Debian's chromium, the browser the browser tests drive (playwright-core never downloads one of its own). */
+export function ensureChromium(): string {
+  return ensureDebianTool('chromium', 'chromium', 'for the browser tests', () => findCommand(['/usr/bin/chromium'], ['chromium']));
+}
+
 /** kubectl (for `kubectl kustomize`). */
 export function ensureKubectl(): string {
   return ensureDebianTool('kubectl', 'kubectl', 'to render the kustomize overlays', () => findCommand([], ['kubectl']));

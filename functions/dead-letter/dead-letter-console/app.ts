@@ -241,7 +241,7 @@ export const script = String.raw`'use strict';
 
   // ---- groups and what can be done to a whole group ----
   function groupLabel(g) {
-    return g.eventType + ' at ' + (g.consumer || 'unknown consumer') + (g.code ? ' (HTTP ' + g.code + ')' : '');
+    return g.eventType + (g.consumer ? ' at ' + g.consumer : '') + (g.code ? ' (HTTP ' + g.code + ')' : '');
   }
 
   function renderGroups(s) {
