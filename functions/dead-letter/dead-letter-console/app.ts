@@ -42,6 +42,7 @@ export const script = String.raw`'use strict';
     return node;
   };
   const short = (id) => String(id || '').slice(0, 8);
+  const letters = (n) => n + (n === 1 ? ' letter' : ' letters');
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
   function age(iso) {
     if (!iso) return '';
@@ -250,7 +251,7 @@ export const script = String.raw`'use strict';
     const groups = s.groups || [];
     $('groups-empty').hidden = groups.length > 0;
     for (const g of groups) {
-      const radio = el('input', { type: 'radio', name: 'group', value: g.group, 'aria-label': 'Select group ' + groupLabel(g) + ', ' + g.count + ' letters', checked: state.group && state.group.group === g.group });
+      const radio = el('input', { type: 'radio', name: 'group', value: g.group, 'aria-label': 'Select group ' + groupLabel(g) + ', ' + letters(g.count), checked: state.group && state.group.group === g.group });
       radio.addEventListener('change', () => selectGroup(g));
       body.append(el('tr', {},
         el('td', {}, radio),
@@ -273,7 +274,7 @@ export const script = String.raw`'use strict';
   function selectGroup(g) {
     state.group = g;
     $('group-actions').disabled = !g;
-    $('group-selected').textContent = g ? groupLabel(g) + ': ' + g.count + ' letters, ' + g.open + ' waiting. ' + (g.reason || '') : 'No group selected.';
+    $('group-selected').textContent = g ? groupLabel(g) + ': ' + letters(g.count) + ', ' + g.open + ' waiting. ' + (g.reason || '') : 'No group selected.';
   }
 
   async function groupSettle(action) {

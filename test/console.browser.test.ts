@@ -1,0 +1,165 @@
+// The dead-letter console in a real browser: Debian's chromium (npm test installs it once per run and hands
+// its path over as TEST_CHROMIUM) driven by playwright-core, against the whole bundle as npm start runs it.
+// Poison events go in the way they do in production (records on booking-requests that the booking consumer
+// refuses, dead-lettered by the KafkaSource); an operator signs in, filters, finds the group, redrives it after
+// the fix and sees it resolved, and the fix's effect happens once. Screenshots of the run are kept in
+// test-results/console/ (docs/console/ holds a set for the README).
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Bundle } from '../scripts/lib/runtime/bundle';
+import { db } from '../functions/shared/db';
+import { signToken, type Grant } from '../functions/shared/auth';
+import { memoryBus } from '../scripts/lib/laptop/memory-bus';
+import { resetDatabase, seedCatalogue, createSlot, call, eventually, bundleIdle } from './support/fixtures';
+
+const SHOTS = path.join(__dirname, '..', 'test-results', 'console');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+const staffWith = (sub: string, grants: Grant[]) => signToken({ sub, role: 'staff', grants, exp: Math.floor(Date.now() / 1000) + 3600 });
+
+describe('the dead-letter console in a browser (chromium)', function () {
+  this.timeout(180_000);
+  let bundle: Bundle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** What the page itself complained about: script errors, refused resources, CSP violations. */
+  let complaints: string[];
+
+  before(async () => {
+    const executablePath = process.env.TEST_CHROMIUM;
+    assert.ok(executablePath, 'TEST_CHROMIUM is set by npm test (Debian\'s chromium, installed if missing)');
+    mkdirSync(SHOTS, { recursive: true });
+    bundle = await new Bundle({ port: 0, schedules: false }).start();
+    browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    await bundle?.stop();
+  });
+  beforeEach(async () => {
+    await resetDatabase();
+    await seedCatalogue();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    complaints = [];
+    page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
+    page.on('console', (msg) => { if (msg.type() === 'error') complaints.push(`console: ${msg.text()}`); });
+  });
+  afterEach(async () => context?.close());
+
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  /** A record on booking-requests, as another system would put it there (the gateway's Kafka REST stand-in). */
+  async function produce(event: { type: string; data: unknown; id?: string }) {
+    const res = await call(`${bundle.url}/topics/booking-requests`, {
+      raw: JSON.stringify({ specversion: '1.0', source: '/patient-booking/booking-sync', id: event.id ?? randomUUID(), ...event }),
+      headers: { 'content-type': 'application/cloudevents+json' },
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+  }
+
+  async function signIn(token: string) {
+    await page.goto(`${bundle.url}/dead-letters`);
+    await page.getByLabel('Staff token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  it('an operator filters, finds the group, redrives it after the fix (dry run, then confirm) and sees it resolved; the fix takes effect once', async () => {
+    // Three cancellations that arrived before the bookings they cancel (the patient-booking system replayed
+    // them out of order): the booking consumer refuses each (422, no such booking), and they are parked.
+    const slot = await createSlot({ capacity: 5 });
+    const cancels = [1, 2, 3].map((n) => ({ bookingId: randomUUID(), patientId: `patient-late-${n}` }));
+    for (const c of cancels) await produce({ type: 'com.medlab.booking.cancel-requested', data: { ...c, reason: 'patient asked by phone' } });
+    // And an unrelated poison (a legacy slot id) in a group of its own, for the filter to leave out.
+    await produce({ type: 'com.medlab.booking.requested', data: { requestId: 'legacy-1', patientId: 'patient-legacy', slotId: 'legacy-slot-17' } });
+    await bundleIdle(bundle);
+    const parked = await eventually(async () => {
+      const rows = await db().deadLetter.findMany({ where: { eventType: 'com.medlab.booking.cancel-requested' } });
+      return rows.length === 3 && rows.every((r) => r.status === 'parked') && rows;
+    }, 'three parked letters');
+    assert.equal(new Set(parked.map((r) => r.fingerprint)).size, 1, 'alike failures make one group');
+
+    await signIn(staffWith('ops-anna', ['operator', 'phi']));
+    await shot('01-signed-in');
+    const group = page.getByRole('radio', { name: /Select group com\.medlab\.booking\.cancel-requested .*\(HTTP 422\), 3 letters/ });
+    await group.waitFor();
+    await page.getByRole('radio', { name: /Select group com\.medlab\.booking\.requested .*\(HTTP 400\), 1 letter$/ }).waitFor();
+
+    // Filter: only the cancellations.
+    await page.getByLabel('Event type').fill('com.medlab.booking.cancel-requested');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const rows = page.locator('#letters tbody tr');
+    await eventually(async () => (await rows.count()) === 3 && (await page.locator('#letters tbody tr[data-status="parked"]').count()) === 3, 'the three parked cancellations listed');
+    await shot('02-filtered');
+
+    // One letter: masked until asked, then unmasked with the note that the view is recorded.
+    await page.getByRole('button', { name: /^Open letter / }).first().click();
+    await page.locator('#mask-note', { hasText: 'masked' }).waitFor();
+    assert.doesNotMatch(await page.locator('#detail-event').innerText(), /patient asked by phone/);
+    await page.getByRole('button', { name: 'Show unmasked data (recorded)' }).click();
+    await page.locator('#mask-note', { hasText: 'has been recorded' }).waitFor();
+    assert.match(await page.locator('#detail-event').innerText(), /patient asked by phone/);
+    await shot('03-letter-unmasked');
+    const views = await db().$queryRawUnsafe<Array<{ viewer: string }>>('SELECT viewer FROM dead_letter.letter_view');
+    assert.deepEqual(views.map((v) => v.viewer), ['staff:ops-anna'], 'the unmasked view is recorded under the operator');
+    // Nothing of the letter in the address bar or in storage: only the token, in this tab.
+    assert.equal(new URL(page.url()).search, '');
+    const stored = await page.evaluate(() => ({ session: Object.keys(sessionStorage), local: localStorage.length }));
+    assert.deepEqual(stored, { session: ['dead-letter-console.token'], local: 0 });
+    await page.getByRole('button', { name: 'Close letter' }).click();
+
+    // The fix: the bookings arrive (the replay's missing half), so the cancellations can now be applied.
+    for (const c of cancels) await db().booking.create({ data: { id: c.bookingId, slotId: slot.id, patientId: c.patientId, status: 'confirmed' } });
+    await db().slot.update({ where: { id: slot.id }, data: { booked: 3 } });
+
+    // Redrive the group: the dry run says what goes where; confirmed, the task runs to its end.
+    await group.check();
+    await page.getByRole('button', { name: 'Redrive group…' }).click();
+    const dialog = page.getByRole('dialog', { name: /Redrive the group/ });
+    await dialog.getByText('3 letter(s) would be republished').waitFor();
+    assert.equal(await dialog.getByRole('list', { name: 'Topics' }).innerText(), 'booking-requests: 3');
+    assert.equal(await dialog.locator('#plan-letters tbody tr').count(), 3);
+    await shot('04-redrive-dry-run');
+    await dialog.getByRole('button', { name: 'Confirm redrive' }).click();
+    await eventually(async () => {
+      await bundleIdle(bundle);
+      return /completed, 3 of 3 sent/.test(await dialog.locator('#redrive-progress-text').innerText());
+    }, 'the redrive task to complete');
+    await shot('05-redrive-completed');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // Resolved in the console, and each booking cancelled exactly once.
+    await eventually(async () => (await page.locator('#letters tbody tr[data-status="resolved"]').count()) === 3, 'the three letters shown resolved');
+    await shot('06-resolved');
+    await bundleIdle(bundle);
+    const letters = await db().deadLetter.findMany({ where: { eventType: 'com.medlab.booking.cancel-requested' } });
+    assert.deepEqual(letters.map((l) => [l.status, l.resolution]), [['resolved', 'redrive'], ['resolved', 'redrive'], ['resolved', 'redrive']]);
+    const bookings = await db().booking.findMany({ where: { id: { in: cancels.map((c) => c.bookingId) } } });
+    assert.deepEqual(bookings.map((b) => b.status), ['cancelled', 'cancelled', 'cancelled']);
+    assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 0, 'each place released once');
+    const cancelled = memoryBus.records('booking-events').filter((r) => r.headers.ce_type === 'com.medlab.booking.cancelled');
+    assert.equal(cancelled.length, 3, 'one booking.cancelled per booking');
+    assert.deepEqual(complaints, []);
+  });
+
+  it("a token without the operator grant, or no valid token, is refused with the problem's own detail", async () => {
+    await signIn(staffWith('staff-no-grant', []));
+    const problem = page.getByRole('alert');
+    await problem.getByText('Forbidden (403)').waitFor();
+    assert.match(await problem.innerText(), /operator grant/);
+    assert.ok(await page.getByLabel('Staff token').isVisible(), 'the sign-in stays');
+    await shot('07-forbidden');
+
+    await page.getByLabel('Staff token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await problem.getByText('(401)').waitFor();
+    assert.match(await problem.innerText(), /sign in again/);
+    assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), [], 'a refused token is not kept');
+    // The browser reports the refused API calls themselves (401, 403); nothing else went wrong on the page.
+    assert.deepEqual(complaints.filter((c) => !/status of 40[13]/.test(c)), []);
+  });
+});
