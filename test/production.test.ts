@@ -1,9 +1,10 @@
 // Safe in production: a function refuses to start without its database, its broker or its token settings,
-// naming the variable; and nothing of the laptop (PGlite, the in-process bus, the YAML reader, the cron
-// runner) is in a function's production import graph or its image's dependencies.
+// naming the variable; and nothing of the laptop (PGlite, the in-process bus, the manifest reader, the cron
+// runner) is in a function's production import graph or its image's dependencies. (A YAML parser is: the
+// dead-letter functions read the policy ConfigMap operators write in YAML.)
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { functionFolders } from '../scripts/lib/manifest-checks';
@@ -14,9 +15,16 @@ const CLI = path.join(ROOT, 'node_modules/faas-js-runtime/bin/cli.js');
 const CLUSTER_ENV = {
   NODE_ENV: 'production', DATABASE_URL: 'postgresql://portal@db.invalid:5432/portal', KAFKA_BROKERS: 'kafka.invalid:9092',
   AUTH_JWKS_URL: 'https://login.medlab.example/jwks', AUTH_ISSUER: 'https://login.medlab.example', AUTH_AUDIENCE: 'patient-portal', LOG_LEVEL: 'silent',
+  // The dead-letter-policy ConfigMap's policy.yaml, as the cluster mounts it.
+  DEAD_LETTER_POLICY_FILE: (() => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'portal-policy-')), 'policy.yaml');
+    const manifest = readFileSync(path.join(ROOT, 'knative/base/dead-letter/policy.yaml'), 'utf8');
+    writeFileSync(file, manifest.split('  policy.yaml: |\n')[1].replace(/^ {4}/gm, ''));
+    return file;
+  })(),
 };
 /** Laptop packages (wherever they are installed) and the project's laptop folders. */
-const LAPTOP_PACKAGES = /node_modules[\\/](@electric-sql[\\/]pglite|pglite-prisma-adapter|js-yaml|croner)[\\/]/;
+const LAPTOP_PACKAGES = /node_modules[\\/](@electric-sql[\\/]pglite|pglite-prisma-adapter|croner)[\\/]/;
 const LAPTOP_FOLDERS = /^(scripts|test)[\\/]/;
 
 /** Starts a function with the faas-js-runtime CLI as its container does; returns when it exits (or after 20 s). */
@@ -36,6 +44,7 @@ describe('safe in production (NODE_ENV=production)', function () {
     ['functions/booking-queue/booking-consumer', 'DATABASE_URL'],
     ['functions/booking-queue/outbox-publisher', 'KAFKA_BROKERS'],
     ['functions/dead-letter/intake', 'DATABASE_URL'],
+    ['functions/dead-letter/intake', 'DEAD_LETTER_POLICY_FILE'],
     ['functions/booking-queue/availability', 'AUTH_JWKS_URL'],
   ] as const) {
     it(`${fn.split('/').pop()} refuses to start without ${missing}, naming it`, () => {
@@ -61,7 +70,7 @@ describe('safe in production (NODE_ENV=production)', function () {
 
   it('the image gets only production dependencies, and the laptop packages are not among them', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    for (const laptop of ['@electric-sql/pglite', 'pglite-prisma-adapter', 'js-yaml', 'croner']) {
+    for (const laptop of ['@electric-sql/pglite', 'pglite-prisma-adapter', 'croner']) {
       assert.ok(!(laptop in pkg.dependencies), `${laptop} would be in every image (npm prune --omit=dev keeps dependencies)`);
     }
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');

@@ -2,11 +2,12 @@
 // retries per KafkaSource, retention, alert thresholds. In a cluster the ConfigMap is mounted and
 // DEAD_LETTER_POLICY_FILE names the file; on a laptop the manifest itself is read, so what an operator
 // writes is what runs. A policy that does not hold together stops the function at start-up, naming the field.
+// The Services mount it at /etc/dead-letter/policy.yaml, read by default in production.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-// Named import: esbuild bundles js-yaml's ES module build, which has no default export.
 import { load as loadYaml } from 'js-yaml';
 import { problemsOf } from '../shared/validate';
+import { refuse } from '../shared/config';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -95,17 +96,26 @@ export function parsePolicy(text: string, where: string): Policy {
 }
 
 const MANIFEST = path.join(__dirname, '..', '..', 'knative', 'base', 'dead-letter', 'policy.yaml');
+/** Where the dead-letter Services mount the ConfigMap (knative/base/dead-letter). */
+const MOUNTED = '/etc/dead-letter/policy.yaml';
 
 let loaded: Policy | undefined;
 
 /** The policy in force: the mounted file (DEAD_LETTER_POLICY_FILE), else the repository's manifest (laptops). */
 export function policy(): Policy {
   if (loaded) return loaded;
-  const file = process.env.DEAD_LETTER_POLICY_FILE;
-  if (file) return (loaded = parsePolicy(readFileSync(file, 'utf8'), file));
-  if (process.env.NODE_ENV === 'production' || !existsSync(MANIFEST)) {
-    throw new Error('DEAD_LETTER_POLICY_FILE must name the mounted dead-letter-policy ConfigMap (policy.yaml)');
+  const production = process.env.NODE_ENV === 'production';
+  const file = process.env.DEAD_LETTER_POLICY_FILE || (production ? MOUNTED : undefined);
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`the dead-letter policy ${file} cannot be read (${(err as NodeJS.ErrnoException).code}): mount the dead-letter-policy ConfigMap there, or set DEAD_LETTER_POLICY_FILE`);
+    }
+    return (loaded = parsePolicy(text, file));
   }
+  if (!existsSync(MANIFEST)) throw new Error('DEAD_LETTER_POLICY_FILE must name the dead-letter policy (policy.yaml of the dead-letter-policy ConfigMap)');
   const manifest = loadYaml(readFileSync(MANIFEST, 'utf8')) as { data?: Record<string, string> };
   if (typeof manifest?.data?.['policy.yaml'] !== 'string') throw new Error(`${MANIFEST}: data.policy.yaml is required`);
   return (loaded = parsePolicy(manifest.data['policy.yaml'], MANIFEST));
@@ -114,6 +124,11 @@ export function policy(): Policy {
 /** Forget the loaded policy (tests that write their own file). */
 export function reloadPolicy(): void {
   loaded = undefined;
+}
+
+/** Reads the policy now: a function that needs it refuses to start without it, naming what is wrong. */
+export function assertPolicy(): void {
+  refuse(policy);
 }
 
 export function retryPolicyFor(kafkaSource: string | null): RetryPolicy {

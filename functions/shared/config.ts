@@ -6,7 +6,7 @@ import { assertAuthConfig } from './auth';
 const REQUIRED = ['DATABASE_URL', 'KAFKA_BROKERS'] as const;
 
 /** faas-js-runtime's CLI prints a module's load error and then ends with exit code 0; a refusal must not look like success. */
-function refuse(check: () => void): void {
+export function refuse(check: () => void): void {
   try {
     check();
   } catch (err) {

@@ -15,10 +15,11 @@ import { assertProductionConfig } from '../../shared/config';
 export { init, shutdown } from '../../shared/lifecycle';
 import { deadLetterMetrics } from '../../shared/metrics';
 import { healable, recordKeyOf, systemOf } from '../letters';
-import { retryPolicyFor } from '../policy';
+import { assertPolicy, retryPolicyFor } from '../policy';
 
 installRuntimeHooks();
 assertProductionConfig();
+assertPolicy();
 const log = functionLogger('dead-letter-intake');
 const metrics = deadLetterMetrics('dead-letter-intake');
 
