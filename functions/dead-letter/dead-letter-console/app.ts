@@ -261,7 +261,7 @@ export const script = String.raw`'use strict';
         el('td', { text: g.code === null || g.code === undefined ? '' : g.code }),
         el('td', { class: 'reason', text: g.reason || '' }),
         el('td', { class: 'num', text: g.count }),
-        el('td', { class: 'num', text: g.open }),
+        el('td', { class: 'num', text: g.unresolved === undefined ? g.open : g.unresolved }),
         timeCell(g.lastReceivedAt)));
     }
     if (state.group) {
@@ -274,7 +274,7 @@ export const script = String.raw`'use strict';
   function selectGroup(g) {
     state.group = g;
     $('group-actions').disabled = !g;
-    $('group-selected').textContent = g ? groupLabel(g) + ': ' + letters(g.count) + ', ' + g.open + ' waiting. ' + (g.reason || '') : 'No group selected.';
+    $('group-selected').textContent = g ? groupLabel(g) + ': ' + letters(g.count) + ', ' + (g.unresolved === undefined ? g.open : g.unresolved) + ' waiting. ' + (g.reason || '') : 'No group selected.';
   }
 
   async function groupSettle(action) {
