@@ -256,7 +256,7 @@ export const script = String.raw`'use strict';
       body.append(el('tr', {},
         el('td', {}, radio),
         el('td', { text: g.eventType }),
-        el('td', { text: g.consumer || '' }),
+        el('td', { text: g.consumer || '—' }),
         el('td', { text: g.system }),
         el('td', { text: g.code === null || g.code === undefined ? '' : g.code }),
         el('td', { class: 'reason', text: g.reason || '' }),
@@ -317,7 +317,7 @@ export const script = String.raw`'use strict';
       timeCell(l.receivedAt),
       el('td', { text: l.system }),
       el('td', { text: l.eventType }),
-      el('td', { text: l.consumer || '' }),
+      el('td', { text: l.consumer || '—' }),
       el('td', { text: l.code === null || l.code === undefined ? '' : l.code }),
       el('td', {}, el('span', { class: 'badge ' + l.status, text: l.status })),
       el('td', { class: 'reason', text: l.reason || '' }),
@@ -355,12 +355,30 @@ export const script = String.raw`'use strict';
       : 'Unmasked: this view of the event data has been recorded (who, when, which letter). Do not copy patient data out of the console.';
     $('mask-note').className = d.masked ? 'note' : 'note recorded';
     $('unmask').textContent = d.masked ? 'Show unmasked data (recorded)' : 'Mask data again';
-    $('detail-event').textContent = JSON.stringify(d.event, null, 2);
+    const event = readable(d.event);
+    $('event-note').textContent = event === d.event ? '' : 'The event\'s data arrived as bytes (data_base64); it is shown decoded here.';
+    $('detail-event').textContent = JSON.stringify(event, null, 2);
     $('detail-error').textContent = d.errorData === null || d.errorData === undefined ? '(nothing)' : typeof d.errorData === 'string' ? d.errorData : JSON.stringify(d.errorData, null, 2);
     const body = $('attempts').tBodies[0];
     body.replaceChildren(...(d.attempts || []).map((a) => el('tr', {},
       el('td', { text: when(a.at) }), el('td', { text: a.kind }), el('td', { text: a.outcome }), el('td', { text: a.by || '' }),
       el('td', { text: a.code === null || a.code === undefined ? '' : a.code }), el('td', { class: 'reason', text: a.reason || '' }))));
+  }
+
+  /** An event whose data came as bytes (data_base64), with that data decoded (UTF-8, JSON when it is) for reading. */
+  function readable(event) {
+    if (!event || typeof event.data_base64 !== 'string') return event;
+    try {
+      const bytes = Uint8Array.from(atob(event.data_base64), (c) => c.charCodeAt(0));
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      let data = text;
+      try { data = JSON.parse(text); } catch { /* plain text */ }
+      const { data_base64: _bytes, ...attributes } = event;
+      return { ...attributes, data };
+    } catch {
+      // Masked (not base64 at all) or not text: shown as kept.
+      return event;
+    }
   }
 
   function closeDetail() {
@@ -369,6 +387,7 @@ export const script = String.raw`'use strict';
     // Unmasked data leaves the page with the detail.
     $('detail-event').textContent = '';
     $('detail-error').textContent = '';
+    $('event-note').textContent = '';
     $('detail-fields').replaceChildren();
     $('detail').hidden = true;
   }

@@ -112,6 +112,7 @@ export const page = `<!doctype html>
     <h3>Event</h3>
     <p id="mask-note" class="note"></p>
     <button type="button" id="unmask">Show unmasked data</button>
+    <p id="event-note" class="hint"></p>
     <pre id="detail-event" tabindex="0" aria-label="Event"></pre>
     <h3>What the consumer answered</h3>
     <pre id="detail-error" tabindex="0" aria-label="Error data"></pre>
