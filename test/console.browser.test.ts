@@ -162,4 +162,23 @@ describe('the dead-letter console in a browser (chromium)', function () {
     // The browser reports the refused API calls themselves (401, 403); nothing else went wrong on the page.
     assert.deepEqual(complaints.filter((c) => !/status of 40[13]/.test(c)), []);
   });
+
+  it('an outage (503 problem+json with Retry-After) is shown with its detail, the token kept, and Refresh recovers', async () => {
+    // The API's answer while its database is down, as /openapi.json documents it (test/openapi-statuses.test.ts
+    // drives the real one); the browser is given it for the summary only.
+    await page.route('**/api/dead-letters/summary?*', (route) => route.fulfill({
+      status: 503, contentType: 'application/problem+json', headers: { 'retry-after': '5' },
+      body: JSON.stringify({ type: 'https://docs.medlab.example/problems/service-unavailable', title: 'Service Unavailable', status: 503, detail: 'the database is not answering; retry shortly' }),
+    }));
+    await signIn(staffWith('ops-binh', ['operator']));
+    const problem = page.getByRole('alert');
+    await problem.getByText('Service Unavailable (503)').waitFor();
+    assert.match(await problem.innerText(), /the database is not answering; retry shortly[\s\S]*try again in 5 s/);
+    assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), ['dead-letter-console.token'], 'an outage does not sign the operator out');
+    await shot('08-unavailable');
+    await page.unroute('**/api/dead-letters/summary?*');
+    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+    await problem.waitFor({ state: 'hidden' });
+    await page.getByRole('heading', { name: 'Groups' }).waitFor();
+  });
 });

@@ -144,20 +144,26 @@ export const script = String.raw`'use strict';
   }
   async function signIn(token) {
     state.token = token;
-    // The summary proves the token: a 401 or 403 is shown, and the token is not kept.
-    const ok = await attempt(async () => {
+    // The summary proves the token. A refused token (401, 403) is shown and not kept; an outage (503, no
+    // answer) is shown over the console with the token kept, and Refresh tries again.
+    try {
+      clearProblem();
       await loadSummary();
-      return true;
-    });
-    if (!ok) {
-      state.token = null;
-      sessionStorage.removeItem(TOKEN_KEY);
-      return;
+    } catch (err) {
+      showProblem(err);
+      if (err instanceof ApiProblem && (err.status === 401 || err.status === 403)) {
+        state.token = null;
+        sessionStorage.removeItem(TOKEN_KEY);
+        showSignIn();
+        return;
+      }
     }
     sessionStorage.setItem(TOKEN_KEY, token);
     showConsole();
-    say('Signed in.');
-    await Promise.all([attempt(loadLetters), attempt(loadTasks)]);
+    if (state.summary) {
+      say('Signed in.');
+      await Promise.all([attempt(loadLetters), attempt(loadTasks)]);
+    }
   }
   function signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
