@@ -28,15 +28,21 @@ describe('the dead-letter console in a browser (chromium)', function () {
   let page: Page;
   /** What the page itself complained about: script errors, refused resources, CSP violations. */
   let complaints: string[];
+  let origins: string | undefined;
 
   before(async () => {
     const executablePath = process.env.TEST_CHROMIUM;
     assert.ok(executablePath, 'TEST_CHROMIUM is set by npm test (Debian\'s chromium, installed if missing)');
     mkdirSync(SHOTS, { recursive: true });
     bundle = await new Bundle({ port: 0, schedules: false }).start();
+    // The console's own origin is a portal origin (its POSTs carry it), as portal-origins says in the cluster.
+    origins = process.env.PORTAL_ORIGINS;
+    process.env.PORTAL_ORIGINS = bundle.url;
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   });
   after(async () => {
+    if (origins === undefined) delete process.env.PORTAL_ORIGINS;
+    else process.env.PORTAL_ORIGINS = origins;
     await browser?.close();
     await bundle?.stop();
   });
@@ -49,7 +55,11 @@ describe('the dead-letter console in a browser (chromium)', function () {
     page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
     page.on('console', (msg) => { if (msg.type() === 'error') complaints.push(`console: ${msg.text()}`); });
   });
-  afterEach(async () => context?.close());
+  afterEach(async function () {
+    // A failure leaves a picture of what the operator would have seen.
+    if (this.currentTest?.state === 'failed') await page.screenshot({ path: path.join(SHOTS, `failed-${this.currentTest.title.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true }).catch(() => undefined);
+    await context?.close();
+  });
 
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 

@@ -94,7 +94,7 @@ export const script = String.raw`'use strict';
       if (params.length) target.append(el('ul', {}, params.map((x) => el('li', { text: x.name + ' ' + x.reason }))));
       const hint = {
         401: 'Your token is missing, expired or not valid here: sign in again with a staff token.',
-        403: 'Your token does not allow this: the console needs the operator grant, unmasked data the phi grant.',
+        403: 'Not allowed (see above). The console needs a staff token with the operator grant; unmasked data needs the phi grant.',
         503: 'The dead-letter system cannot answer right now' + (err.retryAfter ? '; try again in ' + err.retryAfter + ' s.' : '; try again shortly.'),
       }[err.status];
       if (hint) target.append(el('p', { class: 'hint', text: hint }));
