@@ -53,7 +53,7 @@ describe('the dead-letter console in a browser (chromium)', function () {
     page = await context.newPage();
     complaints = [];
     page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
-    page.on('console', (msg) => { if (msg.type() === 'error') complaints.push(`console: ${msg.text()}`); });
+    page.on('console', (msg) => { if (msg.type() === 'error') complaints.push(`console: ${msg.text()} (${msg.location().url})`); });
   });
   afterEach(async function () {
     // A failure leaves a picture of what the operator would have seen.

@@ -32,7 +32,7 @@ describe('dead-letter-console (GET /dead-letters)', () => {
     assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i);
   });
 
-  it('serves its script and style sheet as files of their own, the script valid JavaScript', async () => {
+  it('serves its script, style sheet and icon as files of their own, the script valid JavaScript', async () => {
     const js = await call(running.url, { query: { asset: 'app.js' } });
     assert.equal(js.status, 200);
     assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
@@ -41,6 +41,9 @@ describe('dead-letter-console (GET /dead-letters)', () => {
     assert.equal(css.status, 200);
     assert.equal(css.headers.get('content-type'), 'text/css; charset=utf-8');
     assert.match(css.body as string, /\.problem\s*\{/);
+    const icon = await call(running.url, { query: { asset: 'icon.svg' } });
+    assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
+    assert.match(icon.body as string, /^<svg /);
   });
 
   it('every element the script looks up by id is on the page', async () => {

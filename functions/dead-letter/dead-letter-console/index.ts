@@ -7,7 +7,7 @@ import { system } from '../system';
 import { query } from './schema';
 import { page } from './page';
 import { script } from './app';
-import { style } from './style';
+import { icon, style } from './style';
 export { init, shutdown } from '../../shared/lifecycle';
 
 /** Only this origin's own files, and the API on the same origin; no framing, no plugins, no inline code. */
@@ -20,14 +20,15 @@ const files = {
   page: { type: 'text/html; charset=utf-8', body: page },
   'app.js': { type: 'text/javascript; charset=utf-8', body: script },
   'app.css': { type: 'text/css; charset=utf-8', body: style },
+  'icon.svg': { type: 'image/svg+xml', body: icon },
 };
 
 export const handle = route(
   {
     name: 'dead-letter-console', system, method: 'GET', path: '/dead-letters',
-    summary: 'The dead-letter console: a web page for operators (its script and style with ?asset=)', auth: 'public', query,
+    summary: 'The dead-letter console: a web page for operators (its script, style and icon with ?asset=)', auth: 'public', query,
     database: false,
-    responses: { 200: { description: 'the page (text/html), or its script (text/javascript) or style sheet (text/css)' } },
+    responses: { 200: { description: 'the page (text/html), or its script (text/javascript), style sheet (text/css) or icon (image/svg+xml)' } },
   },
   async ({ query }) => {
     const file = files[query.asset ?? 'page'];

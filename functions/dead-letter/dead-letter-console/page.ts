@@ -7,6 +7,7 @@ export const page = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Dead letters · Medlab operators</title>
+<link rel="icon" type="image/svg+xml" href="?asset=icon.svg">
 <link rel="stylesheet" href="?asset=app.css">
 <script src="?asset=app.js" defer></script>
 </head>

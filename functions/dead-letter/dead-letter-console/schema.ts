@@ -3,6 +3,6 @@ export const query = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    asset: { type: 'string', enum: ['app.js', 'app.css'], description: "the page's script or style sheet (default: the page)" },
+    asset: { type: 'string', enum: ['app.js', 'app.css', 'icon.svg'], description: "the page's script, style sheet or icon (default: the page)" },
   },
 } as const;

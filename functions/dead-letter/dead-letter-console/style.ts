@@ -1,5 +1,8 @@
 // The console's style sheet (?asset=app.css): readable tables, visible focus, status colours that are also
 // spelled out in words (never colour alone).
+/** The tab's icon: an envelope. */
+export const icon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="7" width="28" height="19" rx="3" fill="#102a43"/><path d="M4 9l12 9 12-9" fill="none" stroke="#f0b429" stroke-width="2.5"/></svg>`;
+
 export const style = `
 :root { --fg: #1b1f24; --muted: #5b6470; --line: #d5dae0; --bg: #f5f7f9; --card: #fff; --accent: #0b5cad; --danger: #b3261e; --warn: #8a5a00; }
 * { box-sizing: border-box; }
