@@ -53,7 +53,7 @@ export async function seedDemoData(now = new Date()): Promise<{ seeded: boolean;
  * dead-letter sink, so the console shows a real letter at once. A patient of its own: no demo booking sees it.
  */
 export const demoPoisonEvent = {
-  specversion: '1.0', type: 'com.medlab.booking.requested', source: '/demo/legacy-booking-form', id: 'demo-poison-1',
+  specversion: '1.0', type: 'com.medlab.booking.requested', source: '/demo/legacy-booking-form', id: 'demo-poison-1', datacontenttype: 'application/json',
   data: { requestId: 'demo-legacy-request-1', patientId: 'patient-legacy-demo', slotId: 'legacy-slot-0001' },
 } as const;
 
