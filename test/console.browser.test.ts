@@ -61,7 +61,8 @@ describe('the dead-letter console in a browser (chromium)', function () {
     await context?.close();
   });
 
-  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  // The whole page, or (a modal dialog open) what the operator sees of it.
+  const shot = (name: string, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 
   /** A record on booking-requests, as another system would put it there (the gateway's Kafka REST stand-in). */
   async function produce(event: { type: string; data: unknown; id?: string }) {
@@ -86,6 +87,10 @@ describe('the dead-letter console in a browser (chromium)', function () {
     for (const c of cancels) await produce({ type: 'com.medlab.booking.cancel-requested', data: { ...c, reason: 'patient asked by phone' } });
     // And an unrelated poison (a legacy slot id) in a group of its own, for the filter to leave out.
     await produce({ type: 'com.medlab.booking.requested', data: { requestId: 'legacy-1', patientId: 'patient-legacy', slotId: 'legacy-slot-17' } });
+    await bundleIdle(bundle);
+    // Meanwhile the first patient's next request (same record key) went through: the dry run must say so.
+    const other = await createSlot({ capacity: 5 });
+    await produce({ type: 'com.medlab.booking.requested', data: { requestId: 'after-1', patientId: cancels[0].patientId, slotId: other.id } });
     await bundleIdle(bundle);
     const parked = await eventually(async () => {
       const rows = await db().deadLetter.findMany({ where: { eventType: 'com.medlab.booking.cancel-requested' } });
@@ -134,15 +139,18 @@ describe('the dead-letter console in a browser (chromium)', function () {
     const dialog = page.getByRole('dialog', { name: /Redrive the group/ });
     await dialog.getByText('3 letter(s) would be republished').waitFor();
     assert.equal(await dialog.getByRole('list', { name: 'Topics' }).innerText(), 'booking-requests: 3');
-    const keys = await dialog.locator('#plan-letters tbody tr td:nth-child(3)').allInnerTexts();
-    assert.deepEqual(keys.sort(), cancels.map((c) => c.patientId), 'each goes back with its record key (the patient), so per-key order holds');
-    await shot('04-redrive-dry-run');
+    const plan = await dialog.locator('#plan-letters tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    assert.deepEqual(plan.map((r) => r[2]).sort(), cancels.map((c) => c.patientId), 'each goes back with its record key (the patient), so per-key order holds');
+    const warned = plan.filter((r) => r[4] !== '');
+    assert.deepEqual(warned.map((r) => r[2]), [cancels[0].patientId], 'the key with a newer event carries a warning');
+    assert.match(await dialog.locator('#plan-warnings').innerText(), /1 letter\(s\) carry a warning/);
+    await shot('04-redrive-dry-run', false);
     await dialog.getByRole('button', { name: 'Confirm redrive' }).click();
     await eventually(async () => {
       await bundleIdle(bundle);
       return /completed, 3 of 3 sent/.test(await dialog.locator('#redrive-progress-text').innerText());
     }, 'the redrive task to complete');
-    await shot('05-redrive-completed');
+    await shot('05-redrive-completed', false);
     await dialog.getByRole('button', { name: 'Close' }).click();
 
     // Resolved in the console, and each booking cancelled exactly once.

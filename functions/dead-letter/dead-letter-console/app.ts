@@ -459,7 +459,10 @@ export const script = String.raw`'use strict';
       ? 'Nothing to send: no letter of this selection can be redriven.'
       : plan.total + ' letter(s) would be republished to their original topics, with their record keys, in order:';
     $('plan-topics').replaceChildren(...(plan.topics || []).map((t) => el('li', { text: t.topic + ': ' + t.count })));
-    const warnings = (plan.warnings || []).map(warningText);
+    // warnings: how many letters carry one (each is on its letter's row), or a list of them.
+    const flagged = (plan.letters || []).filter((l) => l.warning).length;
+    const warnings = Array.isArray(plan.warnings) ? plan.warnings.map(warningText)
+      : plan.warnings || flagged ? [(plan.warnings || flagged) + ' letter(s) carry a warning: read them in the table below before you confirm.'] : [];
     const w = $('plan-warnings');
     w.hidden = warnings.length === 0;
     w.querySelector('ul').replaceChildren(...warnings.map((text) => el('li', { text })));
