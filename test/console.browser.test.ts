@@ -167,6 +167,31 @@ describe('the dead-letter console in a browser (chromium)', function () {
     assert.deepEqual(complaints, []);
   });
 
+  it('bulk by group: a retry that fails the same way is reported and counted, then the group is discarded with a reason', async () => {
+    // A legacy producer's requests name slots by their old ids: they can never succeed here.
+    for (const n of [1, 2]) await produce({ type: 'com.medlab.booking.requested', data: { requestId: `legacy-${n}`, patientId: `patient-legacy-${n}`, slotId: `legacy-slot-${n}` } });
+    await bundleIdle(bundle);
+    await eventually(async () => (await db().deadLetter.count({ where: { status: 'parked' } })) === 2, 'two parked letters');
+
+    await signIn(staffWith('ops-chi', ['operator']));
+    await page.getByRole('radio', { name: /Select group com\.medlab\.booking\.requested .*\(HTTP 400\), 2 letters$/ }).check();
+    await page.getByRole('button', { name: 'Retry group' }).click();
+    await page.getByRole('status').filter({ hasText: 'Retry of the group: 0 delivered, 2 failed, 0 skipped.' }).waitFor();
+    const history = await db().$queryRawUnsafe<Array<{ kind: string; outcome: string; by: string }>>("SELECT kind, outcome, by FROM dead_letter.attempt WHERE kind = 'retry' ORDER BY id");
+    assert.deepEqual(history.map((h) => [h.kind, h.outcome, h.by]), [['retry', 'failed', 'staff:ops-chi'], ['retry', 'failed', 'staff:ops-chi']], 'each retry is one more attempt, by the operator');
+
+    // Discarding needs a reason; with one, the whole group goes.
+    await page.getByRole('button', { name: 'Discard group' }).click();
+    await page.getByRole('alert').getByText('Reason required').waitFor();
+    await page.getByLabel('Reason to park or discard the group').fill('legacy booking form retired; patients re-booked by phone');
+    await page.getByRole('button', { name: 'Discard group' }).click();
+    await page.getByRole('status').filter({ hasText: 'Discarded 2 letter(s) of the group.' }).waitFor();
+    await shot('09-group-discarded');
+    const letters = await db().deadLetter.findMany();
+    assert.deepEqual(letters.map((l) => [l.status, l.statusReason, l.statusBy]), [1, 2].map(() => ['discarded', 'legacy booking form retired; patients re-booked by phone', 'staff:ops-chi']));
+    assert.deepEqual(complaints, []);
+  });
+
   it("a token without the operator grant, or no valid token, is refused with the problem's own detail", async () => {
     await signIn(staffWith('staff-no-grant', []));
     const problem = page.getByRole('alert');
