@@ -99,10 +99,11 @@ describe('the dead-letter console in a browser (chromium)', function () {
     assert.equal(new Set(parked.map((r) => r.fingerprint)).size, 1, 'alike failures make one group');
 
     await signIn(staffWith('ops-anna', ['operator', 'phi']));
-    await shot('01-signed-in');
     const group = page.getByRole('radio', { name: /Select group com\.medlab\.booking\.cancel-requested .*\(HTTP 422\), 3 letters/ });
     await group.waitFor();
     await page.getByRole('radio', { name: /Select group com\.medlab\.booking\.requested .*\(HTTP 400\), 1 letter$/ }).waitFor();
+    await page.locator('#letters tbody tr').first().waitFor();
+    await shot('01-signed-in');
 
     // Filter: only the cancellations.
     await page.getByLabel('Event type').fill('com.medlab.booking.cancel-requested');
