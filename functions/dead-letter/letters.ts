@@ -104,8 +104,11 @@ export async function recordUnmaskedViews(tx: Tx, caller: Caller, letterIds: str
     SELECT unnest(${letterIds}::uuid[]), ${actor(caller)}`;
 }
 
+/** The columns a letter's summary shows: everything but the event and the consumer's answer (lists need not read them). */
+export type LetterRow = Omit<DeadLetter, 'event' | 'errorData'>;
+
 /** A letter as the API shows it in lists (no event data: that is in the detail, masked or recorded). */
-export function letterSummary(l: DeadLetter, unmasked: boolean) {
+export function letterSummary(l: LetterRow, unmasked: boolean) {
   return {
     id: l.id,
     system: l.system,
