@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { db } from '../../functions/shared/db';
 import { signToken, type Grant } from '../../functions/shared/auth';
-import type { DeadLetterStatus } from '../../functions/shared/generated/prisma/client';
+import type { DeadLetterStatus, Prisma } from '../../functions/shared/generated/prisma/client';
 
 /** Staff holding these grants (operator: the dead-letter API; phi: event data unmasked). */
 export const operatorToken = (grants: Grant[] = ['operator'], sub = 'ops-1') =>
@@ -20,7 +20,7 @@ export interface LetterSpec {
   reason?: string;
   /** When it was received (default: now). */
   receivedAt?: Date;
-  data?: Record<string, unknown>;
+  data?: Prisma.InputJsonObject;
   errorData?: unknown;
 }
 
