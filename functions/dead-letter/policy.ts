@@ -4,7 +4,7 @@
 // writes is what runs. A policy that does not hold together stops the function at start-up, naming the field.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
+import { load as loadYaml } from 'js-yaml';
 import { problemsOf } from '../shared/validate';
 
 export interface RetryPolicy {
@@ -76,7 +76,7 @@ type RawRetry = { maxAttempts?: number; backoff?: string; maxBackoff?: string };
 export function parsePolicy(text: string, where: string): Policy {
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(text);
   } catch (err) {
     throw new Error(`${where}: not YAML (${(err as Error).message.split('\n')[0]})`);
   }
@@ -105,7 +105,7 @@ export function policy(): Policy {
   if (process.env.NODE_ENV === 'production' || !existsSync(MANIFEST)) {
     throw new Error('DEAD_LETTER_POLICY_FILE must name the mounted dead-letter-policy ConfigMap (policy.yaml)');
   }
-  const manifest = yaml.load(readFileSync(MANIFEST, 'utf8')) as { data?: Record<string, string> };
+  const manifest = loadYaml(readFileSync(MANIFEST, 'utf8')) as { data?: Record<string, string> };
   if (typeof manifest?.data?.['policy.yaml'] !== 'string') throw new Error(`${MANIFEST}: data.policy.yaml is required`);
   return (loaded = parsePolicy(manifest.data['policy.yaml'], MANIFEST));
 }
