@@ -31,6 +31,9 @@ export async function insertLetter(spec: LetterSpec = {}) {
   const data = spec.data ?? { requestId: randomUUID(), patientId: 'p-1', slotId: randomUUID(), note: 'call Nguyen Van A on 0901234567' };
   const consumer = spec.consumer ?? 'booking-consumer';
   const errorData = spec.errorData === undefined ? { title: 'Unprocessable Event', detail: 'no such slot "s-1"' } : spec.errorData;
+  const answer = errorData === null ? null : Buffer.from(typeof errorData === 'string' ? errorData : JSON.stringify(errorData)).toString('base64');
+  const dest = `http://${consumer}.patient-portal.svc.cluster.local`;
+  const code = spec.code === undefined ? 422 : spec.code;
   return db().deadLetter.create({
     data: {
       eventId,
@@ -39,12 +42,16 @@ export async function insertLetter(spec: LetterSpec = {}) {
       topic: 'booking-requests',
       kafkaSource: spec.kafkaSource ?? 'booking-consumer-source',
       consumer,
-      errorDest: `http://${consumer}.patient-portal.svc.cluster.local`,
-      errorCode: spec.code === undefined ? 422 : spec.code,
-      errorData: errorData === null ? null : Buffer.from(typeof errorData === 'string' ? errorData : JSON.stringify(errorData)).toString('base64'),
+      errorDest: dest,
+      errorCode: code,
+      errorData: answer,
       reason: spec.reason ?? 'Unprocessable Event: no such slot "s-1"',
       fingerprint: spec.group ?? 'a1b2c3d4e5f60708',
-      event: { specversion: '1.0', id: eventId, source: '/portal', type, datacontenttype: 'application/json', data },
+      // As the intake keeps it: the event with what Knative's delivery added to it.
+      event: {
+        specversion: '1.0', id: eventId, source: '/portal', type, datacontenttype: 'application/json', data,
+        knativeerrordest: dest, ...(code !== null ? { knativeerrorcode: String(code) } : {}), ...(answer !== null ? { knativeerrordata: answer } : {}),
+      },
       system: spec.system ?? 'booking-queue',
       partition: 2,
       offset: 1234n,

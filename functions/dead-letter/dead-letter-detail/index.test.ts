@@ -29,6 +29,10 @@ describe('dead-letter-detail (GET /api/dead-letters/letter)', () => {
     const data = (letter.event as { data: Record<string, string> }).data;
     assert.deepEqual(event.data, { requestId: data.requestId, patientId: 'p-1', slotId: data.slotId, note: '•••' });
     assert.doesNotMatch(JSON.stringify(res.body), /Nguyen|0901234567/);
+    // The consumer's answer travels in the event too (knativeerrordata): hidden there as well.
+    assert.equal(event.knativeerrordata, '•••');
+    assert.doesNotMatch(JSON.stringify(res.body), new RegExp(letter.errorData!.slice(0, 20)));
+    assert.doesNotMatch(JSON.stringify(res.body), /s-1/);
     assert.deepEqual(res.body.errorData, { title: 'Unprocessable Event', detail: 'no such slot "•••"' });
     assert.equal((await views(letter.id)).length, 0);
   });
