@@ -1,4 +1,4 @@
-// npm run bench — six benchmarks of the patient-portal functions, each against a like-for-like reference
+// npm run bench — eight benchmarks of the patient-portal functions, each against a like-for-like reference
 // measured in the same run (machines are noisy: ratios travel better than absolute figures), each figure the
 // median of repeated runs, each ratio next to its target. Starts what it needs itself: a fresh PostgreSQL database
 // (bench_<pid>, migrated) and more of its own, the Kafka mock broker, pgbench, and the functions built as their
