@@ -3,7 +3,7 @@
 import { freePort, startUnderRuntime } from '../../scripts/lib/runtime/host';
 import type { Server } from 'node:http';
 import { db } from '../../functions/shared/db';
-import { signToken, type Role } from '../../functions/shared/auth';
+import { signToken, type Grant, type Role } from '../../functions/shared/auth';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { settleOutbox } from '../../functions/shared/publisher';
 import { MemoryDispatcher } from '../../scripts/lib/runtime/dispatcher';
@@ -12,6 +12,7 @@ import type { Bundle } from '../../scripts/lib/runtime/bundle';
 const TABLES = [
   'booking_queue.ticket', 'booking_queue.booking', 'booking_queue.slot', 'booking_queue.service', 'booking_queue.branch',
   'booking_queue.outbox_event', 'booking_queue.inbox_event', 'booking_queue.idempotency_record', 'dead_letter.dead_letter',
+  'dead_letter.outbox_event', 'dead_letter.inbox_event', 'dead_letter.alert',
 ];
 
 export async function resetDatabase(): Promise<void> {
@@ -79,6 +80,8 @@ export function token(role: Role, sub: string, extra: { branchId?: string; tier?
 
 export const patientToken = (id = 'patient-1', tier?: 'svip' | 'vip') => token('patient', id, { tier });
 export const staffToken = (branchId = BRANCH) => token('staff', `staff-${branchId}`, { branchId });
+/** A staff member of every branch holding the dead-letter operator grant (and phi, when asked). */
+export const operatorToken = (sub = 'ops-1', grants: Grant[] = ['operator']) => signToken({ sub, role: 'staff', grants, exp: Math.floor(Date.now() / 1000) + 3600 });
 
 export { freePort };
 
