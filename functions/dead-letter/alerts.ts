@@ -36,7 +36,7 @@ export const RUNBOOK: Record<AlertKind, string> = {
 /** Where in the console to look: the group's letters, or all of them. */
 export const consoleLink = (fingerprint?: string) => (fingerprint ? `/dead-letters?group=${encodeURIComponent(fingerprint)}` : '/dead-letters');
 
-const alerts = tableOf(system, 'alert');
+export const alertTable = tableOf(system, 'alert');
 
 /**
  * Claims a key unless it was claimed within `repeatMinutes`: true when this caller should tell. One statement,
@@ -44,7 +44,7 @@ const alerts = tableOf(system, 'alert');
  */
 export async function claimAlertKey(tx: Tx, key: string, repeatMinutes: number, detail: object = {}): Promise<boolean> {
   const claimed = await tx.$executeRaw`
-    INSERT INTO ${alerts} AS a (key, raised_at, detail) VALUES (${key}, now(), ${JSON.stringify(detail)}::jsonb)
+    INSERT INTO ${alertTable} AS a (key, raised_at, detail) VALUES (${key}, now(), ${JSON.stringify(detail)}::jsonb)
     ON CONFLICT (key) DO UPDATE SET raised_at = now(), detail = EXCLUDED.detail
     WHERE a.raised_at <= now() - make_interval(mins => ${repeatMinutes})`;
   return claimed > 0;

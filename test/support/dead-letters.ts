@@ -107,3 +107,13 @@ export async function historyOf(letterId: string) {
   const rows = await db().deadLetterAttempt.findMany({ where: { letterId }, orderBy: { id: 'asc' } });
   return rows.map((h) => [h.kind, h.outcome, h.by, h.code]);
 }
+
+/** Many alike letters at once (one statement), received `minutesAgo` before now: for volumes and ages. */
+export async function keepMany(n: number, o: { fingerprint: string; minutesAgo: number; status?: DeadLetterStatus; system?: string; topic?: string }) {
+  await db().$executeRaw`
+    INSERT INTO dead_letter.dead_letter (id, event_id, event_source, event_type, topic, consumer, fingerprint, event, system, status, received_at, last_seen_at, status_at)
+    SELECT gen_random_uuid(), 'many-' || gen_random_uuid(), '/portal', 'com.medlab.booking.requested', ${o.topic ?? 'booking-requests'}, 'booking-consumer',
+      ${o.fingerprint}, '{}'::jsonb, ${o.system ?? 'booking-queue'}, ${o.status ?? 'parked'}::dead_letter.letter_status,
+      now() - make_interval(mins => ${o.minutesAgo}), now() - make_interval(mins => ${o.minutesAgo}), now() - make_interval(mins => ${o.minutesAgo})
+    FROM generate_series(1, ${n})`;
+}
