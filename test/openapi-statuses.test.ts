@@ -12,7 +12,7 @@ import { Bundle } from '../scripts/lib/runtime/bundle';
 import { idempotencyLock } from '../functions/shared/idempotency';
 import { branchDay } from '../functions/booking-queue/calendar';
 import { system } from '../functions/booking-queue/system';
-import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
+import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, operatorToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -31,6 +31,8 @@ function closed(schema: unknown): unknown {
 
 const patient = patientToken('p-1');
 const staff = staffToken();
+/** Staff holding the operator grant: the dead-letter routes refuse other staff before reading anything. */
+const operator = operatorToken();
 const service = token('service', 'patient-booking');
 const json = (method: string, body: unknown, tok?: string, headers: Record<string, string> = {}): Send => (url) =>
   call(url, { method, body, token: tok, headers });
@@ -77,7 +79,7 @@ describe('/openapi.json documents every status each route answers', function () 
   it('statuses every route answers alike: 400, 401, 403, 405, 413, 415', async () => {
     for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
       const spec = f.route!;
-      const tok = spec.auth === 'public' ? undefined : spec.auth.includes('patient') ? patient : spec.auth.includes('staff') ? staff : service;
+      const tok = spec.auth === 'public' ? undefined : spec.auth.includes('patient') ? patient : spec.auth.includes('staff') ? (spec.grant ? operator : staff) : service;
       await drive(f.name, 400, (url) => call(`${url}/?method=x`, { method: spec.method, token: tok, ...(spec.body ? { body: {} } : {}) }));
       if (spec.auth !== 'public') await drive(f.name, 401, (url) => call(url, { method: spec.method, ...(spec.body ? { body: {} } : {}) }));
       await drive(f.name, 403, (url) => call(url, { method: spec.method, token: tok, headers: { origin: 'https://evil.example' }, ...(spec.body ? { body: {} } : {}) }));
@@ -157,6 +159,9 @@ describe('/openapi.json documents every status each route answers', function () 
     await drive('ticket-action', 404, json('POST', { ticketId: missing, action: 'serve' }, staff));
     await drive('ticket-action', 409, json('POST', { ticketId: ticket.body.ticketId, action: 'skip' }, staff));
 
+    // The dead-letter routes: a retry of a group with nothing open or parked delivers nothing.
+    await drive('dead-letter-retry', 200, json('POST', { group: 'no-such-group' }, operator));
+
     // An idempotent route's key held by a request in flight: 409 with Retry-After.
     for (const [name, body, tok] of [
       ['book-slot', { slotId: other.id }, patient], ['slots-create', { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(310).toISOString(), capacity: 1 }, staff],
@@ -175,7 +180,7 @@ describe('/openapi.json documents every status each route answers', function () 
     try {
       for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
         const spec = f.route!;
-        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? staff : spec.auth.includes('service') ? service : patient;
+        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? (spec.grant ? operator : staff) : spec.auth.includes('service') ? service : patient;
         const send = DOWN_REQUESTS[f.name];
         assert.ok(send, `no request drives ${f.name} to the database`);
         const res = await drive(f.name, 503, (url) => send(child.url(f.name, url), tok));
@@ -206,6 +211,7 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   branches: (url) => call(url),
   'call-next': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', counter: '1' } }),
   'check-in': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw' } }),
+  'dead-letter-retry': (url, tok) => call(url, { token: tok, body: { group: 'some-group' } }),
   'queue-board': (url) => call(url, { query: { branchId: BRANCH } }),
   'slot-status': (url, tok) => call(url, { token: tok, body: { slotId: randomUUID(), status: 'closed' } }),
   'slots-create': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(500).toISOString(), capacity: 1 } }),
