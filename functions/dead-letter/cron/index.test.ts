@@ -55,12 +55,14 @@ describe('dead-letter-cron (PingSources every minute and every morning)', () => 
       assert.equal((await published('dead-letter-retries')).length, 3);
     });
 
-    it('a hand-run POST with no body does the minute job', async () => {
+    it('a hand-run POST with no body does the minute job; with {"job":"daily"} the daily one', async () => {
       await keepLetter({ dest: DEST, nextRetryAt: minutesAgo(1) });
       const res = await call(cron.url, { method: 'POST' });
       assert.equal(res.status, 200);
       assert.equal(res.body.job, 'minute');
       assert.equal(res.body.queued, 1);
+      const daily = await call(cron.url, { method: 'POST', body: { job: 'daily' } });
+      assert.equal(daily.body.job, 'daily', 'a hand-run POST says which job');
     });
 
     it('an event from a results topic waiting 15 minutes alerts at once (critical), once within repeatMinutes', async () => {
