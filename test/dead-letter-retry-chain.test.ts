@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { db } from '../functions/shared/db';
-import { resetDatabase, deliver, bundleIdle, published } from './support/fixtures';
+import { resetDatabase, deliver, bundleIdle, published, eventually } from './support/fixtures';
 import { standInConsumer, type StandInConsumer } from './support/dead-letters';
 
 describe('automatic retries through the bundle\'s wiring (intake → cron → dead-letter-retries → retry consumer)', function () {
@@ -65,7 +65,11 @@ describe('automatic retries through the bundle\'s wiring (intake → cron → de
     assert.equal(alert.data.kind, 'retries-exhausted');
     assert.equal(alert.data.letterId, letter.id);
     assert.ok((await published('notification-requests')).some((e) => e.data.requestId === alert.data.alertId));
-    const mailed = await db().deadLetterInboxEvent.findMany({ where: { consumer: 'dead-letter-alert-mailer' } });
+    // The alert is one more hop away (dead-letter-events → the mailer's KafkaSource).
+    const mailed = await eventually(async () => {
+      const taken = await db().deadLetterInboxEvent.findMany({ where: { consumer: 'dead-letter-alert-mailer' } });
+      return taken.length ? taken : undefined;
+    }, 'the mailer to take the alert');
     assert.deepEqual(mailed.map((m) => m.type), ['com.medlab.dead-letter.alert-raised']);
   });
 });

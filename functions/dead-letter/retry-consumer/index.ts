@@ -16,7 +16,7 @@ import { topics } from '../events';
 import type { Tx } from '../../shared/db';
 import { letters, recordAttempt, dispositionAfterFailure, healable } from '../letters';
 import { retryPolicyFor } from '../policy';
-import { cannotRedeliver, redeliver, redeliveryTimeoutMs } from '../redeliver';
+import { redeliver, redeliveryTimeoutMs } from '../redeliver';
 import { raiseAlert } from '../alerts';
 export { init, shutdown } from '../../shared/lifecycle';
 
@@ -51,16 +51,14 @@ export const handle = consume(
       if (!letter || !['retrying', 'open'].includes(letter.status) || letter.retries + 1 !== retry) {
         return { outcome: 'stale', status: letter?.status ?? null, retries: letter?.retries ?? null };
       }
-      const refused = cannotRedeliver(letter);
-      if (refused) {
-        await tx.$executeRaw`
-          UPDATE ${letters} SET status = 'parked', status_reason = ${`cannot retry: ${refused}`}, status_by = ${NAME}, status_at = now(), next_retry_at = NULL
-          WHERE id = ${letter.id}::uuid`;
-        return { outcome: 'parked', reason: refused };
-      }
-
       const answer = await redeliver(letter);
-      if (answer.outcome === 'refused') throw new Error(answer.reason); // cannotRedeliver said it could
+      if (answer.outcome === 'refused') {
+        // Nothing was sent, and nothing ever will be automatically (cut short, nowhere to go): an operator decides.
+        await tx.$executeRaw`
+          UPDATE ${letters} SET status = 'parked', status_reason = ${`cannot retry: ${answer.reason}`}, status_by = ${NAME}, status_at = now(), next_retry_at = NULL
+          WHERE id = ${letter.id}::uuid`;
+        return { outcome: 'parked', reason: answer.reason };
+      }
       await recordAttempt(tx, letter.id, { kind: 'auto-retry', outcome: answer.outcome, by: NAME, code: answer.code, reason: answer.reason });
       if (answer.outcome === 'delivered') {
         await tx.$executeRaw`

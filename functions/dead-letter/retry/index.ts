@@ -11,7 +11,7 @@ import { warmBeforeReady } from '../../shared/lifecycle';
 import type { Tx } from '../../shared/db';
 import { system } from '../system';
 import { actor, healable, letters, recordAttempt } from '../letters';
-import { cannotRedeliver, redeliver, redeliveryTimeoutMs } from '../redeliver';
+import { redeliver, redeliveryTimeoutMs } from '../redeliver';
 import { body, view, MAX_LETTERS } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
 
@@ -40,6 +40,7 @@ export const handle = route(
     refuses: { invalid: 'give letterIds or group, one of them' },
   },
   async ({ body, caller, db, transaction }) => {
+    // Exactly one of the two.
     if (!body.letterIds === !body.group) throw invalid('give letterIds or group, one of them', 'letterIds');
     const by = actor(caller);
     const chosen = body.letterIds
@@ -76,9 +77,6 @@ async function retryOne(tx: Tx, id: string, by: string): Promise<Result> {
     SELECT status::text AS status, error_dest AS "errorDest", event, truncated FROM ${letters} WHERE id = ${id}::uuid FOR UPDATE SKIP LOCKED`;
   if (!letter) return skipped(id, 'a retry of it is in flight');
   if (!RETRYABLE.includes(letter.status)) return skipped(id, `it is ${letter.status}: only open or parked letters are retried`);
-  const refused = cannotRedeliver(letter);
-  if (refused) return skipped(id, refused);
-
   const answer = await redeliver(letter);
   if (answer.outcome === 'refused') return skipped(id, answer.reason);
   await recordAttempt(tx, id, { kind: 'retry', outcome: answer.outcome, by, code: answer.code, reason: answer.reason });
