@@ -6,12 +6,15 @@
 import { scheduled } from '../../shared/scheduled';
 import { badRequest } from '../../shared/errors';
 import { system } from '../system';
+import { assertPolicy } from '../policy';
 import { queueDueRetries } from './due-retries';
 import { checkConditions } from './conditions';
 import { dailyReport, removeExpired } from './daily';
 export { init, shutdown } from '../../shared/lifecycle';
 
 const NAME = 'dead-letter-cron';
+// Thresholds and retention come from the policy: without a readable one the function stops at start-up, naming it.
+assertPolicy();
 const SOURCE = `/${system.name}/${NAME}`;
 
 export const handle = scheduled(

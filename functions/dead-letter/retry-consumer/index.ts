@@ -15,13 +15,14 @@ import { system, type DeadLetterEmit } from '../system';
 import { topics } from '../events';
 import type { Tx } from '../../shared/db';
 import { letters, recordAttempt, dispositionAfterFailure, healable } from '../letters';
-import { retryPolicyFor } from '../policy';
+import { assertPolicy, retryPolicyFor } from '../policy';
 import { redeliver, redeliveryTimeoutMs } from '../redeliver';
 import { raiseAlert } from '../alerts';
 export { init, shutdown } from '../../shared/lifecycle';
 
 const NAME = 'dead-letter-retry-consumer';
-// A bad timeout setting stops the function at start-up, naming the variable.
+// Without a readable policy, or with a bad timeout setting, the function stops at start-up, naming it.
+assertPolicy();
 warmBeforeReady(() => void redeliveryTimeoutMs());
 
 interface Letter {
