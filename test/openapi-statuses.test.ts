@@ -32,6 +32,8 @@ function closed(schema: unknown): unknown {
 
 const patient = patientToken('p-1');
 const staff = staffToken();
+/** Staff holding the operator grant: the dead-letter routes refuse other staff before reading anything. */
+const operator = operatorToken();
 const service = token('service', 'patient-booking');
 const json = (method: string, body: unknown, tok?: string, headers: Record<string, string> = {}): Send => (url) =>
   call(url, { method, body, token: tok, headers });
@@ -166,6 +168,8 @@ describe('/openapi.json documents every status each route answers', function () 
     await drive('dead-letter-detail', 404, get({ id: missing }, ops));
     await drive('dead-letter-summary', 200, get({}, ops));
     await drive('dead-letter-settle', 200, json('POST', { action: 'park', reason: 'the slot was deleted', letterIds: [letter.id] }, ops));
+    // The dead-letter routes: a retry of a group with nothing open or parked delivers nothing.
+    await drive('dead-letter-retry', 200, json('POST', { group: 'no-such-group' }, operator));
 
     // An idempotent route's key held by a request in flight: 409 with Retry-After.
     for (const [name, body, tok] of [
@@ -185,7 +189,7 @@ describe('/openapi.json documents every status each route answers', function () 
     try {
       for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
         const spec = f.route!;
-        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? staff : spec.auth.includes('service') ? service : patient;
+        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? (spec.grant ? operator : staff) : spec.auth.includes('service') ? service : patient;
         const send = DOWN_REQUESTS[f.name];
         assert.ok(send, `no request drives ${f.name} to the database`);
         const res = await drive(f.name, 503, (url) => send(child.url(f.name, url), tok));
@@ -216,6 +220,7 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   branches: (url) => call(url),
   'call-next': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', counter: '1' } }),
   'check-in': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw' } }),
+  'dead-letter-retry': (url, tok) => call(url, { token: tok, body: { group: 'some-group' } }),
   'queue-board': (url) => call(url, { query: { branchId: BRANCH } }),
   'slot-status': (url, tok) => call(url, { token: tok, body: { slotId: randomUUID(), status: 'closed' } }),
   'slots-create': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(500).toISOString(), capacity: 1 } }),
