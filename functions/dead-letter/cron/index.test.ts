@@ -132,9 +132,10 @@ describe('dead-letter-cron (PingSources every minute and every morning)', () => 
   });
 
   describe('every morning', () => {
-    it('removes only what retention says: resolved and discarded after 4 days, parked after 14, never open letters', async () => {
+    it('removes only what retention says: resolved and discarded after 4 days, parked after 14, never open letters; who saw their data stays on record', async () => {
       const keep = (status: 'resolved' | 'discarded' | 'parked' | 'open', days: number) => keepLetter({ dest: DEST, status, statusAt: daysAgo(days), receivedAt: daysAgo(days + 1), nextRetryAt: null });
       const gone = [await keep('resolved', 5), await keep('discarded', 5), await keep('parked', 15)];
+      await db().deadLetterView.create({ data: { letterId: gone[0].id, viewer: 'staff:ops-1' } });
       const kept = [await keep('resolved', 3), await keep('discarded', 3), await keep('parked', 13), await keep('open', 30)];
 
       const res = await ping('daily');
@@ -143,6 +144,7 @@ describe('dead-letter-cron (PingSources every minute and every morning)', () => 
       const left = (await db().deadLetter.findMany({ select: { id: true } })).map((l) => l.id).sort();
       assert.deepEqual(left, kept.map((l) => l.id).sort());
       assert.equal(await db().deadLetterAttempt.count({ where: { letterId: { in: gone.map((l) => l.id) } } }), 0, 'their history went with them');
+      assert.equal(await db().deadLetterView.count({ where: { letterId: gone[0].id } }), 1, 'the record of an unmasked view outlives the letter');
     });
 
     it('reports yesterday (in Ho Chi Minh City) once: received, resolved, parked, discarded, by system, top groups, what still waits', async () => {
