@@ -9,10 +9,12 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { Bundle } from '../scripts/lib/runtime/bundle';
+import { db } from '../functions/shared/db';
 import { idempotencyLock } from '../functions/shared/idempotency';
 import { branchDay } from '../functions/booking-queue/calendar';
 import { system } from '../functions/booking-queue/system';
 import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
+import { deadLetter, operatorToken, produce } from './support/redrive';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -32,6 +34,10 @@ function closed(schema: unknown): unknown {
 const patient = patientToken('p-1');
 const staff = staffToken();
 const service = token('service', 'patient-booking');
+const operator = operatorToken();
+/** The token a route's auth asks for: an operator for routes that need the grant. */
+const tokenFor = (spec: { auth: 'public' | readonly string[]; grant?: string }, order: Array<'patient' | 'staff' | 'service'>) =>
+  spec.auth === 'public' ? undefined : spec.grant ? operator : { patient, staff, service }[order.find((r) => spec.auth.includes(r))!];
 const json = (method: string, body: unknown, tok?: string, headers: Record<string, string> = {}): Send => (url) =>
   call(url, { method, body, token: tok, headers });
 const get = (query: Record<string, string>, tok?: string): Send => (url) => call(url, { query, token: tok });
@@ -77,7 +83,7 @@ describe('/openapi.json documents every status each route answers', function () 
   it('statuses every route answers alike: 400, 401, 403, 405, 413, 415', async () => {
     for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
       const spec = f.route!;
-      const tok = spec.auth === 'public' ? undefined : spec.auth.includes('patient') ? patient : spec.auth.includes('staff') ? staff : service;
+      const tok = tokenFor(spec, ['patient', 'staff', 'service']);
       await drive(f.name, 400, (url) => call(`${url}/?method=x`, { method: spec.method, token: tok, ...(spec.body ? { body: {} } : {}) }));
       if (spec.auth !== 'public') await drive(f.name, 401, (url) => call(url, { method: spec.method, ...(spec.body ? { body: {} } : {}) }));
       await drive(f.name, 403, (url) => call(url, { method: spec.method, token: tok, headers: { origin: 'https://evil.example' }, ...(spec.body ? { body: {} } : {}) }));
@@ -157,6 +163,21 @@ describe('/openapi.json documents every status each route answers', function () 
     await drive('ticket-action', 404, json('POST', { ticketId: missing, action: 'serve' }, staff));
     await drive('ticket-action', 409, json('POST', { ticketId: ticket.body.ticketId, action: 'skip' }, staff));
 
+    // Redrives: a dry run, a task started, watched and cancelled.
+    const letterId = await deadLetter(bundle.fn('dead-letter-intake').url, produce([{ key: 'p-1', partition: 0 }])[0]);
+    await drive('dead-letter-redrive', 200, json('POST', { letterIds: [letterId], dryRun: true }, operator));
+    await drive('dead-letter-redrive', 404, json('POST', { letterIds: [missing] }, operator));
+    const redrive = await drive('dead-letter-redrive', 202, json('POST', { letterIds: [letterId] }, operator));
+    await drive('dead-letter-redrive', 409, json('POST', { letterIds: [letterId] }, operator));
+    await drive('dead-letter-redrives', 200, get({}, operator));
+    await drive('dead-letter-redrives', 200, get({ taskId: redrive.body.task.id }, operator));
+    await drive('dead-letter-redrives', 404, get({ taskId: missing }, operator));
+    await drive('dead-letter-redrive-cancel', 404, json('POST', { taskId: missing }, operator));
+    // A task whose runner lives elsewhere (the one just started may already have finished).
+    const elsewhere = await db().redriveTask.create({ data: { id: randomUUID(), selection: { group: 'g1' }, ratePerSecond: 1, total: 0, createdBy: 'staff:ops-1', leaseOwner: 'elsewhere', leaseUntil: hoursFromNow(1) } });
+    await drive('dead-letter-redrive-cancel', 200, json('POST', { taskId: elsewhere.id }, operator));
+    await drive('dead-letter-redrive-cancel', 409, json('POST', { taskId: elsewhere.id }, operator));
+
     // An idempotent route's key held by a request in flight: 409 with Retry-After.
     for (const [name, body, tok] of [
       ['book-slot', { slotId: other.id }, patient], ['slots-create', { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(310).toISOString(), capacity: 1 }, staff],
@@ -175,7 +196,7 @@ describe('/openapi.json documents every status each route answers', function () 
     try {
       for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
         const spec = f.route!;
-        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? staff : spec.auth.includes('service') ? service : patient;
+        const tok = tokenFor(spec, ['staff', 'service', 'patient']);
         const send = DOWN_REQUESTS[f.name];
         assert.ok(send, `no request drives ${f.name} to the database`);
         const res = await drive(f.name, 503, (url) => send(child.url(f.name, url), tok));
@@ -212,6 +233,9 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'slots-generate': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', from: '2030-01-01', to: '2030-01-01', weekdays: [1, 2], times: ['09:00'], capacity: 1 } }),
   'ticket-action': (url, tok) => call(url, { token: tok, body: { ticketId: randomUUID(), action: 'serve' } }),
   'ticket-status': (url, tok) => call(url, { token: tok, query: { ticketId: randomUUID() } }),
+  'dead-letter-redrive': (url, tok) => call(url, { token: tok, body: { group: 'g1', dryRun: true } }),
+  'dead-letter-redrives': (url, tok) => call(url, { token: tok }),
+  'dead-letter-redrive-cancel': (url, tok) => call(url, { token: tok, body: { taskId: randomUUID() } }),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */

@@ -5,7 +5,7 @@ import * as fn from './index';
 import * as intakeFn from '../intake/index';
 import { db } from '../../shared/db';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
-import { startFunction, call, resetDatabase, staffToken, type RunningFunction } from '../../../test/support/fixtures';
+import { startFunction, call, resetDatabase, staffToken, type Answer, type RunningFunction } from '../../../test/support/fixtures';
 import { clearRedrives, deadLetter, ends, fakeClock, operatorToken, produce, redriven } from '../../../test/support/redrive';
 import { createTask, runTask, runnerId } from '../redrive';
 
@@ -24,7 +24,7 @@ describe('dead-letter-redrive-cancel (POST /api/dead-letters/redrives/cancel)', 
     const owner = runnerId();
     const task = (await db().$transaction((tx) => createTask(tx, { letterIds: ids }, 5, 'staff:ops-1', owner)))!;
     const before = ends('booking-requests');
-    let answer: Awaited<ReturnType<typeof call>> | undefined;
+    let answer: Answer | undefined;
     // The operator cancels while the runner waits for its second batch (a rate of 5: one record each 200 ms).
     const clock = fakeClock(async (n) => { if (n === 1) answer = await call(running.url, { token: operator, body: { taskId: task.id } }); });
     const result = await runTask(task.id, { owner, clock, target: memoryBus });
