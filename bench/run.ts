@@ -24,6 +24,7 @@ import { functionOverhead } from './overhead';
 import { coldStartFootprint } from './coldstart';
 import { availabilityQuery } from './availability';
 import { transactionOverhead } from './transactions';
+import { deadLetterRedrive } from './dead-letter-redrive';
 
 const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Promise<Row> }> = [
   { n: 1, name: 'Booking throughput', run: bookingThroughput },
@@ -32,6 +33,7 @@ const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Prom
   { n: 4, name: 'Cold start and footprint', run: coldStartFootprint },
   { n: 5, name: 'Availability query', run: availabilityQuery },
   { n: 6, name: 'Transactions', run: transactionOverhead },
+  { n: 9, name: 'Dead-letter redrive', run: deadLetterRedrive },
 ];
 
 /** Built files the benchmarks serve (lib/tools.ts). */

@@ -9,14 +9,9 @@ import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { RedriveTask } from '../shared/generated/prisma/client';
 import { db, tableOf, Prisma, type Tx } from '../shared/db';
 import { bus, type Bus, type BusRecord, type KeysAfter } from '../shared/bus';
-import { kafkaRecord } from '../shared/publisher';
 import { logger, type Logger } from '../shared/log';
 import { letters, attempts } from './letters';
 import { system } from './system';
-
-// The CloudEvents SDK loads when a redrive first builds a record (most of this system's functions never do).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const sdk = (): typeof import('cloudevents') => require('cloudevents');
 
 /** SQS redrives at most 500 messages a second; so do we, unless a caller lifts the cap on purpose (the bench). */
 export const MAX_RATE = 500;
@@ -75,24 +70,34 @@ function valueOf(data: unknown, base64: unknown, contentType: unknown): string |
 }
 
 /**
- * The Kafka record a letter's kept event was: a CloudEvent in the binding's binary mode (every attribute and
- * extension, traceparent included, as ce_ headers; the data as the value), or, for a plain record the
- * KafkaSource wrapped, its value with its headers back from the kafkaheader* extensions. What the delivery
- * added (knativeerror*, knativekafkapartition/offset) is left out. Built outside any trace, so an event
- * that carried no trace context goes out without one, as it was.
+ * The Kafka record a letter's kept event was: a CloudEvent in the binding's binary mode, exactly as the outbox
+ * publishes one (kafkaRecord(): every attribute and extension, traceparent included, as a ce_ header, the
+ * content type as content-type, the trace context also as plain traceparent/tracestate headers, the data as
+ * the value); or, for a plain record the KafkaSource wrapped, its value with its headers back from the
+ * kafkaheader* extensions. What the delivery added (knativeerror*, knativekafkapartition/offset) is left out.
+ * Mapped here rather than through the SDK's CloudEvent: the kept event is already its attributes as JSON, and
+ * a redrive builds thousands a second. An event that carried no trace context goes out without one.
  */
 export function recordOf(topic: string, key: string | null, event: Record<string, unknown>): BusRecord {
   const { data, data_base64: base64, datatruncated: _truncated, ...rest } = event;
-  const attributes = Object.fromEntries(Object.entries(rest).filter(([name, v]) => v !== undefined && v !== null && !DELIVERY_ATTRIBUTES.test(name)));
+  const attributes: Record<string, string> = {};
+  for (const name in rest) {
+    const v = rest[name];
+    if (v !== undefined && v !== null && !DELIVERY_ATTRIBUTES.test(name)) attributes[name] = String(v);
+  }
   const value = valueOf(data, base64, attributes.datacontenttype);
+  const headers: Record<string, string> = {};
+  if (attributes.datacontenttype !== undefined) headers['content-type'] = attributes.datacontenttype;
   if (attributes.type === WRAPPED_RECORD) {
-    const headers: Record<string, string> = {};
-    for (const [name, v] of Object.entries(attributes)) if (name.startsWith(HEADER_EXTENSION)) headers[name.slice(HEADER_EXTENSION.length)] = String(v);
-    if (typeof attributes.datacontenttype === 'string') headers['content-type'] = attributes.datacontenttype;
+    for (const name in attributes) if (name.startsWith(HEADER_EXTENSION)) headers[name.slice(HEADER_EXTENSION.length)] = attributes[name];
     return { topic, key, headers, value };
   }
-  const record = context.with(ROOT_CONTEXT, () => kafkaRecord(topic, key, new (sdk().CloudEvent)<unknown>(attributes, false)));
-  return { ...record, value };
+  for (const name in attributes) headers[`ce_${name}`] = attributes[name];
+  if (attributes.traceparent !== undefined) {
+    headers.traceparent = attributes.traceparent;
+    if (attributes.tracestate !== undefined) headers.tracestate = attributes.tracestate;
+  }
+  return { topic, key, headers, value };
 }
 
 // ---------- the dry run ----------
@@ -311,6 +316,7 @@ export interface RunResult {
 }
 
 interface ItemRow {
+  seq: number;
   letterId: string;
   status: string | null;
   topic: string | null;
@@ -320,18 +326,33 @@ interface ItemRow {
 }
 
 /** Records per batch: about a fifth of a second's worth, at least one, at most 500 (one send, one commit). */
+/** Batch commits a runner may have in flight while it sends on: two keep both of a small database's cores busy. */
+const COMMITS_IN_FLIGHT = 2;
+
 export const batchSize = (rate: number) => Math.max(1, Math.min(500, Math.ceil(rate / 5)));
 
 /**
- * Takes (or renews) the lease of a running task: free, expired, or already ours. Undefined when the task is
- * not running (finished, cancelled) or another runner holds it.
+ * Takes the lease of a running task: free, expired, or already ours (each commit renews it after that).
+ * Undefined when the task is not running (finished, cancelled) or another runner holds it.
  */
-async function lease(taskId: string, owner: string): Promise<{ ratePerSecond: number; createdBy: string } | undefined> {
-  const [row] = await db().$queryRaw<Array<{ ratePerSecond: number; createdBy: string }>>`
+async function lease(taskId: string, owner: string): Promise<TaskTerms | undefined> {
+  const [row] = await db().$queryRaw<TaskTerms[]>`
     UPDATE ${tasks} SET lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${LEASE_MS / 1000}), updated_at = now()
     WHERE id = ${taskId}::uuid AND status = 'running' AND (lease_owner = ${owner} OR lease_owner IS NULL OR lease_until < now())
     RETURNING rate_per_second AS "ratePerSecond", created_by AS "createdBy"`;
   return row;
+}
+
+interface TaskTerms { ratePerSecond: number; createdBy: string }
+
+/**
+ * Whether the runner holding the lease may send its next batch: the task still running (not cancelled) and
+ * the lease still its own. A read, so it never waits for the commit in flight (which holds the task's row).
+ */
+async function stillOurs(taskId: string, owner: string): Promise<boolean> {
+  const [row] = await db().$queryRaw<Array<{ ours: boolean }>>`
+    SELECT status = 'running' AND lease_owner = ${owner} AND lease_until > now() AS ours FROM ${tasks} WHERE id = ${taskId}::uuid`;
+  return !!row?.ours;
 }
 
 /** Gives the lease back, so the next runner need not wait for it to expire. */
@@ -341,12 +362,12 @@ async function release(taskId: string, owner: string, error?: string): Promise<v
     WHERE id = ${taskId}::uuid AND lease_owner = ${owner}`;
 }
 
-/** The next pending items in sending order, with their letters as they are now (a letter removed since: none). */
-function nextItems(taskId: string, limit: number): Promise<ItemRow[]> {
+/** The next pending items after `after` in sending order, with their letters as they are now (a letter removed since: none). */
+function nextItems(taskId: string, limit: number, after: number): Promise<ItemRow[]> {
   return db().$queryRaw<ItemRow[]>`
-    SELECT i.letter_id::text AS "letterId", l.status::text AS status, l.topic, l.record_key AS key, l.truncated, l.event
+    SELECT i.seq, i.letter_id::text AS "letterId", l.status::text AS status, l.topic, l.record_key AS key, l.truncated, l.event
     FROM ${items} i LEFT JOIN ${letters} l ON l.id = i.letter_id
-    WHERE i.task_id = ${taskId}::uuid AND i.status = 'pending'
+    WHERE i.task_id = ${taskId}::uuid AND i.status = 'pending' AND i.seq > ${after}
     ORDER BY i.seq LIMIT ${limit}`;
 }
 
@@ -360,32 +381,41 @@ function skipReason(item: ItemRow): string | undefined {
 
 /**
  * Records a batch in one transaction: items sent (where each landed, when the bus said) or skipped (why),
- * letters resolved by redrive in the name of the task's creator, a line of history each, the task's counts.
- * Only items still pending change, so a batch recorded twice counts once.
+ * letters resolved by redrive in the name of the task's creator, a line of history each, the task's counts,
+ * and the runner's lease renewed.
+ * Only items still pending change, so a batch recorded twice counts once. (The id lists beside the joins let
+ * the planner find the rows by primary key instead of scanning every pending item and letter.)
  */
-async function commitBatch(taskId: string, by: string, sent: Array<{ letterId: string; topic: string; partition?: number; offset?: number }>, skipped: Array<{ letterId: string; reason: string }>): Promise<void> {
-  await db().$executeRaw`
-    WITH sent AS (
-      UPDATE ${items} i SET status = 'sent', sent_at = now(), topic = s.topic, partition = s.partition, kafka_offset = s.kafka_offset
-      FROM unnest(${sent.map((s) => s.letterId)}::uuid[], ${sent.map((s) => s.topic)}::text[], ${sent.map((s) => s.partition ?? null)}::int[],
-        ${sent.map((s) => (s.offset === undefined ? null : String(s.offset)))}::bigint[]) AS s(letter_id, topic, partition, kafka_offset)
-      WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending'
-      RETURNING i.letter_id, i.topic
-    ), skipped AS (
-      UPDATE ${items} i SET status = 'skipped', reason = s.reason
-      FROM unnest(${skipped.map((s) => s.letterId)}::uuid[], ${skipped.map((s) => s.reason)}::text[]) AS s(letter_id, reason)
-      WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending'
-      RETURNING i.letter_id
-    ), resolved AS (
-      UPDATE ${letters} l SET status = 'resolved', resolution = 'redrive', status_by = ${by}, status_at = now(), next_retry_at = NULL,
-        status_reason = 'redriven to ' || sent.topic || ' (redrive ' || ${taskId} || ')'
-      FROM sent WHERE l.id = sent.letter_id AND l.status <> 'resolved'
-    ), history AS (
-      INSERT INTO ${attempts} (letter_id, kind, outcome, by, reason)
-      SELECT letter_id, 'redrive', 'sent', ${by}, 'republished to ' || topic || ' (redrive ' || ${taskId} || ')' FROM sent
-    )
-    UPDATE ${tasks} SET sent = sent + (SELECT count(*) FROM sent), skipped = skipped + (SELECT count(*) FROM skipped), updated_at = now(), error = NULL
-    WHERE id = ${taskId}::uuid`;
+async function commitBatch(taskId: string, owner: string, by: string, sent: Array<{ letterId: string; topic: string; partition?: number; offset?: number }>, skipped: Array<{ letterId: string; reason: string }>): Promise<void> {
+  const ids = sent.map((s) => s.letterId);
+  await db().$transaction(async (tx) => {
+    const [counted] = await tx.$queryRaw<Array<{ sent: number; skipped: number }>>`
+      WITH sent AS (
+        UPDATE ${items} i SET status = 'sent', sent_at = now(), topic = s.topic, partition = s.partition, kafka_offset = s.kafka_offset
+        FROM unnest(${ids}::uuid[], ${sent.map((s) => s.topic)}::text[], ${sent.map((s) => s.partition ?? null)}::int[],
+          ${sent.map((s) => (s.offset === undefined ? null : String(s.offset)))}::bigint[]) AS s(letter_id, topic, partition, kafka_offset)
+        WHERE i.task_id = ${taskId}::uuid AND i.letter_id = ANY(${ids}::uuid[]) AND i.letter_id = s.letter_id AND i.status = 'pending'
+        RETURNING i.letter_id, i.topic
+      ), skipped AS (
+        UPDATE ${items} i SET status = 'skipped', reason = s.reason
+        FROM unnest(${skipped.map((s) => s.letterId)}::uuid[], ${skipped.map((s) => s.reason)}::text[]) AS s(letter_id, reason)
+        WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending'
+        RETURNING i.letter_id
+      ), resolved AS (
+        UPDATE ${letters} l SET status = 'resolved', resolution = 'redrive', status_by = ${by}, status_at = now(), next_retry_at = NULL,
+          status_reason = 'redriven to ' || sent.topic || ' (redrive ' || ${taskId} || ')'
+        FROM sent WHERE l.id = ANY(${ids}::uuid[]) AND l.id = sent.letter_id AND l.status <> 'resolved'
+      ), history AS (
+        INSERT INTO ${attempts} (letter_id, kind, outcome, by, reason)
+        SELECT letter_id, 'redrive', 'sent', ${by}, 'republished to ' || topic || ' (redrive ' || ${taskId} || ')' FROM sent
+      )
+      SELECT (SELECT count(*) FROM sent)::int AS sent, (SELECT count(*) FROM skipped)::int AS skipped`;
+    // The task's row last: two commits in flight do their letters side by side and queue only here.
+    await tx.$executeRaw`
+      UPDATE ${tasks} SET sent = sent + ${counted.sent}, skipped = skipped + ${counted.skipped}, updated_at = now(), error = NULL,
+        lease_until = CASE WHEN lease_owner = ${owner} THEN now() + make_interval(secs => ${LEASE_MS / 1000}) ELSE lease_until END
+      WHERE id = ${taskId}::uuid`;
+  }, { maxWait: 10_000, timeout: 60_000 });
 }
 
 async function complete(taskId: string, owner: string): Promise<void> {
@@ -412,12 +442,15 @@ function permanent(err: unknown): boolean {
 
 /**
  * Runs a task from its first pending item until it is done, cancelled, its lease is lost, or the caller's
- * signal or deadline says stop. Each batch: wait for the rate, renew the lease (a cancelled task stops here),
- * send, then record what was sent in one transaction.
+ * signal or deadline says stop. Each batch: wait for the rate, check the task is still running and its lease
+ * ours (a cancelled task stops here), send, then record what was sent in one transaction, renewing the lease.
+ * When batches follow each other without waiting (a high rate), the next batch is read and sent while the
+ * commits of the last ones are still in flight (at most COMMITS_IN_FLIGHT).
  *
- * A runner killed between Kafka's acknowledgement and that commit leaves the batch pending: whoever resumes
- * sends it again. Those records go out twice with the same CloudEvent id and source, which every consumer's
- * inbox (consume()) absorbs, so the effect still happens once; nothing recorded as sent is ever sent again.
+ * A runner killed after Kafka acknowledged a batch but before that batch's commit landed leaves it pending
+ * (with any batch sent after it): whoever resumes sends them again. Those records go out twice with the same
+ * CloudEvent id and source, which every consumer's inbox (consume()) absorbs, so the effect still happens once;
+ * nothing recorded as sent is ever sent again.
  */
 export async function runTask(taskId: string, options: RunOptions = {}): Promise<RunResult> {
   const owner = options.owner ?? runnerId();
@@ -426,11 +459,19 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
   const log = (options.log ?? logger).child({ redriveTask: taskId, owner });
   const result: RunResult = { end: 'completed', sent: 0, skipped: 0, batches: 0 };
   const started = clock.now();
+  /** Commits of the batches sent, oldest first, perhaps still in flight. */
+  const committing: Array<Promise<void>> = [];
+  /** The next batch, read while the last one was recorded (only when it was due at once). */
+  let ahead: Promise<ItemRow[]> | undefined;
+  /** The last item taken (items are taken in sending order). */
+  let after = 0;
   const stop = async (end: RunEnd, releaseLease: boolean, error?: string) => {
+    await Promise.all(committing);
     if (releaseLease) await release(taskId, owner, error);
     log.info({ ...result, end }, 'redrive runner stopped');
     return { ...result, end };
   };
+  let terms: TaskTerms | undefined;
   let rate: number | undefined;
   for (;;) {
     // The rate holds over the whole run: a batch starts no sooner than (records sent before it) / rate.
@@ -438,18 +479,23 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
     if (options.until !== undefined && clock.now() + Math.max(wait, 0) >= options.until) return stop('paused', true);
     if (wait > 0) await clock.sleep(wait, options.signal);
     if (options.signal?.aborted) return stop('aborted', false);
-    // The lease is renewed before each batch; a task cancelled meanwhile is no longer running and stops here.
-    const task = await lease(taskId, owner);
-    if (!task) {
+    // A task cancelled meanwhile (or a lease lost) stops here, before the next batch.
+    const held = !terms ? await lease(taskId, owner) : (await stillOurs(taskId, owner)) ? terms : undefined;
+    if (!held) {
       const now = await findTask(taskId);
-      return stop(now?.status === 'running' ? 'lease-held' : 'not-running', false);
+      return stop(now?.status === 'running' && now.leaseOwner !== owner ? 'lease-held' : 'not-running', false);
     }
-    rate = Math.min(task.ratePerSecond, options.rateCap ?? MAX_RATE);
-    const batch = await nextItems(taskId, batchSize(rate));
+    terms = held;
+    rate = Math.min(held.ratePerSecond, options.rateCap ?? MAX_RATE);
+    const size = batchSize(rate);
+    const batch = await (ahead ?? nextItems(taskId, size, after));
+    ahead = undefined;
     if (!batch.length) {
+      await Promise.all(committing);
       await complete(taskId, owner);
       return stop('completed', false);
     }
+    after = batch[batch.length - 1].seq;
     const skipped: Array<{ letterId: string; reason: string }> = [];
     const going: Array<{ letterId: string; record: BusRecord }> = [];
     for (const item of batch) {
@@ -466,16 +512,25 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
       const message = `sending to Kafka failed: ${String((err as Error).message ?? err).slice(0, 500)}`;
       log.warn({ err: message, batch: going.length }, 'redrive batch not sent');
       if (permanent(err)) {
+        await Promise.all(committing);
         await fail(taskId, owner, message);
         return stop('failed', false);
       }
       // Nothing of the batch is recorded as sent: the next runner (the worker, within a minute) sends it again.
       return stop('send-failed', true, message);
     }
-    await commitBatch(taskId, task.createdBy, going.map((g, i) => ({ letterId: g.letterId, topic: g.record.topic, partition: places[i]?.partition, offset: places[i]?.offset })), skipped);
     result.sent += going.length;
     result.skipped += skipped.length;
     result.batches++;
+    if (batch.length === size && started + (result.sent / rate) * 1000 <= clock.now()) {
+      ahead = nextItems(taskId, size, after);
+      ahead.catch(() => undefined); // awaited (and its failure thrown) at the next batch
+    }
+    // Two commits in flight at most (the database works on both side by side); the oldest is awaited first.
+    if (committing.length >= COMMITS_IN_FLIGHT) await committing.shift();
+    const commit = commitBatch(taskId, owner, held.createdBy, going.map((g, i) => ({ letterId: g.letterId, topic: g.record.topic, partition: places[i]?.partition, offset: places[i]?.offset })), skipped);
+    commit.catch(() => undefined); // awaited (and its failure thrown) before a later commit, or at the end
+    committing.push(commit);
   }
 }
 
