@@ -54,7 +54,7 @@ function unsendable(l: { topic: string | null; truncated: boolean }): string | u
 /** What Knative's delivery added to the event (the failure, where the record sat): not part of the event. */
 const DELIVERY_ATTRIBUTES = /^(knativeerror|knativekafkapartition$|knativekafkaoffset$)/;
 /** A Kafka record that was not a CloudEvent, as the KafkaSource wrapped it. */
-export const WRAPPED_RECORD = 'dev.knative.kafka.event';
+const WRAPPED_RECORD = 'dev.knative.kafka.event';
 const HEADER_EXTENSION = 'kafkaheader';
 
 const isJson = (type: unknown) => {
@@ -132,13 +132,13 @@ export async function plan(selection: Selection, target: Bus = bus(), cap = PLAN
     SELECT l.id::text AS id, l.topic, l.record_key AS key, l.partition, l.kafka_offset AS offset, l.truncated
     FROM ${letters} l WHERE ${selectable(selection)} ORDER BY ${SENDING_ORDER}`;
   const warnings = new Map<string, string>();
-  const ordered = picked.filter((l) => {
+  const placed = picked.filter((l) => {
     const skip = unsendable(l);
     if (skip) warnings.set(l.id, `will be skipped: ${skip}`);
     else if (l.key !== null && (l.partition === null || l.offset === null)) warnings.set(l.id, unknown(`where the event sat on ${l.topic} is not known`));
     return !skip && l.key !== null && l.partition !== null && l.offset !== null;
   });
-  for (const [topic, group] of groupBy(ordered, (l) => l.topic!)) {
+  for (const [topic, group] of groupBy(placed, (l) => l.topic!)) {
     for (const [id, warning] of await newerOfKeys(topic, group, target, cap)) warnings.set(id, warning);
   }
   const counts = new Map<string, number>();
@@ -325,10 +325,10 @@ interface ItemRow {
   event: Record<string, unknown> | null;
 }
 
-/** Records per batch: about a fifth of a second's worth, at least one, at most 500 (one send, one commit). */
 /** Batch commits a runner may have in flight while it sends on: two keep both of a small database's cores busy. */
 const COMMITS_IN_FLIGHT = 2;
 
+/** Records per batch: about a fifth of a second's worth, at least one, at most 500 (one send, one commit). */
 export const batchSize = (rate: number) => Math.max(1, Math.min(500, Math.ceil(rate / 5)));
 
 /**
@@ -412,7 +412,8 @@ async function commitBatch(taskId: string, owner: string, by: string, sent: Arra
       SELECT (SELECT count(*) FROM sent)::int AS sent, (SELECT count(*) FROM skipped)::int AS skipped`;
     // The task's row last: two commits in flight do their letters side by side and queue only here.
     await tx.$executeRaw`
-      UPDATE ${tasks} SET sent = sent + ${counted.sent}, skipped = skipped + ${counted.skipped}, updated_at = now(), error = NULL,
+      UPDATE ${tasks} SET sent = sent + ${counted.sent}, skipped = skipped + ${counted.skipped}, updated_at = now(),
+        error = CASE WHEN status = 'running' THEN NULL ELSE error END,
         lease_until = CASE WHEN lease_owner = ${owner} THEN now() + make_interval(secs => ${LEASE_MS / 1000}) ELSE lease_until END
       WHERE id = ${taskId}::uuid`;
   }, { maxWait: 10_000, timeout: 60_000 });
