@@ -1,4 +1,4 @@
-// npm run bench — six benchmarks of the patient-portal functions, each against a like-for-like reference
+// npm run bench — nine benchmarks of the patient-portal functions, each against a like-for-like reference
 // measured in the same run (machines are noisy: ratios travel better than absolute figures), each figure the
 // median of repeated runs, each ratio next to its target. Starts what it needs itself: a fresh PostgreSQL database
 // (bench_<pid>, migrated) and more of its own, the Kafka mock broker, pgbench, and the functions built as their
@@ -24,6 +24,8 @@ import { functionOverhead } from './overhead';
 import { coldStartFootprint } from './coldstart';
 import { availabilityQuery } from './availability';
 import { transactionOverhead } from './transactions';
+import { deadLetterIntake } from './dead-letter-intake';
+import { deadLetterList } from './dead-letter-list';
 import { deadLetterRedrive } from './dead-letter-redrive';
 
 const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Promise<Row> }> = [
@@ -33,6 +35,8 @@ const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Prom
   { n: 4, name: 'Cold start and footprint', run: coldStartFootprint },
   { n: 5, name: 'Availability query', run: availabilityQuery },
   { n: 6, name: 'Transactions', run: transactionOverhead },
+  { n: 7, name: 'Dead-letter intake', run: deadLetterIntake },
+  { n: 8, name: 'Dead-letter list', run: deadLetterList },
   { n: 9, name: 'Dead-letter redrive', run: deadLetterRedrive },
 ];
 
@@ -45,6 +49,8 @@ const ENTRIES = [
   'bench/fixtures/hello-route/index.ts',
   'bench/fixtures/hello-plain/index.ts',
   'bench/fixtures/runtime-pieces.ts',
+  'functions/dead-letter/intake/index.ts',
+  'functions/dead-letter/dead-letter-list/index.ts',
 ];
 
 /** Hard bound on the whole run; the defaults take about 8 minutes on 2 cores. */
@@ -148,6 +154,7 @@ function settings(config: Config): string {
     hotShare: 'BENCH_HOT_SHARE', events: 'BENCH_EVENTS', pacedSecs: 'BENCH_PACED_SECS', httpSecs: 'BENCH_HTTP_SECS',
     httpConnections: 'BENCH_HTTP_CONNECTIONS', starts: 'BENCH_STARTS', availSlots: 'BENCH_AVAIL_SLOTS',
     availBookingsPerSlot: 'BENCH_AVAIL_BOOKINGS_PER_SLOT', availQueries: 'BENCH_AVAIL_QUERIES',
+    dlIntakeLetters: 'BENCH_DL_INTAKE_LETTERS', dlLetters: 'BENCH_DL_LETTERS', dlListQueries: 'BENCH_DL_LIST_QUERIES',
   };
   return (Object.keys(names) as Array<keyof Config>).map((k) => `${names[k]}=${config[k]}`).join(' ');
 }
@@ -191,7 +198,7 @@ async function main(): Promise<number> {
     kafkaBrokers: brokers,
     build,
     pgbench,
-    token: (sub, role) => oidc.token(sub, role),
+    token: (sub, role, grants) => oidc.token(sub, role, undefined, grants),
     functionEnv: (name, overrides = {}) => {
       const env: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,

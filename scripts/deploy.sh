@@ -8,7 +8,9 @@
 #
 # 0. npm run manifests:check (schemas and cross-checks; stops here on any finding)
 # 1. the Secret portal-secrets (database-url) from the environment (never committed; keys as
-#    knative/secret-keys.yaml). Tokens need no secret: they are verified with the OpenID Connect provider's
+#    knative/secret-keys.yaml), and dead-letter-alert-email (SMTP_URL, DEAD_LETTER_ALERT_EMAIL: where the
+#    dead-letter alerts are emailed until the notification system delivers them; DEAD_LETTER_ALERT_EMAIL=off
+#    then, and SMTP_URL is not needed). Tokens need no secret: they are verified with the OpenID Connect provider's
 #    public keys, whose JWKS URL, issuer and audience go into the ConfigMap portal-config (auth-jwks-url,
 #    auth-issuer, auth-audience) from AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE.
 # 2. database migrations (offline WASM engine; same records as `prisma migrate deploy`)
@@ -42,6 +44,8 @@ setting REGISTRY 'the image registry, e.g. ghcr.io/medlab' registry.invalid/medl
 setting AUTH_JWKS_URL "the OpenID Connect provider's JWKS URL" https://oidc.invalid/jwks
 setting AUTH_ISSUER 'the iss of the provider tokens' https://oidc.invalid
 setting AUTH_AUDIENCE 'the aud the provider puts in portal tokens' patient-portal
+setting DEAD_LETTER_ALERT_EMAIL "the operators' addresses for dead-letter alerts (comma list), or off" ops@medlab.invalid
+if [ "$DEAD_LETTER_ALERT_EMAIL" != off ]; then setting SMTP_URL 'the SMTP server for alert email, smtp://user:pass@host:587' smtp://smtp.invalid:587; fi
 # Functions refuse to start without https keys (NODE_ENV=production); better to stop before deploying.
 case "$AUTH_JWKS_URL" in https://*) ;; *) echo "AUTH_JWKS_URL must be an https URL, not $AUTH_JWKS_URL" >&2; exit 2 ;; esac
 if [ -n "${AUTH_JWT_SECRET:-}" ]; then
@@ -59,9 +63,12 @@ if ! $dry; then
   kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
   kubectl -n "$NAMESPACE" create secret generic portal-secrets --from-literal=database-url="$DATABASE_URL" \
     --dry-run=client -o yaml | kubectl apply -f -
+  kubectl -n "$NAMESPACE" create secret generic dead-letter-alert-email --from-literal=DEAD_LETTER_ALERT_EMAIL="$DEAD_LETTER_ALERT_EMAIL" \
+    --from-literal=SMTP_URL="${SMTP_URL:-}" --dry-run=client -o yaml | kubectl apply -f -
   npm run db:migrate
 else
   echo "+ kubectl -n $NAMESPACE create secret generic portal-secrets (database-url) | kubectl apply -f -"
+  echo "+ kubectl -n $NAMESPACE create secret generic dead-letter-alert-email (DEAD_LETTER_ALERT_EMAIL, SMTP_URL) | kubectl apply -f -"
   echo "+ npm run db:migrate"
 fi
 

@@ -13,7 +13,7 @@ import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
 import { createTask, runTask, runnerId } from '../functions/dead-letter/redrive';
 import { resetDatabase, seedCatalogue, createSlot, call, eventually } from './support/fixtures';
-import { clearRedrives, operatorToken } from './support/redrive';
+import { operatorToken } from './support/dead-letters';
 
 const brokers = process.env.TEST_KAFKA_BROKERS;
 
@@ -30,7 +30,6 @@ describe('redrive through Kafka (mock broker)', function () {
     process.env.KAFKA_BROKERS = brokers;
     await resetDatabase();
     await seedCatalogue();
-    await clearRedrives();
     watch = await watchBookingEvents(brokers!, 'redrive-test');
     producer = watch.producer;
     // No quick retries before the dead-letter sink: a broken consumer's request is a letter at once.

@@ -14,7 +14,8 @@ import { idempotencyLock } from '../functions/shared/idempotency';
 import { branchDay } from '../functions/booking-queue/calendar';
 import { system } from '../functions/booking-queue/system';
 import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
-import { deadLetter, operatorToken, produce } from './support/redrive';
+import { insertLetter, operatorToken } from './support/dead-letters';
+import { deadLetter, produce } from './support/redrive';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -33,11 +34,9 @@ function closed(schema: unknown): unknown {
 
 const patient = patientToken('p-1');
 const staff = staffToken();
-const service = token('service', 'patient-booking');
+/** Staff holding the operator grant: the dead-letter routes refuse other staff before reading anything. */
 const operator = operatorToken();
-/** The token a route's auth asks for: an operator for routes that need the grant. */
-const tokenFor = (spec: { auth: 'public' | readonly string[]; grant?: string }, order: Array<'patient' | 'staff' | 'service'>) =>
-  spec.auth === 'public' ? undefined : spec.grant ? operator : { patient, staff, service }[order.find((r) => spec.auth.includes(r))!];
+const service = token('service', 'patient-booking');
 const json = (method: string, body: unknown, tok?: string, headers: Record<string, string> = {}): Send => (url) =>
   call(url, { method, body, token: tok, headers });
 const get = (query: Record<string, string>, tok?: string): Send => (url) => call(url, { query, token: tok });
@@ -83,7 +82,7 @@ describe('/openapi.json documents every status each route answers', function () 
   it('statuses every route answers alike: 400, 401, 403, 405, 413, 415', async () => {
     for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
       const spec = f.route!;
-      const tok = tokenFor(spec, ['patient', 'staff', 'service']);
+      const tok = spec.auth === 'public' ? undefined : spec.grant ? operatorToken([spec.grant]) : spec.auth.includes('patient') ? patient : spec.auth.includes('staff') ? staff : service;
       await drive(f.name, 400, (url) => call(`${url}/?method=x`, { method: spec.method, token: tok, ...(spec.body ? { body: {} } : {}) }));
       if (spec.auth !== 'public') await drive(f.name, 401, (url) => call(url, { method: spec.method, ...(spec.body ? { body: {} } : {}) }));
       await drive(f.name, 403, (url) => call(url, { method: spec.method, token: tok, headers: { origin: 'https://evil.example' }, ...(spec.body ? { body: {} } : {}) }));
@@ -163,6 +162,17 @@ describe('/openapi.json documents every status each route answers', function () 
     await drive('ticket-action', 404, json('POST', { ticketId: missing, action: 'serve' }, staff));
     await drive('ticket-action', 409, json('POST', { ticketId: ticket.body.ticketId, action: 'skip' }, staff));
 
+    // The dead-letter API, for an operator who may also see event data unmasked.
+    const ops = operatorToken(['operator', 'phi']);
+    const letter = await insertLetter();
+    await drive('dead-letter-list', 200, get({ status: 'open' }, ops));
+    await drive('dead-letter-detail', 200, get({ id: letter.id, unmasked: 'true' }, ops));
+    await drive('dead-letter-detail', 404, get({ id: missing }, ops));
+    await drive('dead-letter-summary', 200, get({}, ops));
+    await drive('dead-letter-settle', 200, json('POST', { action: 'park', reason: 'the slot was deleted', letterIds: [letter.id] }, ops));
+    // The dead-letter routes: a retry of a group with nothing open or parked delivers nothing.
+    await drive('dead-letter-retry', 200, json('POST', { group: 'no-such-group' }, operator));
+
     // Redrives: a dry run, a task started, watched and cancelled.
     const letterId = await deadLetter(bundle.fn('dead-letter-intake').url, produce([{ key: 'p-1', partition: 0 }])[0]);
     await drive('dead-letter-redrive', 200, json('POST', { letterIds: [letterId], dryRun: true }, operator));
@@ -196,7 +206,7 @@ describe('/openapi.json documents every status each route answers', function () 
     try {
       for (const f of bundle.functions.filter((x) => x.kind === 'route')) {
         const spec = f.route!;
-        const tok = tokenFor(spec, ['staff', 'service', 'patient']);
+        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? (spec.grant ? operator : staff) : spec.auth.includes('service') ? service : patient;
         const send = DOWN_REQUESTS[f.name];
         assert.ok(send, `no request drives ${f.name} to the database`);
         const res = await drive(f.name, 503, (url) => send(child.url(f.name, url), tok));
@@ -227,12 +237,17 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   branches: (url) => call(url),
   'call-next': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', counter: '1' } }),
   'check-in': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw' } }),
+  'dead-letter-retry': (url, tok) => call(url, { token: tok, body: { group: 'some-group' } }),
   'queue-board': (url) => call(url, { query: { branchId: BRANCH } }),
   'slot-status': (url, tok) => call(url, { token: tok, body: { slotId: randomUUID(), status: 'closed' } }),
   'slots-create': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(500).toISOString(), capacity: 1 } }),
   'slots-generate': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, serviceId: 'blood-draw', from: '2030-01-01', to: '2030-01-01', weekdays: [1, 2], times: ['09:00'], capacity: 1 } }),
   'ticket-action': (url, tok) => call(url, { token: tok, body: { ticketId: randomUUID(), action: 'serve' } }),
   'ticket-status': (url, tok) => call(url, { token: tok, query: { ticketId: randomUUID() } }),
+  'dead-letter-list': (url) => call(url, { token: operatorToken() }),
+  'dead-letter-detail': (url) => call(url, { token: operatorToken(), query: { id: randomUUID() } }),
+  'dead-letter-summary': (url) => call(url, { token: operatorToken() }),
+  'dead-letter-settle': (url) => call(url, { token: operatorToken(), body: { action: 'reopen', letterIds: [randomUUID()] } }),
   'dead-letter-redrive': (url, tok) => call(url, { token: tok, body: { group: 'g1', dryRun: true } }),
   'dead-letter-redrives': (url, tok) => call(url, { token: tok }),
   'dead-letter-redrive-cancel': (url, tok) => call(url, { token: tok, body: { taskId: randomUUID() } }),

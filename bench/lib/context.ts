@@ -14,6 +14,9 @@ export interface Config {
   availSlots: number;
   availBookingsPerSlot: number;
   availQueries: number;
+  dlIntakeLetters: number;
+  dlLetters: number;
+  dlListQueries: number;
 }
 
 const num = (name: string, dflt: number, min = 1) => {
@@ -40,6 +43,9 @@ export function readConfig(): Config {
     availSlots: num('BENCH_AVAIL_SLOTS', 100_000),
     availBookingsPerSlot: num('BENCH_AVAIL_BOOKINGS_PER_SLOT', 10),
     availQueries: num('BENCH_AVAIL_QUERIES', 100),
+    dlIntakeLetters: num('BENCH_DL_INTAKE_LETTERS', 10_000),
+    dlLetters: num('BENCH_DL_LETTERS', 1_000_000),
+    dlListQueries: num('BENCH_DL_LIST_QUERIES', 100),
   };
 }
 
@@ -53,7 +59,7 @@ export interface BenchContext {
   build: Build;
   pgbench: string;
   /** A bearer token from the run's OpenID Connect provider (ES256, verified through its JWKS as in production). */
-  token(sub: string, role: 'patient' | 'staff' | 'service'): Promise<string>;
+  token(sub: string, role: 'patient' | 'staff' | 'service', grants?: Array<'operator' | 'phi'>): Promise<string>;
   /** Environment of a function's container (knative/base): production, info logs, Kafka, pool of 10. */
   functionEnv(name: string, overrides?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** Creates bench_<pid>_<suffix>; dropped by run.ts at the end. */

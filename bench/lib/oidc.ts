@@ -7,7 +7,8 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 
 export interface BenchOidc {
   env: { AUTH_JWKS_URL: string; AUTH_ISSUER: string; AUTH_AUDIENCE: string };
-  token(sub: string, role: 'patient' | 'staff' | 'service', ttlSeconds?: number): Promise<string>;
+  /** grants: staff grants carried beside the role (operator, phi); staff cover every branch. */
+  token(sub: string, role: 'patient' | 'staff' | 'service', ttlSeconds?: number, grants?: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -20,7 +21,7 @@ export async function startOidc(): Promise<BenchOidc> {
   const env = { AUTH_JWKS_URL: `${base}/jwks`, AUTH_ISSUER: base, AUTH_AUDIENCE: 'patient-portal-bench' };
   return {
     env,
-    token: (sub, role, ttlSeconds = 6 * 3600) => new SignJWT({ roles: [role] })
+    token: (sub, role, ttlSeconds = 6 * 3600, grants = []) => new SignJWT({ roles: [role, ...grants], ...(role === 'staff' ? { branch_id: '*' } : {}) })
       .setProtectedHeader({ alg: 'ES256', kid: 'bench-1' }).setSubject(sub).setIssuer(env.AUTH_ISSUER).setAudience(env.AUTH_AUDIENCE)
       .setIssuedAt().setExpirationTime(`${ttlSeconds}s`).sign(privateKey),
     close: () => new Promise((r) => server.close(() => r())),

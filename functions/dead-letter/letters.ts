@@ -82,15 +82,16 @@ export function maskedReason(reason: string | null): string | null {
   return reason && reason.replace(/"[^"]*"|'[^']*'/g, `"${MASK}"`);
 }
 
-/** The kept event with its data masked: attributes whole, each data field's value hidden unless it is an id. */
+/** The kept event with its data masked: attributes whole, each data field's value hidden unless it is an id.
+ *  knativeerrordata (the consumer's answer, base64) is hidden too: it may quote the data it refused. */
 export function maskedEvent(event: unknown): unknown {
   if (!event || typeof event !== 'object') return event;
-  const { data, data_base64: b64, ...attributes } = event as Record<string, unknown>;
+  const { data, data_base64: b64, knativeerrordata: answer, ...attributes } = event as Record<string, unknown>;
   let parsed = data;
   if (typeof data === 'string') {
     try { parsed = JSON.parse(data); } catch { parsed = MASK; }
   }
-  return { ...attributes, ...(data !== undefined ? { data: maskValue(parsed) } : {}), ...(b64 !== undefined ? { data_base64: MASK } : {}), datamasked: true };
+  return { ...attributes, ...(answer !== undefined ? { knativeerrordata: MASK } : {}), ...(data !== undefined ? { data: maskValue(parsed) } : {}), ...(b64 !== undefined ? { data_base64: MASK } : {}), datamasked: true };
 }
 
 /** May this caller see event data unmasked? Staff holding the phi grant; every such view is recorded. */
@@ -104,8 +105,11 @@ export async function recordUnmaskedViews(tx: Tx, caller: Caller, letterIds: str
     SELECT unnest(${letterIds}::uuid[]), ${actor(caller)}`;
 }
 
+/** The columns a letter's summary shows: everything but the event and the consumer's answer (lists need not read them). */
+export type LetterRow = Omit<DeadLetter, 'event' | 'errorData'>;
+
 /** A letter as the API shows it in lists (no event data: that is in the detail, masked or recorded). */
-export function letterSummary(l: DeadLetter, unmasked: boolean) {
+export function letterSummary(l: LetterRow, unmasked: boolean) {
   return {
     id: l.id,
     system: l.system,

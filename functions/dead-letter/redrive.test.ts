@@ -6,7 +6,7 @@ import { db } from '../shared/db';
 import type { Bus, BusRecord } from '../shared/bus';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { startFunction, resetDatabase, type RunningFunction } from '../../test/support/fixtures';
-import { clearRedrives, deadLetter, fakeClock, produce } from '../../test/support/redrive';
+import { deadLetter, fakeClock, produce } from '../../test/support/redrive';
 import { createTask, findTask, runTask, runnerId, type Selection } from './redrive';
 
 /** The in-process bus, counting what each send carried and when (by the runner's clock). */
@@ -28,7 +28,7 @@ describe('redrive runner', () => {
   let intake: RunningFunction;
   before(async () => { intake = await startFunction(intakeFn); });
   after(async () => intake.close());
-  beforeEach(async () => { await resetDatabase(); await clearRedrives(); });
+  beforeEach(resetDatabase);
 
   async function letters(n: number): Promise<string[]> {
     const ids: string[] = [];

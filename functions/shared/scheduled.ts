@@ -38,7 +38,8 @@ export class WorkFailed extends Error {}
 
 /** What the PingSource sent (its data, as JSON), or the body of a hand-run POST; {} when there was none. */
 function pingData(event: CloudEvent<unknown> | undefined, body: unknown): Record<string, unknown> {
-  let data: unknown = event ? event.data : body;
+  // faas-js-runtime hands a plain POST's parsed body over where a CloudEvent would be: only a CloudEvent's data is its data.
+  let data: unknown = event && typeof (event as { specversion?: unknown }).specversion === 'string' ? event.data : body;
   if (Buffer.isBuffer(data)) data = data.toString('utf8');
   if (typeof data === 'string') {
     try { data = JSON.parse(data); } catch { data = undefined; }

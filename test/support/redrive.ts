@@ -1,22 +1,13 @@
 // What the redrive tests share: booking requests as a producer put them on booking-requests (the in-process
-// bus), the dead letters Knative's delivery makes of them at the intake (where each record sat included), an
-// operator's token, and a clock that moves only when the runner sleeps (pacing asserted without timing).
+// bus), the dead letters Knative's delivery makes of them at the intake (where each record sat included), and
+// a clock that moves only when the runner sleeps (pacing asserted without timing).
 import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
 import { db } from '../../functions/shared/db';
-import { signToken } from '../../functions/shared/auth';
 import { kafkaRecord } from '../../functions/shared/publisher';
 import type { Clock } from '../../functions/dead-letter/redrive';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { deliver } from './fixtures';
-
-export const operatorToken = (sub = 'ops-1', grants: Array<'operator' | 'phi'> = ['operator']) =>
-  signToken({ sub, role: 'staff', grants, exp: Math.floor(Date.now() / 1000) + 3600 });
-
-/** Redrive tasks (and their items) go too: resetDatabase() empties the letters only. */
-export async function clearRedrives(): Promise<void> {
-  await db().$executeRawUnsafe('TRUNCATE dead_letter.redrive_task CASCADE');
-}
 
 export const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 

@@ -6,16 +6,17 @@ import * as intakeFn from '../intake/index';
 import { db } from '../../shared/db';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { startFunction, call, resetDatabase, staffToken, type Answer, type RunningFunction } from '../../../test/support/fixtures';
-import { clearRedrives, deadLetter, ends, fakeClock, operatorToken, produce, redriven } from '../../../test/support/redrive';
+import { deadLetter, ends, fakeClock, produce, redriven } from '../../../test/support/redrive';
+import { operatorToken } from '../../../test/support/dead-letters';
 import { createTask, runTask, runnerId } from '../redrive';
 
 describe('dead-letter-redrive-cancel (POST /api/dead-letters/redrives/cancel)', () => {
   let running: RunningFunction;
   let intake: RunningFunction;
-  const operator = operatorToken('ops-2');
+  const operator = operatorToken(['operator'], 'ops-2');
   before(async () => { [running, intake] = await Promise.all([startFunction(fn), startFunction(intakeFn)]); });
   after(async () => { await Promise.all([running.close(), intake.close()]); });
-  beforeEach(async () => { await resetDatabase(); await clearRedrives(); });
+  beforeEach(resetDatabase);
 
   it('stops a running redrive before its next batch: what was sent stays sent, the rest stay as they were', async () => {
     const originals = produce(Array.from({ length: 6 }, (_, i) => ({ key: `p-${i}`, partition: 0 })));

@@ -7,7 +7,7 @@ import { db } from '../../shared/db';
 import type { Bus } from '../../shared/bus';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { startFunction, call, resetDatabase, type RunningFunction } from '../../../test/support/fixtures';
-import { clearRedrives, deadLetter, ends, produce, redriven } from '../../../test/support/redrive';
+import { deadLetter, ends, produce, redriven } from '../../../test/support/redrive';
 import { createTask, runTask, runnerId } from '../redrive';
 
 const ping = (url: string) => call(url, { method: 'POST', headers: { 'ce-specversion': '1.0', 'ce-id': 'p1', 'ce-source': '/ping', 'ce-type': 'dev.knative.sources.ping', 'content-type': 'application/json' }, raw: '{}' });
@@ -17,7 +17,7 @@ describe('dead-letter-redrive-worker (scheduled job)', () => {
   let intake: RunningFunction;
   before(async () => { [running, intake] = await Promise.all([startFunction(fn), startFunction(intakeFn)]); });
   after(async () => { await Promise.all([running.close(), intake.close()]); });
-  beforeEach(async () => { await resetDatabase(); await clearRedrives(); });
+  beforeEach(resetDatabase);
 
   it('resumes a runner stopped half-way once its lease has expired: every letter sent once in all, the task completed', async () => {
     const originals = produce(Array.from({ length: 250 }, (_, i) => ({ key: `p-${i % 7}`, partition: i % 3 })));

@@ -6,7 +6,8 @@ import * as intakeFn from '../intake/index';
 import * as redrives from '../dead-letter-redrives/index';
 import { db } from '../../shared/db';
 import { startFunction, call, resetDatabase, eventually, staffToken, type RunningFunction } from '../../../test/support/fixtures';
-import { clearRedrives, deadLetter, ends, groupOf, operatorToken, produce, redriven, TRACEPARENT } from '../../../test/support/redrive';
+import { deadLetter, ends, groupOf, produce, redriven, TRACEPARENT } from '../../../test/support/redrive';
+import { operatorToken } from '../../../test/support/dead-letters';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { plan } from '../redrive';
 
@@ -17,7 +18,7 @@ describe('dead-letter-redrive (POST /api/dead-letters/redrive)', () => {
   const operator = operatorToken();
   before(async () => { [running, intake, watch] = await Promise.all([startFunction(fn), startFunction(intakeFn), startFunction(redrives)]); });
   after(async () => { await Promise.all([running.close(), intake.close(), watch.close()]); });
-  beforeEach(async () => { await resetDatabase(); await clearRedrives(); });
+  beforeEach(resetDatabase);
 
   const finished = (taskId: string) => eventually(async () => {
     const res = await call(watch.url, { token: operator, query: { taskId } });

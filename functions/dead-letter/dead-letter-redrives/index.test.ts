@@ -4,14 +4,14 @@ import { randomUUID } from 'node:crypto';
 import * as fn from './index';
 import { db } from '../../shared/db';
 import { startFunction, call, resetDatabase, staffToken, type RunningFunction } from '../../../test/support/fixtures';
-import { clearRedrives, operatorToken } from '../../../test/support/redrive';
+import { operatorToken } from '../../../test/support/dead-letters';
 
 describe('dead-letter-redrives (GET /api/dead-letters/redrives)', () => {
   let running: RunningFunction;
   const operator = operatorToken();
   before(async () => { running = await startFunction(fn); });
   after(async () => running.close());
-  beforeEach(async () => { await resetDatabase(); await clearRedrives(); });
+  beforeEach(resetDatabase);
 
   const task = (createdAt: Date, extra: Record<string, unknown> = {}) => db().redriveTask.create({
     data: { id: randomUUID(), selection: { group: 'g1' }, ratePerSecond: 100, total: 3, createdBy: 'staff:ops-1', createdAt, ...extra },

@@ -16,23 +16,13 @@ export { init, shutdown } from '../../shared/lifecycle';
 import { deadLetterMetrics } from '../../shared/metrics';
 import { healable, recordKeyOf, systemOf } from '../letters';
 import { assertPolicy, retryPolicyFor } from '../policy';
+import { decodeReason } from '../reason';
 
 installRuntimeHooks();
 assertProductionConfig();
 assertPolicy();
 const log = functionLogger('dead-letter-intake');
 const metrics = deadLetterMetrics('dead-letter-intake');
-
-function decodeReason(data: string | undefined): string | undefined {
-  if (!data) return undefined;
-  const text = Buffer.from(data, 'base64').toString('utf8');
-  try {
-    const problem = JSON.parse(text) as { title?: string; detail?: string };
-    return [problem.title, problem.detail].filter(Boolean).join(': ') || text;
-  } catch {
-    return text;
-  }
-}
 
 const reply = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body });
 
