@@ -313,6 +313,8 @@ export interface RunResult {
   sent: number;
   skipped: number;
   batches: number;
+  /** Time spent waiting for the bus to take the batches (the rest went to reading, recording and the rate). */
+  sendingMs: number;
 }
 
 interface ItemRow {
@@ -458,7 +460,7 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
   const clock = options.clock ?? realClock;
   const target = options.target ?? bus();
   const log = (options.log ?? logger).child({ redriveTask: taskId, owner });
-  const result: RunResult = { end: 'completed', sent: 0, skipped: 0, batches: 0 };
+  const result: RunResult = { end: 'completed', sent: 0, skipped: 0, batches: 0, sendingMs: 0 };
   const started = clock.now();
   /** Commits of the batches sent, oldest first, perhaps still in flight. */
   const committing: Array<Promise<void>> = [];
@@ -469,7 +471,7 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
   const stop = async (end: RunEnd, releaseLease: boolean, error?: string) => {
     await Promise.all(committing);
     if (releaseLease) await release(taskId, owner, error);
-    log.info({ ...result, end }, 'redrive runner stopped');
+    log.info({ ...result, sendingMs: Math.round(result.sendingMs), end }, 'redrive runner stopped');
     return { ...result, end };
   };
   let terms: TaskTerms | undefined;
@@ -505,6 +507,7 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
       else going.push({ letterId: item.letterId, record: recordOf(item.topic!, item.key, item.event!) });
     }
     let places: Array<{ partition: number; offset: number } | undefined> = [];
+    const sending = performance.now();
     try {
       const records = going.map((g) => g.record);
       if (records.length && target.publish) places = await target.publish(records);
@@ -520,6 +523,7 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
       // Nothing of the batch is recorded as sent: the next runner (the worker, within a minute) sends it again.
       return stop('send-failed', true, message);
     }
+    result.sendingMs += performance.now() - sending;
     result.sent += going.length;
     result.skipped += skipped.length;
     result.batches++;
