@@ -1,4 +1,4 @@
-// npm run bench — eight benchmarks of the patient-portal functions, each against a like-for-like reference
+// npm run bench — nine benchmarks of the patient-portal functions, each against a like-for-like reference
 // measured in the same run (machines are noisy: ratios travel better than absolute figures), each figure the
 // median of repeated runs, each ratio next to its target. Starts what it needs itself: a fresh PostgreSQL database
 // (bench_<pid>, migrated) and more of its own, the Kafka mock broker, pgbench, and the functions built as their
@@ -26,6 +26,7 @@ import { availabilityQuery } from './availability';
 import { transactionOverhead } from './transactions';
 import { deadLetterIntake } from './dead-letter-intake';
 import { deadLetterList } from './dead-letter-list';
+import { deadLetterRedrive } from './dead-letter-redrive';
 
 const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Promise<Row> }> = [
   { n: 1, name: 'Booking throughput', run: bookingThroughput },
@@ -36,6 +37,7 @@ const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Prom
   { n: 6, name: 'Transactions', run: transactionOverhead },
   { n: 7, name: 'Dead-letter intake', run: deadLetterIntake },
   { n: 8, name: 'Dead-letter list', run: deadLetterList },
+  { n: 9, name: 'Dead-letter redrive', run: deadLetterRedrive },
 ];
 
 /** Built files the benchmarks serve (lib/tools.ts). */

@@ -10,11 +10,13 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { statusesOf } from '../functions/shared/http';
+import { db } from '../functions/shared/db';
 import { idempotencyLock } from '../functions/shared/idempotency';
 import { branchDay } from '../functions/booking-queue/calendar';
 import { system } from '../functions/booking-queue/system';
 import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
 import { insertLetter, operatorToken } from './support/dead-letters';
+import { deadLetter, produce } from './support/redrive';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -173,6 +175,21 @@ describe('/openapi.json documents every status each route answers', function () 
     // The dead-letter routes: a retry of a group with nothing open or parked delivers nothing.
     await drive('dead-letter-retry', 200, json('POST', { group: 'no-such-group' }, operator));
 
+    // Redrives: a dry run, a task started, watched and cancelled.
+    const letterId = await deadLetter(bundle.fn('dead-letter-intake').url, produce([{ key: 'p-1', partition: 0 }])[0]);
+    await drive('dead-letter-redrive', 200, json('POST', { letterIds: [letterId], dryRun: true }, operator));
+    await drive('dead-letter-redrive', 404, json('POST', { letterIds: [missing] }, operator));
+    const redrive = await drive('dead-letter-redrive', 202, json('POST', { letterIds: [letterId] }, operator));
+    await drive('dead-letter-redrive', 409, json('POST', { letterIds: [letterId] }, operator));
+    await drive('dead-letter-redrives', 200, get({}, operator));
+    await drive('dead-letter-redrives', 200, get({ taskId: redrive.body.task.id }, operator));
+    await drive('dead-letter-redrives', 404, get({ taskId: missing }, operator));
+    await drive('dead-letter-redrive-cancel', 404, json('POST', { taskId: missing }, operator));
+    // A task whose runner lives elsewhere (the one just started may already have finished).
+    const elsewhere = await db().redriveTask.create({ data: { id: randomUUID(), selection: { group: 'g1' }, ratePerSecond: 1, total: 0, createdBy: 'staff:ops-1', leaseOwner: 'elsewhere', leaseUntil: hoursFromNow(1) } });
+    await drive('dead-letter-redrive-cancel', 200, json('POST', { taskId: elsewhere.id }, operator));
+    await drive('dead-letter-redrive-cancel', 409, json('POST', { taskId: elsewhere.id }, operator));
+
     // An idempotent route's key held by a request in flight: 409 with Retry-After.
     for (const [name, body, tok] of [
       ['book-slot', { slotId: other.id }, patient], ['slots-create', { branchId: BRANCH, serviceId: 'blood-draw', startsAt: hoursFromNow(310).toISOString(), capacity: 1 }, staff],
@@ -234,6 +251,9 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'dead-letter-detail': (url) => call(url, { token: operatorToken(), query: { id: randomUUID() } }),
   'dead-letter-summary': (url) => call(url, { token: operatorToken() }),
   'dead-letter-settle': (url) => call(url, { token: operatorToken(), body: { action: 'reopen', letterIds: [randomUUID()] } }),
+  'dead-letter-redrive': (url, tok) => call(url, { token: tok, body: { group: 'g1', dryRun: true } }),
+  'dead-letter-redrives': (url, tok) => call(url, { token: tok }),
+  'dead-letter-redrive-cancel': (url, tok) => call(url, { token: tok, body: { taskId: randomUUID() } }),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */

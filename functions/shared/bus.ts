@@ -10,9 +10,33 @@ export interface BusRecord {
   value: string | null;
 }
 
+/** Where a record landed. */
+export interface RecordPlace {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** What a read of one partition after an offset found of the keys asked about (keysAfter). */
+export interface KeysAfter {
+  /** Offsets (ascending) at which each asked key appears after the offset. */
+  offsets: Map<string, number[]>;
+  /** Records read. */
+  read: number;
+  /** False when the read stopped at its cap (or its time bound) before the partition's end. */
+  complete: boolean;
+}
+
 export interface Bus {
   readonly kind: 'kafka' | 'memory';
   send(records: BusRecord[]): Promise<void>;
+  /** send(), saying where each record landed (undefined where the bus cannot tell). */
+  publish?(records: BusRecord[]): Promise<Array<RecordPlace | undefined>>;
+  /**
+   * For each partition in `after` (partition → offset), the offsets after it at which records with one of
+   * `keys` sit, reading at most `cap` records of each partition. A bus without it cannot tell.
+   */
+  keysAfter?(topic: string, after: Map<number, number>, keys: Set<string>, cap: number): Promise<Map<number, KeysAfter>>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,7 @@ import type { Bundle } from '../../scripts/lib/runtime/bundle';
 const TABLES = [
   'booking_queue.ticket', 'booking_queue.booking', 'booking_queue.slot', 'booking_queue.service', 'booking_queue.branch',
   'booking_queue.outbox_event', 'booking_queue.inbox_event', 'booking_queue.idempotency_record', 'dead_letter.dead_letter',
-  'dead_letter.outbox_event', 'dead_letter.inbox_event', 'dead_letter.alert',
+  'dead_letter.outbox_event', 'dead_letter.inbox_event', 'dead_letter.alert', 'dead_letter.redrive_task',
 ];
 
 export async function resetDatabase(): Promise<void> {

@@ -1,7 +1,7 @@
 // In-process stand-in for Kafka on a laptop: per-topic partitioned logs, keyed partitioning, listeners on
 // append, so the local runtime's KafkaSources can deliver from it the way they deliver from Kafka.
 import { createHash } from 'node:crypto';
-import type { Bus, BusRecord } from '../../../functions/shared/bus';
+import type { Bus, BusRecord, KeysAfter, RecordPlace } from '../../../functions/shared/bus';
 
 export interface StoredRecord extends BusRecord {
   partition: number;
@@ -49,6 +49,22 @@ export class MemoryBus implements Bus {
     });
     for (const { topic, partition } of placed) for (const l of this.listeners) l(topic, partition);
     return placed;
+  }
+
+  async publish(records: BusRecord[]): Promise<RecordPlace[]> {
+    return this.append(records);
+  }
+
+  async keysAfter(topic: string, after: Map<number, number>, keys: Set<string>, cap: number): Promise<Map<number, KeysAfter>> {
+    const found = new Map<number, KeysAfter>();
+    for (const [partition, offset] of after) {
+      const log = this.log(topic)[partition] ?? [];
+      const read = log.slice(offset + 1, offset + 1 + cap);
+      const offsets = new Map<string, number[]>();
+      for (const r of read) if (r.key !== null && keys.has(r.key)) offsets.set(r.key, [...(offsets.get(r.key) ?? []), r.offset]);
+      found.set(partition, { offsets, read: read.length, complete: offset + 1 + cap >= log.length });
+    }
+    return found;
   }
 
   /** Every record on a topic, partition by partition (tests and the log view use it). */

@@ -1,0 +1,160 @@
+// Row 9 — redrive throughput: a group of dead letters republished by the redrive runner (functions/dead-letter/
+// redrive.ts: lease, read a batch, build each record from the kept event, send, record the batch in one
+// transaction) to the Kafka mock broker, against a bare kafkajs producer sending the same records (built
+// beforehand, untimed) in batches of the same size to a topic of its own, in the same run.
+//
+// The API caps a redrive at 500 records a second (SQS's redrive limit), which would make this a measure of the
+// cap. The measured runs lift it explicitly (runTask's rateCap: Infinity, a benchmark-only option); one paced
+// run at the cap shows the rate the API promises is the rate it keeps. The runner runs in this process, with
+// its own database (bench_<pid>_redrive) and the run's broker.
+import { randomUUID } from 'node:crypto';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { Admin, Producer } from 'kafkajs';
+import type { BenchContext, Row } from './lib/context';
+import { median, fmt, ratio, runs } from './lib/stats';
+import { applyMigrations } from '../scripts/lib/migrations';
+import { kafkaClient } from '../functions/shared/kafka';
+import { closeBus } from '../functions/shared/bus';
+import { closeDb, db } from '../functions/shared/db';
+import { batchSize, createTask, recordOf, runTask, runnerId, MAX_RATE } from '../functions/dead-letter/redrive';
+
+const LETTERS = Number(process.env.BENCH_REDRIVE_LETTERS ?? 20_000);
+const PACED_LETTERS = 2_000;
+const KEYS = 1_000;
+const PARTITIONS = 4;
+/** What the runner sends per batch with the cap lifted: the same batches for the reference. */
+const BATCH = batchSize(Number.MAX_SAFE_INTEGER);
+/** The rate the measured tasks ask for (the API would refuse it): with the cap lifted, no pacing at all. */
+const UNPACED = 1_000_000;
+
+/** A group of `n` letters as the intake keeps them: booking requests booking-consumer failed on (HTTP 500). */
+async function keepLetters(n: number, topic: string, group: string): Promise<void> {
+  await db().$executeRaw`
+    INSERT INTO dead_letter.dead_letter (id, event_id, event_source, event_type, topic, kafka_source, consumer, error_dest, error_code, error_data,
+      reason, fingerprint, event, system, partition, kafka_offset, record_key, status, status_by)
+    SELECT gen_random_uuid(), e.id, '/portal', 'com.medlab.booking.requested', ${topic}, 'booking-consumer-source', 'booking-consumer',
+      'http://booking-consumer.patient-portal.svc.cluster.local', 500, 'eyJ0aXRsZSI6IkludGVybmFsIFNlcnZlciBFcnJvciJ9',
+      'Internal Server Error: the consumer failed; the error is logged', ${group},
+      jsonb_build_object('id', e.id, 'source', '/portal', 'type', 'com.medlab.booking.requested', 'specversion', '1.0',
+        'time', '2026-11-22T08:00:00.000Z', 'datacontenttype', 'application/json', 'partitionkey', e.key,
+        'traceparent', '00-' || md5(e.id) || '-' || substr(md5(e.key), 1, 16) || '-01',
+        'knativeerrordest', 'http://booking-consumer.patient-portal.svc.cluster.local', 'knativeerrorcode', '500',
+        'knativeerrordata', 'eyJ0aXRsZSI6IkludGVybmFsIFNlcnZlciBFcnJvciJ9',
+        'knativekafkapartition', (e.i % ${PARTITIONS})::text, 'knativekafkaoffset', (e.i / ${PARTITIONS})::text,
+        'data', jsonb_build_object('requestId', gen_random_uuid(), 'patientId', e.key, 'slotId', gen_random_uuid(), 'channel', 'portal')),
+      'booking-queue', e.i % ${PARTITIONS}, e.i / ${PARTITIONS}, e.key, 'open', 'intake'
+    FROM (SELECT i, gen_random_uuid()::text AS id, 'p-' || (i % ${KEYS}) AS key FROM generate_series(0, ${n - 1}) AS i) e`;
+}
+
+/** Topics come into being when a producer first asks for their metadata (the mock broker gives them 4 partitions). */
+async function createTopics(producer: Producer, ...topics: string[]): Promise<void> {
+  for (const topic of topics) await producer.send({ topic, messages: [] });
+}
+
+async function topicRecords(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+}
+
+interface RedriveRun { perSecond: number; createMs: number; sentOnTopic: number; resolved: number; sendingShare: number }
+
+async function redriveRun(admin: Admin, n: number, topic: string, rateCap: number, rate: number): Promise<RedriveRun> {
+  const group = `bench-${randomUUID().slice(0, 8)}`;
+  await keepLetters(n, topic, group);
+  const owner = runnerId();
+  const c0 = performance.now();
+  const task = (await db().$transaction((tx) => createTask(tx, { group }, rate, 'staff:bench', owner), { timeout: 60_000 }))!;
+  const createMs = performance.now() - c0;
+  const t0 = performance.now();
+  const result = await runTask(task.id, { owner, rateCap });
+  const seconds = (performance.now() - t0) / 1000;
+  const sendingShare = result.sendingMs / 1000 / seconds;
+  if (result.end !== 'completed' || result.sent !== n) throw new Error(`the redrive ended ${result.end} with ${result.sent} of ${n} sent`);
+  const [{ resolved }] = await db().$queryRaw<Array<{ resolved: bigint }>>`SELECT count(*) AS resolved FROM dead_letter.dead_letter WHERE fingerprint = ${group} AND status = 'resolved' AND resolution = 'redrive'`;
+  return { perSecond: n / seconds, createMs, sentOnTopic: await topicRecords(admin, topic), resolved: Number(resolved), sendingShare };
+}
+
+/** The same records (built from the same kept events, before the clock starts), sent by a bare producer. */
+async function referenceRun(producer: Producer, admin: Admin, n: number, from: string, topic: string): Promise<number> {
+  const kept = await db().$queryRaw<Array<{ key: string; event: Record<string, unknown> }>>`
+    SELECT record_key AS key, event FROM dead_letter.dead_letter WHERE topic = ${from}
+    ORDER BY partition, kafka_offset LIMIT ${n}`;
+  const messages = kept.map((l) => recordOf(topic, l.key, l.event)).map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
+  const t0 = performance.now();
+  for (let i = 0; i < messages.length; i += BATCH) {
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: messages.slice(i, i + BATCH) }] });
+  }
+  const perSecond = n / ((performance.now() - t0) / 1000);
+  const onTopic = await topicRecords(admin, topic);
+  if (onTopic !== n) throw new Error(`the reference topic holds ${onTopic} records, not ${n}`);
+  return perSecond;
+}
+
+export async function deadLetterRedrive(ctx: BenchContext): Promise<Row> {
+  const url = await ctx.createDatabase('redrive');
+  await applyMigrations(new PrismaPg({ connectionString: url }));
+  const saved = { DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS };
+  // The runner reads its database and broker as a function does: from the environment.
+  process.env.DATABASE_URL = url;
+  process.env.KAFKA_BROKERS = ctx.kafkaBrokers;
+  const admin = kafkaClient('bench-redrive-admin', ctx.kafkaBrokers.split(',')).admin();
+  const producer = kafkaClient('bench-redrive-reference', ctx.kafkaBrokers.split(',')).producer({ maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  try {
+    await admin.connect();
+    await producer.connect();
+    const redriven: RedriveRun[] = [];
+    const reference: number[] = [];
+    // A warm-up of each (connections, topic metadata, JIT) before anything is timed.
+    const warm = `bench-redrive-warmup-${process.pid}`;
+    await createTopics(producer, warm, `${warm}-ref`);
+    await redriveRun(admin, 1_000, warm, Infinity, UNPACED);
+    await referenceRun(producer, admin, 1_000, warm, `${warm}-ref`);
+    for (let i = 0; i < ctx.config.repeats; i++) {
+      const topic = `bench-redrive-${process.pid}-${i}`;
+      const refTopic = `${topic}-ref`;
+      await createTopics(producer, topic, refTopic);
+      redriven.push(await redriveRun(admin, LETTERS, topic, Infinity, UNPACED));
+      reference.push(await referenceRun(producer, admin, LETTERS, topic, refTopic));
+      ctx.log(`  run ${i + 1}: redrive ${fmt(redriven[i].perSecond)} records/s (task of ${LETTERS} created in ${fmt(redriven[i].createMs)} ms); bare producer ${fmt(reference[i])} records/s`);
+    }
+    const pacedTopic = `bench-redrive-${process.pid}-paced`;
+    await createTopics(producer, pacedTopic);
+    const paced = await redriveRun(admin, PACED_LETTERS, pacedTopic, MAX_RATE, MAX_RATE);
+    ctx.log(`  paced at the API's cap (${MAX_RATE}/s): ${fmt(paced.perSecond)} records/s`);
+
+    const [{ bytes }] = await db().$queryRaw<Array<{ bytes: number }>>`SELECT avg(octet_length(event::text))::int AS bytes FROM dead_letter.dead_letter`;
+    const r = median(redriven.map((x) => x.perSecond));
+    const b = median(reference);
+    const checks = redriven.map((x) => x.sentOnTopic === LETTERS && x.resolved === LETTERS);
+    const problems = redriven.flatMap((x, i) => (checks[i] ? [] : [`run ${i + 1}: ${x.sentOnTopic} records on the topic and ${x.resolved} letters resolved, of ${LETTERS}`]));
+    return {
+      n: 9,
+      name: 'Redrive throughput (dead letters → their topic on the Kafka mock broker, the API\'s 500/s cap lifted)',
+      result: `${fmt(r)} records/s`,
+      reference: `${fmt(b)} records/s (bare kafkajs producer, the same records, batches of ${BATCH}, acks all)`,
+      ratio: ratio(r, b),
+      target: '≥ 0.5×',
+      met: Number.isFinite(r / b) ? r / b >= 0.5 : undefined,
+      notes: [
+        `paced at the API's cap: ${fmt(paced.perSecond)} records/s for ${PACED_LETTERS} letters asked for at ${MAX_RATE}/s (batches of ${batchSize(MAX_RATE)}, each no sooner than the records before it allow)`,
+        `of the redrive's time, waiting for Kafka to take its batches: ${runs(redriven.map((x) => x.sendingShare * 100), (v) => `${fmt(v)}%`)}; the rest is the runner's own work: checking its lease, reading the letters, building the records and waiting for the commits in flight (each writes three rows a letter: its item, the letter resolved, a line of history; two at a time while the next batch is sent)`,
+        `creating the task (its ${LETTERS} items in sending order, one statement): ${runs(redriven.map((x) => x.createMs), (v) => `${fmt(v)} ms`)}; not in the redrive figure`,
+        `every run: ${LETTERS} records on the topic, ${LETTERS} letters resolved by redrive with a line of history each: ${checks.every(Boolean) ? 'yes' : 'NO'}`,
+      ],
+      inputs: [
+        `${LETTERS} letters of one group (BENCH_REDRIVE_LETTERS), booking requests kept as the intake keeps them (${bytes} bytes of JSON each on average: attributes, traceparent, the knativeerror* extensions, the data), ${KEYS} keys, ${PARTITIONS} partitions`,
+        `redrive: runTask in the bench process (tsx), its own PostgreSQL database, KafkaBus (acks all, one request in flight); tasks ask for ${UNPACED.toLocaleString('en-US')}/s with rateCap lifted (Infinity): batches of ${BATCH}, no pacing; the figure is from the first lease to the task completed`,
+        `reference: kafkajs producer (acks all, one request in flight) sending the records the runner builds from the same letters (built before its clock starts), ${BATCH} per sendBatch, one after another, to a topic of its own with ${PARTITIONS} partitions`,
+        `one warm-up of each (1,000 letters) before the ${ctx.config.repeats} measured runs; topics created beforehand`,
+      ],
+      runs: [`redrive records/s: ${runs(redriven.map((x) => x.perSecond))}`, `bare producer records/s: ${runs(reference)}`],
+      ok: checks.every(Boolean),
+      problems,
+    };
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await closeBus();
+    await closeDb();
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}

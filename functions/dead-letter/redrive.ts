@@ -1,0 +1,556 @@
+// Redrive: dead letters republished to the topics they came from, as a task operators can list, watch and
+// cancel (SQS's redrive, for CloudEvents on Kafka). Each letter's kept event goes out exactly as it was, with
+// the record key it had, in the order the letters sat on their partitions, at a bounded rate. The task is
+// the truth of what went out: its items say which letters were sent or skipped and why, and whoever runs it
+// holds a lease, so a runner killed half-way is resumed by the next one from the first item not yet sent.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { RedriveTask } from '../shared/generated/prisma/client';
+import { db, tableOf, Prisma, type Tx } from '../shared/db';
+import { bus, type Bus, type BusRecord, type KeysAfter } from '../shared/bus';
+import { logger, type Logger } from '../shared/log';
+import { letters, attempts } from './letters';
+import { system } from './system';
+
+/** SQS redrives at most 500 messages a second; so do we, unless a caller lifts the cap on purpose (the bench). */
+export const MAX_RATE = 500;
+export const DEFAULT_RATE = 100;
+/** A runner renews its lease with every batch; one that stops renewing (killed) loses it after this long. */
+export const LEASE_MS = 60_000;
+/** At most this many records of a partition are read to find newer events of a letter's key (dry run). */
+export const PLAN_READ_CAP = 10_000;
+
+const tasks = tableOf(system, 'redrive_task');
+const items = tableOf(system, 'redrive_item');
+
+export type Selection = { letterIds: string[] } | { group: string };
+
+// ---------- which letters, in which order ----------
+
+/**
+ * Letters of the selection still waiting (open, retrying, parked) and not already waiting in a running
+ * redrive: a second click on the same group takes nothing twice.
+ */
+function selectable(s: Selection): Prisma.Sql {
+  const which = 'letterIds' in s ? Prisma.sql`l.id = ANY(${s.letterIds}::uuid[])` : Prisma.sql`l.fingerprint = ${s.group}`;
+  return Prisma.sql`${which} AND l.status IN ('open', 'retrying', 'parked') AND NOT EXISTS (
+    SELECT 1 FROM ${items} i JOIN ${tasks} t ON t.id = i.task_id
+    WHERE i.letter_id = l.id AND i.status = 'pending' AND t.status = 'running')`;
+}
+
+/** Sending order: each partition's letters by offset (one key's events stay in order), then by arrival. */
+const SENDING_ORDER = Prisma.sql`l.topic NULLS LAST, l.partition NULLS LAST, l.kafka_offset NULLS LAST, l.received_at, l.id`;
+
+/** Why a letter cannot go out as it was kept, or undefined when it can. */
+function unsendable(l: { topic: string | null; truncated: boolean }): string | undefined {
+  if (l.truncated) return 'its event was kept truncated: republishing it would send a different event';
+  if (!l.topic) return 'the topic it came from is not known';
+  return undefined;
+}
+
+// ---------- the kept event as the record it was ----------
+
+/** What Knative's delivery added to the event (the failure, where the record sat): not part of the event. */
+const DELIVERY_ATTRIBUTES = /^(knativeerror|knativekafkapartition$|knativekafkaoffset$)/;
+/** A Kafka record that was not a CloudEvent, as the KafkaSource wrapped it. */
+const WRAPPED_RECORD = 'dev.knative.kafka.event';
+const HEADER_EXTENSION = 'kafkaheader';
+
+const isJson = (type: unknown) => {
+  const media = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() : 'application/json';
+  return media === 'application/json' || media === 'text/json' || media.endsWith('+json');
+};
+
+/** The record's value: the event's data as the bytes it arrived as (JSON data serialised again). */
+function valueOf(data: unknown, base64: unknown, contentType: unknown): string | null {
+  if (typeof base64 === 'string') return Buffer.from(base64, 'base64').toString('utf8');
+  if (data === undefined || data === null) return null;
+  return typeof data === 'string' && !isJson(contentType) ? data : JSON.stringify(data);
+}
+
+/**
+ * The Kafka record a letter's kept event was: a CloudEvent in the binding's binary mode, exactly as the outbox
+ * publishes one (kafkaRecord(): every attribute and extension, traceparent included, as a ce_ header, the
+ * content type as content-type, the trace context also as plain traceparent/tracestate headers, the data as
+ * the value); or, for a plain record the KafkaSource wrapped, its value with its headers back from the
+ * kafkaheader* extensions. What the delivery added (knativeerror*, knativekafkapartition/offset) is left out.
+ * Mapped here rather than through the SDK's CloudEvent: the kept event is already its attributes as JSON, and
+ * a redrive builds thousands a second. An event that carried no trace context goes out without one.
+ */
+export function recordOf(topic: string, key: string | null, event: Record<string, unknown>): BusRecord {
+  const { data, data_base64: base64, datatruncated: _truncated, ...rest } = event;
+  const attributes: Record<string, string> = {};
+  for (const name in rest) {
+    const v = rest[name];
+    if (v !== undefined && v !== null && !DELIVERY_ATTRIBUTES.test(name)) attributes[name] = String(v);
+  }
+  const value = valueOf(data, base64, attributes.datacontenttype);
+  const headers: Record<string, string> = {};
+  if (attributes.datacontenttype !== undefined) headers['content-type'] = attributes.datacontenttype;
+  if (attributes.type === WRAPPED_RECORD) {
+    for (const name in attributes) if (name.startsWith(HEADER_EXTENSION)) headers[name.slice(HEADER_EXTENSION.length)] = attributes[name];
+    return { topic, key, headers, value };
+  }
+  for (const name in attributes) headers[`ce_${name}`] = attributes[name];
+  if (attributes.traceparent !== undefined) {
+    headers.traceparent = attributes.traceparent;
+    if (attributes.tracestate !== undefined) headers.tracestate = attributes.tracestate;
+  }
+  return { topic, key, headers, value };
+}
+
+// ---------- the dry run ----------
+
+interface PlannedLetter {
+  id: string;
+  topic: string | null;
+  key: string | null;
+  partition: number | null;
+  offset: bigint | null;
+  truncated: boolean;
+}
+
+export interface PlanView {
+  dryRun: true;
+  total: number;
+  topics: Array<{ topic: string; count: number }>;
+  letters: Array<{ letterId: string; topic: string | null; key: string | null; partition: number | null; warning?: string }>;
+  warnings: number;
+}
+
+const unknown = (why: string) => `unknown: ${why}`;
+
+/**
+ * What a redrive of the selection would send where, in order, and for each letter whether newer events of its
+ * key already went through on its partition after it (redriving it would put an old event after them). Records
+ * at the offsets of letters still waiting did not go through; resolved ones did (their retry or redrive
+ * delivered them). When the bus cannot read its topics, or a read stops at its cap, the answer is "unknown".
+ */
+export async function plan(selection: Selection, target: Bus = bus(), cap = PLAN_READ_CAP): Promise<PlanView> {
+  const picked = await db().$queryRaw<PlannedLetter[]>`
+    SELECT l.id::text AS id, l.topic, l.record_key AS key, l.partition, l.kafka_offset AS offset, l.truncated
+    FROM ${letters} l WHERE ${selectable(selection)} ORDER BY ${SENDING_ORDER}`;
+  const warnings = new Map<string, string>();
+  const placed = picked.filter((l) => {
+    const skip = unsendable(l);
+    if (skip) warnings.set(l.id, `will be skipped: ${skip}`);
+    else if (l.key !== null && (l.partition === null || l.offset === null)) warnings.set(l.id, unknown(`where the event sat on ${l.topic} is not known`));
+    return !skip && l.key !== null && l.partition !== null && l.offset !== null;
+  });
+  for (const [topic, group] of groupBy(placed, (l) => l.topic!)) {
+    for (const [id, warning] of await newerOfKeys(topic, group, target, cap)) warnings.set(id, warning);
+  }
+  const counts = new Map<string, number>();
+  for (const l of picked) if (!unsendable(l)) counts.set(l.topic!, (counts.get(l.topic!) ?? 0) + 1);
+  return {
+    dryRun: true,
+    total: picked.length,
+    topics: [...counts].map(([topic, count]) => ({ topic, count })),
+    letters: picked.map((l) => ({ letterId: l.id, topic: l.topic, key: l.key, partition: l.partition, ...(warnings.has(l.id) ? { warning: warnings.get(l.id) } : {}) })),
+    warnings: warnings.size,
+  };
+}
+
+function groupBy<T, K>(list: T[], keyOf: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const t of list) out.set(keyOf(t), [...(out.get(keyOf(t)) ?? []), t]);
+  return out;
+}
+
+/** Warnings for letters of one topic (each with a key and a position) whose key has newer events that went through. */
+async function newerOfKeys(topic: string, group: PlannedLetter[], target: Bus, cap: number): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!target.keysAfter) {
+    for (const l of group) out.set(l.id, unknown('this bus cannot tell whether newer events of the key went through'));
+    return out;
+  }
+  const after = new Map<number, number>();
+  for (const l of group) after.set(l.partition!, Math.min(after.get(l.partition!) ?? Infinity, Number(l.offset)));
+  let read: Map<number, KeysAfter>;
+  try {
+    read = await target.keysAfter(topic, after, new Set(group.map((l) => l.key!)), cap);
+  } catch (err) {
+    for (const l of group) out.set(l.id, unknown(`${topic} could not be read (${String((err as Error).message ?? err).slice(0, 200)})`));
+    return out;
+  }
+  const candidates = group.flatMap((l) => (read.get(l.partition!)?.offsets.get(l.key!) ?? []).filter((o) => o > Number(l.offset)).map((o) => [l.partition!, o] as const));
+  const waiting = await waitingAt(topic, candidates);
+  for (const l of group) {
+    const reading = read.get(l.partition!);
+    const newer = (reading?.offsets.get(l.key!) ?? []).filter((o) => o > Number(l.offset) && !waiting.has(`${l.partition}/${o}`));
+    if (newer.length) {
+      const shown = newer.slice(0, 5).join(', ') + (newer.length > 5 ? ` and ${newer.length - 5} more` : '');
+      out.set(l.id, `newer events of this key already went through after offset ${l.offset} on partition ${l.partition} (offset ${shown}): redriving it puts an older event after them`);
+    } else if (!reading?.complete) {
+      out.set(l.id, unknown(`${reading?.read ?? 0} records after offset ${l.offset} on partition ${l.partition} were read without finding a newer event of this key, and the read stopped before the end`));
+    }
+  }
+  return out;
+}
+
+/** Positions ("partition/offset") among these whose record is a letter still waiting: it did not go through. */
+async function waitingAt(topic: string, positions: ReadonlyArray<readonly [number, number]>): Promise<Set<string>> {
+  if (!positions.length) return new Set();
+  const rows = await db().$queryRaw<Array<{ at: string }>>`
+    SELECT l.partition || '/' || l.kafka_offset AS at FROM ${letters} l
+    JOIN unnest(${positions.map((p) => p[0])}::int[], ${positions.map((p) => String(p[1]))}::bigint[]) AS p(partition, kafka_offset)
+      ON l.partition = p.partition AND l.kafka_offset = p.kafka_offset
+    WHERE l.topic = ${topic} AND l.status <> 'resolved'`;
+  return new Set(rows.map((r) => r.at));
+}
+
+// ---------- the task ----------
+
+const TASK_COLUMNS = Prisma.sql`id::text AS id, status, selection, rate_per_second AS "ratePerSecond", total, sent, skipped,
+  created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt",
+  lease_owner AS "leaseOwner", lease_until AS "leaseUntil", error`;
+
+/** A task as the API shows it. */
+export function taskView(t: RedriveTask) {
+  return {
+    id: t.id,
+    status: t.status,
+    selection: t.selection,
+    ratePerSecond: t.ratePerSecond,
+    total: t.total,
+    sent: t.sent,
+    skipped: t.skipped,
+    createdBy: t.createdBy,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+    finishedAt: t.finishedAt?.toISOString() ?? null,
+    error: t.error,
+  };
+}
+
+/** Who runs a task: this process, once per runner (the lease names it). */
+export const runnerId = () => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+/**
+ * Creates the task with its items in sending order, leased to `owner` (who starts running it at once), or
+ * answers undefined when no letter of the selection is waiting. Creations take turns (an advisory lock), so
+ * two operators redriving the same group at once do not both take its letters.
+ */
+export async function createTask(tx: Tx, selection: Selection, ratePerSecond: number, by: string, owner: string): Promise<RedriveTask | undefined> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(8, hashtext('dead_letter.redrive_task'))`;
+  const [task] = await tx.$queryRaw<RedriveTask[]>`
+    WITH picked AS (
+      SELECT l.id, row_number() OVER (ORDER BY ${SENDING_ORDER}) AS seq FROM ${letters} l WHERE ${selectable(selection)}
+    ), task AS (
+      INSERT INTO ${tasks} (id, selection, rate_per_second, total, created_by, lease_owner, lease_until)
+      SELECT ${randomUUID()}::uuid, ${JSON.stringify(selection)}::jsonb, ${ratePerSecond}, count(*), ${by}, ${owner}, now() + make_interval(secs => ${LEASE_MS / 1000})
+      FROM picked HAVING count(*) > 0
+      RETURNING *
+    ), queued AS (
+      INSERT INTO ${items} (task_id, letter_id, seq) SELECT task.id, picked.id, picked.seq FROM picked, task
+    )
+    SELECT ${TASK_COLUMNS} FROM task`;
+  return task;
+}
+
+export async function findTask(id: string): Promise<RedriveTask | undefined> {
+  const [task] = await db().$queryRaw<RedriveTask[]>`SELECT ${TASK_COLUMNS} FROM ${tasks} WHERE id = ${id}::uuid`;
+  return task;
+}
+
+export function newestTasks(limit: number): Promise<RedriveTask[]> {
+  return db().$queryRaw<RedriveTask[]>`SELECT ${TASK_COLUMNS} FROM ${tasks} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+}
+
+/** Letters the task skipped and why (the first `limit`, in sending order). */
+export function skippedLetters(taskId: string, limit: number): Promise<Array<{ letterId: string; reason: string | null }>> {
+  return db().$queryRaw`SELECT letter_id::text AS "letterId", reason FROM ${items} WHERE task_id = ${taskId}::uuid AND status = 'skipped' ORDER BY seq LIMIT ${limit}`;
+}
+
+/** Cancels a running task: its runner stops before its next batch. Undefined when there is no running task by that id. */
+export async function cancelTask(id: string, by: string): Promise<RedriveTask | undefined> {
+  const [task] = await db().$queryRaw<RedriveTask[]>`
+    UPDATE ${tasks} SET status = 'cancelled', finished_at = now(), updated_at = now(), lease_owner = NULL, lease_until = NULL,
+      error = ${`cancelled by ${by}`}
+    WHERE id = ${id}::uuid AND status = 'running'
+    RETURNING ${TASK_COLUMNS}`;
+  return task;
+}
+
+// ---------- the runner ----------
+
+/** Time as the runner paces itself by; tests give it one that only moves when it sleeps. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  }),
+};
+
+export interface RunOptions {
+  /** The lease owner this runner is (createTask's owner, when the creator runs it). */
+  owner?: string;
+  /** Where records go (default: bus()). */
+  target?: Bus;
+  clock?: Clock;
+  /** Stops between batches, leaving the lease to expire: what a killed runner leaves behind. */
+  signal?: AbortSignal;
+  /** Stops at this time (clock.now()) between batches and gives the lease back: the worker's share of a ping. */
+  until?: number;
+  /** The highest rate honoured (MAX_RATE). Only a benchmark lifts it, and says so. */
+  rateCap?: number;
+  log?: Logger;
+}
+
+export type RunEnd = 'completed' | 'not-running' | 'lease-held' | 'aborted' | 'paused' | 'send-failed' | 'failed';
+
+export interface RunResult {
+  end: RunEnd;
+  sent: number;
+  skipped: number;
+  batches: number;
+  /** Time spent waiting for the bus to take the batches (the rest went to reading, recording and the rate). */
+  sendingMs: number;
+}
+
+interface ItemRow {
+  seq: number;
+  letterId: string;
+  status: string | null;
+  topic: string | null;
+  key: string | null;
+  truncated: boolean | null;
+  event: Record<string, unknown> | null;
+}
+
+/** Batch commits a runner may have in flight while it sends on: two keep both of a small database's cores busy. */
+const COMMITS_IN_FLIGHT = 2;
+
+/** Records per batch: about a fifth of a second's worth, at least one, at most 500 (one send, one commit). */
+export const batchSize = (rate: number) => Math.max(1, Math.min(500, Math.ceil(rate / 5)));
+
+/**
+ * Takes the lease of a running task: free, expired, or already ours (each commit renews it after that).
+ * Undefined when the task is not running (finished, cancelled) or another runner holds it.
+ */
+async function lease(taskId: string, owner: string): Promise<TaskTerms | undefined> {
+  const [row] = await db().$queryRaw<TaskTerms[]>`
+    UPDATE ${tasks} SET lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${LEASE_MS / 1000}), updated_at = now()
+    WHERE id = ${taskId}::uuid AND status = 'running' AND (lease_owner = ${owner} OR lease_owner IS NULL OR lease_until < now())
+    RETURNING rate_per_second AS "ratePerSecond", created_by AS "createdBy"`;
+  return row;
+}
+
+interface TaskTerms { ratePerSecond: number; createdBy: string }
+
+/**
+ * Whether the runner holding the lease may send its next batch: the task still running (not cancelled) and
+ * the lease still its own. A read, so it never waits for the commit in flight (which holds the task's row).
+ */
+async function stillOurs(taskId: string, owner: string): Promise<boolean> {
+  const [row] = await db().$queryRaw<Array<{ ours: boolean }>>`
+    SELECT status = 'running' AND lease_owner = ${owner} AND lease_until > now() AS ours FROM ${tasks} WHERE id = ${taskId}::uuid`;
+  return !!row?.ours;
+}
+
+/** Gives the lease back, so the next runner need not wait for it to expire. */
+async function release(taskId: string, owner: string, error?: string): Promise<void> {
+  await db().$executeRaw`
+    UPDATE ${tasks} SET lease_owner = NULL, lease_until = NULL, updated_at = now(), error = coalesce(${error ?? null}, error)
+    WHERE id = ${taskId}::uuid AND lease_owner = ${owner}`;
+}
+
+/** The next pending items after `after` in sending order, with their letters as they are now (a letter removed since: none). */
+function nextItems(taskId: string, limit: number, after: number): Promise<ItemRow[]> {
+  return db().$queryRaw<ItemRow[]>`
+    SELECT i.seq, i.letter_id::text AS "letterId", l.status::text AS status, l.topic, l.record_key AS key, l.truncated, l.event
+    FROM ${items} i LEFT JOIN ${letters} l ON l.id = i.letter_id
+    WHERE i.task_id = ${taskId}::uuid AND i.status = 'pending' AND i.seq > ${after}
+    ORDER BY i.seq LIMIT ${limit}`;
+}
+
+const WAITING = new Set(['open', 'retrying', 'parked']);
+
+function skipReason(item: ItemRow): string | undefined {
+  if (item.status === null) return 'the letter no longer exists';
+  if (!WAITING.has(item.status)) return `the letter was ${item.status} when its turn came`;
+  return unsendable({ topic: item.topic, truncated: !!item.truncated });
+}
+
+/**
+ * Records a batch in one transaction: items sent (where each landed, when the bus said) or skipped (why),
+ * letters resolved by redrive in the name of the task's creator, a line of history each, the task's counts,
+ * and the runner's lease renewed.
+ * Only items still pending change, so a batch recorded twice counts once. (The id lists beside the joins let
+ * the planner find the rows by primary key instead of scanning every pending item and letter.)
+ */
+async function commitBatch(taskId: string, owner: string, by: string, sent: Array<{ letterId: string; topic: string; partition?: number; offset?: number }>, skipped: Array<{ letterId: string; reason: string }>): Promise<void> {
+  const ids = sent.map((s) => s.letterId);
+  await db().$transaction(async (tx) => {
+    const [counted] = await tx.$queryRaw<Array<{ sent: number; skipped: number }>>`
+      WITH sent AS (
+        UPDATE ${items} i SET status = 'sent', sent_at = now(), topic = s.topic, partition = s.partition, kafka_offset = s.kafka_offset
+        FROM unnest(${ids}::uuid[], ${sent.map((s) => s.topic)}::text[], ${sent.map((s) => s.partition ?? null)}::int[],
+          ${sent.map((s) => (s.offset === undefined ? null : String(s.offset)))}::bigint[]) AS s(letter_id, topic, partition, kafka_offset)
+        WHERE i.task_id = ${taskId}::uuid AND i.letter_id = ANY(${ids}::uuid[]) AND i.letter_id = s.letter_id AND i.status = 'pending'
+        RETURNING i.letter_id, i.topic
+      ), skipped AS (
+        UPDATE ${items} i SET status = 'skipped', reason = s.reason
+        FROM unnest(${skipped.map((s) => s.letterId)}::uuid[], ${skipped.map((s) => s.reason)}::text[]) AS s(letter_id, reason)
+        WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending'
+        RETURNING i.letter_id
+      ), resolved AS (
+        UPDATE ${letters} l SET status = 'resolved', resolution = 'redrive', status_by = ${by}, status_at = now(), next_retry_at = NULL,
+          status_reason = 'redriven to ' || sent.topic || ' (redrive ' || ${taskId} || ')'
+        FROM sent WHERE l.id = ANY(${ids}::uuid[]) AND l.id = sent.letter_id AND l.status <> 'resolved'
+      ), history AS (
+        INSERT INTO ${attempts} (letter_id, kind, outcome, by, reason)
+        SELECT letter_id, 'redrive', 'sent', ${by}, 'republished to ' || topic || ' (redrive ' || ${taskId} || ')' FROM sent
+      )
+      SELECT (SELECT count(*) FROM sent)::int AS sent, (SELECT count(*) FROM skipped)::int AS skipped`;
+    // The task's row last: two commits in flight do their letters side by side and queue only here.
+    await tx.$executeRaw`
+      UPDATE ${tasks} SET sent = sent + ${counted.sent}, skipped = skipped + ${counted.skipped}, updated_at = now(),
+        error = CASE WHEN status = 'running' THEN NULL ELSE error END,
+        lease_until = CASE WHEN lease_owner = ${owner} THEN now() + make_interval(secs => ${LEASE_MS / 1000}) ELSE lease_until END
+      WHERE id = ${taskId}::uuid`;
+  }, { maxWait: 10_000, timeout: 60_000 });
+}
+
+async function complete(taskId: string, owner: string): Promise<void> {
+  await db().$executeRaw`
+    UPDATE ${tasks} SET status = 'completed', finished_at = now(), updated_at = now(), lease_owner = NULL, lease_until = NULL
+    WHERE id = ${taskId}::uuid AND status = 'running' AND lease_owner = ${owner}`;
+}
+
+async function fail(taskId: string, owner: string, error: string): Promise<void> {
+  await db().$executeRaw`
+    UPDATE ${tasks} SET status = 'failed', finished_at = now(), updated_at = now(), lease_owner = NULL, lease_until = NULL, error = ${error}
+    WHERE id = ${taskId}::uuid AND status = 'running' AND lease_owner = ${owner}`;
+}
+
+/** Kafka said no for good (a record too large, a topic refused), not "not now": retrying would fail the same way. */
+function permanent(err: unknown): boolean {
+  let refused = false;
+  for (let e = err as { retriable?: boolean; cause?: unknown } | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
+    if (e.retriable === true) return false;
+    if (e.retriable === false && (e as Error).name !== 'KafkaJSNumberOfRetriesExceeded') refused = true;
+  }
+  return refused;
+}
+
+/**
+ * Runs a task from its first pending item until it is done, cancelled, its lease is lost, or the caller's
+ * signal or deadline says stop. Each batch: wait for the rate, check the task is still running and its lease
+ * ours (a cancelled task stops here), send, then record what was sent in one transaction, renewing the lease.
+ * When batches follow each other without waiting (a high rate), the next batch is read and sent while the
+ * commits of the last ones are still in flight (at most COMMITS_IN_FLIGHT).
+ *
+ * A runner killed after Kafka acknowledged a batch but before that batch's commit landed leaves it pending
+ * (with any batch sent after it): whoever resumes sends them again. Those records go out twice with the same
+ * CloudEvent id and source, which every consumer's inbox (consume()) absorbs, so the effect still happens once;
+ * nothing recorded as sent is ever sent again.
+ */
+export async function runTask(taskId: string, options: RunOptions = {}): Promise<RunResult> {
+  const owner = options.owner ?? runnerId();
+  const clock = options.clock ?? realClock;
+  const target = options.target ?? bus();
+  const log = (options.log ?? logger).child({ redriveTask: taskId, owner });
+  const result: RunResult = { end: 'completed', sent: 0, skipped: 0, batches: 0, sendingMs: 0 };
+  const started = clock.now();
+  /** Commits of the batches sent, oldest first, perhaps still in flight. */
+  const committing: Array<Promise<void>> = [];
+  /** The next batch, read while the last one was recorded (only when it was due at once). */
+  let ahead: Promise<ItemRow[]> | undefined;
+  /** The last item taken (items are taken in sending order). */
+  let after = 0;
+  const stop = async (end: RunEnd, releaseLease: boolean, error?: string) => {
+    await Promise.all(committing);
+    if (releaseLease) await release(taskId, owner, error);
+    log.info({ ...result, sendingMs: Math.round(result.sendingMs), end }, 'redrive runner stopped');
+    return { ...result, end };
+  };
+  let terms: TaskTerms | undefined;
+  let rate: number | undefined;
+  for (;;) {
+    // The rate holds over the whole run: a batch starts no sooner than (records sent before it) / rate.
+    const wait = rate === undefined ? 0 : started + (result.sent / rate) * 1000 - clock.now();
+    if (options.until !== undefined && clock.now() + Math.max(wait, 0) >= options.until) return stop('paused', true);
+    if (wait > 0) await clock.sleep(wait, options.signal);
+    if (options.signal?.aborted) return stop('aborted', false);
+    // A task cancelled meanwhile (or a lease lost) stops here, before the next batch.
+    const held = !terms ? await lease(taskId, owner) : (await stillOurs(taskId, owner)) ? terms : undefined;
+    if (!held) {
+      const now = await findTask(taskId);
+      return stop(now?.status === 'running' && now.leaseOwner !== owner ? 'lease-held' : 'not-running', false);
+    }
+    terms = held;
+    rate = Math.min(held.ratePerSecond, options.rateCap ?? MAX_RATE);
+    const size = batchSize(rate);
+    const batch = await (ahead ?? nextItems(taskId, size, after));
+    ahead = undefined;
+    if (!batch.length) {
+      await Promise.all(committing);
+      await complete(taskId, owner);
+      return stop('completed', false);
+    }
+    after = batch[batch.length - 1].seq;
+    const skipped: Array<{ letterId: string; reason: string }> = [];
+    const going: Array<{ letterId: string; record: BusRecord }> = [];
+    for (const item of batch) {
+      const reason = skipReason(item);
+      if (reason) skipped.push({ letterId: item.letterId, reason });
+      else going.push({ letterId: item.letterId, record: recordOf(item.topic!, item.key, item.event!) });
+    }
+    let places: Array<{ partition: number; offset: number } | undefined> = [];
+    const sending = performance.now();
+    try {
+      const records = going.map((g) => g.record);
+      if (records.length && target.publish) places = await target.publish(records);
+      else if (records.length) await target.send(records);
+    } catch (err) {
+      const message = `sending to Kafka failed: ${String((err as Error).message ?? err).slice(0, 500)}`;
+      log.warn({ err: message, batch: going.length }, 'redrive batch not sent');
+      if (permanent(err)) {
+        await Promise.all(committing);
+        await fail(taskId, owner, message);
+        return stop('failed', false);
+      }
+      // Nothing of the batch is recorded as sent: the next runner (the worker, within a minute) sends it again.
+      return stop('send-failed', true, message);
+    }
+    result.sendingMs += performance.now() - sending;
+    result.sent += going.length;
+    result.skipped += skipped.length;
+    result.batches++;
+    if (batch.length === size && started + (result.sent / rate) * 1000 <= clock.now()) {
+      ahead = nextItems(taskId, size, after);
+      ahead.catch(() => undefined); // awaited (and its failure thrown) at the next batch
+    }
+    // Two commits in flight at most (the database works on both side by side); the oldest is awaited first.
+    if (committing.length >= COMMITS_IN_FLIGHT) await committing.shift();
+    const commit = commitBatch(taskId, owner, held.createdBy, going.map((g, i) => ({ letterId: g.letterId, topic: g.record.topic, partition: places[i]?.partition, offset: places[i]?.offset })), skipped);
+    commit.catch(() => undefined); // awaited (and its failure thrown) before a later commit, or at the end
+    committing.push(commit);
+  }
+}
+
+/** Starts a task's runner in this process without waiting for it, outside the caller's trace. */
+export function runInBackground(taskId: string, options: RunOptions, log: Logger): void {
+  void context.with(ROOT_CONTEXT, () => runTask(taskId, { ...options, log })).catch((err) => {
+    // The lease runs out and the worker resumes the task.
+    log.error({ redriveTask: taskId, err: String(err) }, 'redrive runner failed; the worker resumes the task when its lease expires');
+  });
+}
+
+/** Running tasks whose runner is gone (lease expired or given back), oldest first. */
+export async function orphanedTasks(limit = 10): Promise<string[]> {
+  const rows = await db().$queryRaw<Array<{ id: string }>>`
+    SELECT id::text AS id FROM ${tasks} WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now())
+    ORDER BY created_at LIMIT ${limit}`;
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,78 @@
+// What the redrive tests share: booking requests as a producer put them on booking-requests (the in-process
+// bus), the dead letters Knative's delivery makes of them at the intake (where each record sat included), and
+// a clock that moves only when the runner sleeps (pacing asserted without timing).
+import { randomUUID } from 'node:crypto';
+import { CloudEvent } from 'cloudevents';
+import { db } from '../../functions/shared/db';
+import { kafkaRecord } from '../../functions/shared/publisher';
+import type { Clock } from '../../functions/dead-letter/redrive';
+import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
+import { deliver } from './fixtures';
+
+export const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+export interface Original {
+  id: string;
+  source: string;
+  type: string;
+  key: string;
+  partition: number;
+  offset: number;
+  data: Record<string, unknown>;
+}
+
+/** Booking requests put on booking-requests, each on the partition given (in order), as binary CloudEvents. */
+export function produce(requests: Array<{ key: string; partition: number; data?: Record<string, unknown> }>): Original[] {
+  return requests.map((r) => {
+    const data = r.data ?? { requestId: randomUUID(), patientId: r.key, slotId: randomUUID() };
+    const event = new CloudEvent<unknown>({ id: randomUUID(), source: '/portal', type: 'com.medlab.booking.requested', datacontenttype: 'application/json', partitionkey: r.key, traceparent: TRACEPARENT, data });
+    const [at] = memoryBus.append([{ ...kafkaRecord('booking-requests', r.key, event), partition: r.partition }]);
+    return { id: event.id, source: event.source, type: event.type, key: r.key, partition: at.partition, offset: at.offset, data };
+  });
+}
+
+/** booking-consumer refusing an original, as Knative's delivery reports it to the intake; answers the letter's id. */
+export async function deadLetter(intakeUrl: string, o: Original, extra: Record<string, string> = {}): Promise<string> {
+  const res = await deliver(`${intakeUrl}/?kafkasource=booking-consumer-source`, { id: o.id, source: o.source, type: o.type, data: o.data }, {
+    'ce-partitionkey': o.key,
+    'ce-traceparent': TRACEPARENT,
+    'ce-knativeerrordest': 'http://booking-consumer.patient-portal.svc.cluster.local',
+    'ce-knativeerrorcode': '422',
+    'ce-knativeerrordata': Buffer.from(JSON.stringify({ title: 'Unprocessable Event', detail: 'no such slot' })).toString('base64'),
+    'ce-knativekafkapartition': String(o.partition),
+    'ce-knativekafkaoffset': String(o.offset),
+    ...extra,
+  });
+  if (res.status !== 201) throw new Error(`the intake answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.deadLetterId as string;
+}
+
+/** The group (fingerprint) of a letter. */
+export async function groupOf(letterId: string): Promise<string> {
+  return (await db().deadLetter.findUniqueOrThrow({ where: { id: letterId } })).fingerprint;
+}
+
+/** Records republished on a topic after the originals (those with these event ids), in log order per partition. */
+export function redriven(topic: string, ids: Set<string>, since: Map<number, number>) {
+  return memoryBus.log(topic).flatMap((records, partition) => records.filter((r) => r.offset >= (since.get(partition) ?? 0) && ids.has(r.headers.ce_id)));
+}
+
+/** Where each partition of a topic ends now (records appended later are at or past it). */
+export function ends(topic: string): Map<number, number> {
+  return new Map(memoryBus.log(topic).map((records, partition) => [partition, records.length]));
+}
+
+/** A clock that moves only when the runner sleeps; `onSleep` runs (once per sleep) before it returns. */
+export function fakeClock(onSleep?: (n: number) => Promise<void> | void): Clock & { slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+      await onSleep?.(slept.length);
+    },
+  };
+}
