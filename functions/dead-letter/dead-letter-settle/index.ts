@@ -34,11 +34,12 @@ export const handle = route(
     const move = MOVES[body.action];
     const chosen = body.letterIds ? Prisma.sql`id = ANY(${body.letterIds}::uuid[])` : Prisma.sql`fingerprint = ${body.group}`;
     // No automatic retry is planned after any of these: a reopened letter waits for an operator's retry or redrive.
+    // The statuses go through text[]: the embedded database (PGlite, npm start) sends a JS array for an enum array as "a,b".
     const changed = await db.$queryRaw<Array<{ id: string }>>`
       WITH moved AS (
         UPDATE ${letters} SET status = ${move.to}::dead_letter.letter_status, status_reason = ${body.reason ?? null},
           status_by = ${actor(caller)}, status_at = now(), next_retry_at = NULL
-        WHERE ${chosen} AND status = ANY(${move.from}::dead_letter.letter_status[])
+        WHERE ${chosen} AND status = ANY(${move.from}::text[]::dead_letter.letter_status[])
         RETURNING id, received_at
       )
       SELECT id::text AS id FROM moved ORDER BY received_at DESC, id DESC`;

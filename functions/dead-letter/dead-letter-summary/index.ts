@@ -19,7 +19,8 @@ export const handle = route(
     responses: { 200: { description: 'the summary', schema: summary } },
   },
   async ({ query, caller, db }) => {
-    const unresolved = Prisma.sql`${UNRESOLVED}::dead_letter.letter_status[]`;
+    // Through text[]: the embedded database (PGlite, npm start) sends a JS array for an enum array as "a,b".
+    const unresolved = Prisma.sql`${UNRESOLVED}::text[]::dead_letter.letter_status[]`;
     const bucketMinutes = bucketMinutesFor(query.hours);
     const bucket = bucketMinutes * 60;
     const start = Prisma.sql`to_timestamp(floor(extract(epoch FROM now() - make_interval(hours => ${query.hours})) / ${bucket}) * ${bucket})`;
