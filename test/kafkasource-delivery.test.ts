@@ -164,13 +164,15 @@ for (const transport of transports) {
         'ce-partitionkey': key,
         'ce-kafkaheaderxrequestid': 'req-1',
         'ce-kafkaheaderlabbranch': 'hcm-d1',
+        'ce-knativekafkapartition': '2',
+        'ce-knativekafkaoffset': '0',
       });
       assert.ok(!Number.isNaN(Date.parse(String(hit.headers['ce-time']))), 'time is the record timestamp');
       assert.equal(hit.headers['content-type'], 'text/plain');
       assert.equal(hit.body.toString(), 'MSH|^~\\&|LIS|HCM-D1');
     });
 
-    it('a record that is a CloudEvent is delivered exactly as written, binary or structured: no partitionkey, no time added', async () => {
+    it('a record that is a CloudEvent is delivered exactly as written, binary or structured (no partitionkey, no time added), with where it sat', async () => {
       const s = await sink(() => 200);
       const key = transport.keyOn(0, 'patient-9');
       const structured = { specversion: '1.0', id: 'structured-1', source: '/lis', type: 'com.medlab.lab-order.placed', subject: 'order-2', datacontenttype: 'application/json', data: { orderId: 'o-2' } };
@@ -181,10 +183,11 @@ for (const transport of transports) {
       await start({ source: source(s.url), sinkUrl: s.url });
       await eventually(() => s.hits.length >= 2, 'both records at the sink');
       const [binary, struct] = s.hits;
-      assert.deepEqual(ceHeaders(binary.headers), { 'ce-specversion': '1.0', 'ce-id': 'binary-1', 'ce-source': '/lis', 'ce-type': 'com.medlab.lab-order.placed', 'ce-clinic': 'hcm-d1' });
+      const at = (offset: number) => ({ 'ce-knativekafkapartition': '0', 'ce-knativekafkaoffset': String(offset) });
+      assert.deepEqual(ceHeaders(binary.headers), { 'ce-specversion': '1.0', 'ce-id': 'binary-1', 'ce-source': '/lis', 'ce-type': 'com.medlab.lab-order.placed', 'ce-clinic': 'hcm-d1', ...at(0) });
       assert.equal(binary.headers['content-type'], 'application/json');
       assert.equal(binary.body.toString(), '{"orderId":"binary-1"}');
-      assert.deepEqual(ceHeaders(struct.headers), { 'ce-specversion': '1.0', 'ce-id': 'structured-1', 'ce-source': '/lis', 'ce-type': 'com.medlab.lab-order.placed', 'ce-subject': 'order-2' });
+      assert.deepEqual(ceHeaders(struct.headers), { 'ce-specversion': '1.0', 'ce-id': 'structured-1', 'ce-source': '/lis', 'ce-type': 'com.medlab.lab-order.placed', 'ce-subject': 'order-2', ...at(1) });
       assert.equal(struct.headers['content-type'], 'application/json');
       assert.deepEqual(JSON.parse(struct.body.toString()), { orderId: 'o-2' });
     });
