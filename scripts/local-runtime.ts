@@ -50,7 +50,7 @@ Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.mani
 Dev tokens (30 days; mint more with npm run token):
   export PATIENT=${patient}
   export STAFF=${staff}
-  export OPERATOR=${operator}    (staff with the operator and phi grants: the dead-letter console and API)
+  export OPERATOR=${operator}    # staff with the operator and phi grants: the dead-letter console and API
 
 Dead-letter console: ${u}/dead-letters   (sign in with $OPERATOR${poisoned ? '; a demo poison event is in it' : ''})
 

@@ -77,9 +77,12 @@ function maskValue(value: unknown, name?: string): unknown {
   return name && SHOWN.test(name) && typeof value !== 'object' ? value : MASK;
 }
 
-/** A reason with the values it quotes (which may be a patient's) taken out. */
+/** A reason with what may be a patient's taken out: the values it quotes, email addresses, phone-like numbers. */
 export function maskedReason(reason: string | null): string | null {
-  return reason && reason.replace(/"[^"]*"|'[^']*'/g, `"${MASK}"`);
+  return reason && reason
+    .replace(/"[^"]*"|'[^']*'/g, `"${MASK}"`)
+    .replace(/[^\s@"]+@[^\s@"]+/g, MASK)
+    .replace(/\+?\d[\d\s.-]{5,}\d/g, MASK);
 }
 
 /** The kept event with its data masked: attributes whole, each data field's value hidden unless it is an id.
@@ -146,7 +149,8 @@ export function recordKeyOf(attributes: Record<string, unknown>, data: unknown):
   if (typeof attributes.partitionkey === 'string') return attributes.partitionkey;
   if (typeof attributes.key === 'string') return attributes.key;
   const contract = eventTypes[String(attributes.type)];
-  let body = data;
+  // Data that came without a content type arrives as bytes; a JSON body still names its key.
+  let body = data instanceof Uint8Array ? Buffer.from(data).toString('utf8') : data;
   if (typeof body === 'string') {
     try { body = JSON.parse(body); } catch { return null; }
   }
