@@ -140,7 +140,10 @@ export async function handle(context: Context, event?: CloudEvent<unknown>) {
   } catch (err) {
     const down = asUnavailable(err);
     if (down) return down.response();
-    throw err;
+    // 500, which Knative retries, never a 4xx that would drop the letter. The database's first line only:
+    // its details may quote the event's data.
+    log.error({ deadLetter: { eventId: event.id, type: event.type, errorDest: failure.error_dest }, err: String((err as Error)?.message ?? err).split('\n')[0].slice(0, 300) }, 'dead letter not kept');
+    return new Problem(500, 'Internal Server Error', 'the letter could not be kept; the error is logged').response();
   }
   // Alerting hooks on this line: every dead letter is an error-level log with its reason.
   log.error({ deadLetter: { id: row.id, eventId: event.id, type: event.type, errorDest: failure.error_dest, errorCode: failure.error_code, reason: failure.reason, fingerprint: failure.fingerprint, attempts: row.attempts, kafkaSource: failure.kafka_source } }, 'event dead-lettered');
