@@ -79,6 +79,23 @@ describe('dead-letter intake', () => {
     }
   });
 
+  it('a letter whose automatic retries are spent is parked when its event fails there again; one with retries left waits, backing off', async () => {
+    const [spent, left] = [requested(), requested()];
+    for (const e of [spent, left]) await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, e, failure(503, { title: 'busy' }));
+    // booking-consumer-source allows 8 retries, 10 s doubling up to 10 minutes.
+    await db().deadLetter.updateMany({ where: { eventId: spent.id }, data: { retries: 8 } });
+    await db().deadLetter.updateMany({ where: { eventId: left.id }, data: { retries: 3 } });
+    const [again, later] = await Promise.all([spent, left].map((e) => deliver(`${intake.url}/?kafkasource=booking-consumer-source`, e, failure(503, { title: 'busy' }))));
+    assert.equal((again.body as { status: string }).status, 'parked');
+    const parked = await db().deadLetter.findFirstOrThrow({ where: { eventId: spent.id } });
+    assert.equal(parked.statusReason, 'retries exhausted (8 of 8)');
+    assert.equal(parked.nextRetryAt, null);
+    assert.equal((later.body as { status: string }).status, 'open');
+    const waiting = await db().deadLetter.findFirstOrThrow({ where: { eventId: left.id } });
+    const wait = waiting.nextRetryAt!.getTime() - waiting.statusAt.getTime();
+    assert.ok(wait > 78_000 && wait < 82_000, `the 4th retry after 80 s (10 s × 2³), not ${wait} ms`);
+  });
+
   it('alike failures share a fingerprint (ids and numbers aside); another reason or consumer does not', async () => {
     const a = await deliver(intake.url, requested(), refusal(randomUUID()));
     const b = await deliver(intake.url, requested(), refusal(randomUUID()));
@@ -168,6 +185,10 @@ describe('dead-letter intake: deliveries that arrive together', () => {
     const letter = await db().deadLetter.findFirstOrThrow({ where: { eventId: event.id }, include: { history: true } });
     assert.equal(letter.attempts, 4);
     assert.equal(letter.history.length, 4);
+    // Each attempt was weighed by booking-consumer-source's policy: it can heal, its first retry after 10 s.
+    assert.equal(letter.status, 'open');
+    const wait = letter.nextRetryAt!.getTime() - letter.statusAt.getTime();
+    assert.ok(wait > 8_000 && wait < 12_000, `first retry in about 10 s, not ${wait} ms`);
     assert.deepEqual(answers.slice(4).map((a) => a.status), others.map(() => 201));
   });
 
