@@ -58,6 +58,7 @@ export interface Kept {
 async function keepLetters(failures: Failure[]): Promise<Array<Kept | undefined>> {
   const rows = await db().$queryRaw<Array<Kept & { proposed: string }>>`
     WITH incoming AS (
+      -- This write's failures, one row each (Failure above), as one JSON parameter.
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(failures)}::jsonb) AS i(
         id uuid, event_id text, event_source text, event_type text, topic text, kafka_source text, consumer text,
         error_dest text, error_code int, error_data text, reason text, fingerprint text, event text, truncated boolean,
@@ -90,6 +91,7 @@ async function keepLetters(failures: Failure[]): Promise<Array<Kept | undefined>
         status_by = 'intake', status_at = now(), resolution = NULL
       RETURNING id, event_source, event_id, error_dest, attempts, status
     ), history AS (
+      -- A write never holds one event and destination twice (keyOf below): the key finds each letter's failure.
       INSERT INTO ${attempts} (letter_id, kind, outcome, by, code, reason)
       SELECT letter.id, 'delivery', 'failed', i.by, i.error_code, i.reason FROM letter JOIN incoming i USING (event_source, event_id, error_dest)
     )
@@ -102,10 +104,11 @@ async function keepLetters(failures: Failure[]): Promise<Array<Kept | undefined>
 
 /**
  * Deliveries that arrive together are kept together: one statement per write, one write per turn of the
- * event loop (or per 200 letters, or 4 MiB of events), two in flight while more arrive. The same event twice
- * at one destination never shares a statement (one statement cannot change a row twice); a write the
- * database refuses fails only its own deliveries, and one that fails for any other reason is written again
- * letter by letter, so a letter that cannot be kept fails alone.
+ * event loop (or per 200 letters, or 4 MiB of events), two in flight while more arrive (one waits on the
+ * database while the next forms; more would only make each smaller). The same event twice at one
+ * destination never shares a statement (one statement cannot change a row twice); a write the database
+ * refuses fails only its own deliveries, and one that fails for any other reason is written again letter by
+ * letter, so a letter that cannot be kept fails alone.
  */
 export const KEEP_LIMITS = { maxItems: 200, maxBytes: 4 * 1024 * 1024, maxWrites: 2 };
 
