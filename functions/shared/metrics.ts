@@ -325,8 +325,17 @@ export function deadLetterMetrics(fn: string) {
     help: 'Dead letters kept, by the system whose contract the event type belongs to, the CloudEvent source and the status the consumer answered',
     labelNames: ['system', 'source', 'code'], registers,
   }));
+  const perWrite = metricsOf(fn).once('dead_letter_intake_write_letters', (registers) => new Histogram({
+    name: 'dead_letter_intake_write_letters',
+    help: 'Letters the intake kept with one statement (group commit: deliveries that arrive together are written together)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200], registers,
+  }));
   const seen = new Set<string>();
   return {
+    /** One statement kept this many letters. */
+    written(letters: number): void {
+      perWrite.observe(letters);
+    },
     received(labels: { system: string; source: string; code: string }): void {
       const key = `${labels.system}\u0000${labels.source}\u0000${labels.code}`;
       // The source is the sender's choice: past a bound, new ones are counted together, never as new series.

@@ -1,12 +1,12 @@
 // Dead-letter intake: the deadLetterSink of every KafkaSource. Knative delivers here the event it gave up
 // on, with knativeerrordest (who failed), knativeerrorcode (their HTTP status) and knativeerrordata (base64
 // of their response body). Each is kept once (source + id + destination) with a readable reason, so an
-// operator can inspect it and the dead-letter system can retry or republish it to its topic.
+// operator can inspect it and the dead-letter system can retry or republish it to its topic. Deliveries
+// that arrive together are kept together, in one statement (keep.ts), each answered with its own letter.
 import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
 import { createHash, randomUUID } from 'node:crypto';
-import { db, asUnavailable, tableOf } from '../../shared/db';
-import { system } from '../system';
+import { asUnavailable } from '../../shared/db';
 import { Problem } from '../../shared/errors';
 import { functionLogger } from '../../shared/log';
 import { eventTypes } from '../../shared/events/catalogue';
@@ -17,6 +17,7 @@ import { deadLetterMetrics } from '../../shared/metrics';
 import { healable, recordKeyOf, systemOf } from '../letters';
 import { assertPolicy, retryPolicyFor } from '../policy';
 import { decodeReason } from '../reason';
+import { keep, type Failure, type Kept } from './keep';
 
 installRuntimeHooks();
 assertProductionConfig();
@@ -25,9 +26,6 @@ const log = functionLogger('dead-letter-intake');
 const metrics = deadLetterMetrics('dead-letter-intake');
 
 const reply = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body });
-
-const letters = tableOf(system, 'dead_letter');
-const attempts = tableOf(system, 'attempt');
 
 /** Events larger than this (as JSON) are kept with their data cut short and flagged, never refused. */
 const MAX_KEPT_BYTES = Number(process.env.DEAD_LETTER_MAX_EVENT_BYTES ?? 256 * 1024);
@@ -72,22 +70,21 @@ export function failureFingerprint(parts: { consumer: string | null; dest: strin
   return createHash('sha256').update([parts.consumer ?? parts.dest, parts.type, parts.code ?? '', normalisedReason(parts.reason)].join('\n')).digest('hex').slice(0, 16);
 }
 
-/** The event as kept: whole, or with its data cut to what fits (the attributes always whole). */
-function kept(event: CloudEvent<unknown>): { stored: object; truncated: boolean } {
+/** The event as kept (its JSON): whole, or with its data cut to what fits (the attributes always whole). */
+function kept(event: CloudEvent<unknown>): { json: string; truncated: boolean } {
   const whole = JSON.stringify(event.toJSON());
-  if (Buffer.byteLength(whole) <= MAX_KEPT_BYTES) return { stored: JSON.parse(whole), truncated: false };
+  if (Buffer.byteLength(whole) <= MAX_KEPT_BYTES) return { json: whole, truncated: false };
   const { data: _data, data_base64: _b64, ...attributes } = JSON.parse(whole) as Record<string, unknown>;
   const text = typeof event.data === 'string' ? event.data : JSON.stringify(event.data ?? event.data_base64 ?? null);
-  return { stored: { ...attributes, data: text.slice(0, Math.max(0, MAX_KEPT_BYTES - 4096)), datatruncated: true }, truncated: true };
+  return { json: JSON.stringify({ ...attributes, data: text.slice(0, Math.max(0, MAX_KEPT_BYTES - 4096)), datatruncated: true }), truncated: true };
 }
 
-export async function handle(context: Context, event?: CloudEvent<unknown>) {
-  if (!event) {
-    return new Problem(400, 'CloudEvent Required', 'the dead-letter sink takes CloudEvents', [{ name: 'header/ce-id', reason: 'is required' }]).response();
-  }
+/** What Knative's delivery says went wrong, and where the event came from, as the row to keep. */
+function failureOf(event: CloudEvent<unknown>, context: Context, letter: { json: string; truncated: boolean }): Failure {
   const ext = event as unknown as Record<string, unknown>;
   const errorDest = typeof ext.knativeerrordest === 'string' ? ext.knativeerrordest : '';
-  const errorCode = ext.knativeerrorcode !== undefined ? Number(ext.knativeerrorcode) : null;
+  // An HTTP status has three digits; anything else is no answer at all (a timeout, a refused connection).
+  const errorCode = /^\d{3}$/.test(String(ext.knativeerrorcode ?? '')) ? Number(ext.knativeerrorcode) : null;
   const errorData = typeof ext.knativeerrordata === 'string' ? ext.knativeerrordata : null;
   const reason = decodeReason(errorData ?? undefined) ?? (errorCode ? `HTTP ${errorCode}` : 'delivery failed');
   // Who gave up: the KafkaSource named by its dead-letter sink reference (?kafkasource=), or by the source
@@ -95,59 +92,61 @@ export async function handle(context: Context, event?: CloudEvent<unknown>) {
   const wrapped = WRAPPED.exec(event.source);
   const named = (context.query as Record<string, unknown> | undefined)?.kafkasource;
   const kafkaSource = typeof named === 'string' && named ? named.slice(0, 253) : wrapped?.[1] ?? null;
-  const topic = Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : wrapped?.[2] ?? null;
   const consumer = consumerOf(errorDest);
-  const fingerprint = failureFingerprint({ consumer, dest: errorDest, type: event.type, code: errorCode, reason });
-  let letter: { stored: object; truncated: boolean };
+  const policy = retryPolicyFor(kafkaSource);
+  const { partition, offset } = positionOf(ext, event.subject);
+  return {
+    id: randomUUID(),
+    event_id: event.id,
+    event_source: event.source,
+    event_type: event.type,
+    topic: Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : wrapped?.[2] ?? null,
+    kafka_source: kafkaSource,
+    consumer,
+    error_dest: errorDest,
+    error_code: errorCode,
+    error_data: errorData,
+    reason: reason.slice(0, 2000),
+    fingerprint: failureFingerprint({ consumer, dest: errorDest, type: event.type, code: errorCode, reason }),
+    event: letter.json,
+    truncated: letter.truncated,
+    system: systemOf(event.type),
+    partition,
+    kafka_offset: offset,
+    record_key: recordKeyOf(ext, event.data),
+    heals: healable(errorCode),
+    max_attempts: policy.maxAttempts,
+    backoff_ms: policy.backoffMs,
+    max_backoff_ms: policy.maxBackoffMs,
+    by: kafkaSource ?? consumer ?? (errorDest || null),
+  };
+}
+
+export async function handle(context: Context, event?: CloudEvent<unknown>) {
+  if (!event) {
+    return new Problem(400, 'CloudEvent Required', 'the dead-letter sink takes CloudEvents', [{ name: 'header/ce-id', reason: 'is required' }]).response();
+  }
+  let letter: { json: string; truncated: boolean };
   try {
     letter = kept(event);
   } catch {
     // An event too deep to serialise cannot be kept whole; refuse it with the reason instead of failing.
     return new Problem(400, 'Invalid CloudEvent', 'the event cannot be stored (nested too deeply)', [{ name: 'cloudevent/data', reason: 'nested too deeply' }]).response();
   }
+  const failure = failureOf(event, context, letter);
+  let row: Kept;
   try {
-    // One letter per event and destination: a later failure of the same event there is one more attempt,
-    // and reopens it (a redriven event that fails again is waiting again). A failure that can heal waits for
-    // its next automatic retry (backoff doubling per retry made, per the source's policy); one that cannot,
-    // or whose retries are spent, is parked for an operator at once. Its history gains a line either way.
-    const policy = retryPolicyFor(kafkaSource);
-    const heals = healable(errorCode);
-    const { partition, offset } = positionOf(ext, event.subject);
-    const key = recordKeyOf(ext, event.data);
-    const [row] = await db().$queryRaw<Array<{ id: string; attempts: number; status: string }>>`
-      WITH letter AS (
-        INSERT INTO ${letters} AS l (id, event_id, event_source, event_type, topic, kafka_source, consumer, error_dest, error_code, error_data,
-          reason, fingerprint, event, truncated, system, partition, kafka_offset, record_key, status, status_reason, status_by, next_retry_at)
-        VALUES (${randomUUID()}::uuid, ${event.id}, ${event.source}, ${event.type}, ${topic}, ${kafkaSource}, ${consumer}, ${errorDest}, ${errorCode},
-          ${errorData}, ${reason.slice(0, 2000)}, ${fingerprint}, ${JSON.stringify(letter.stored)}::jsonb, ${letter.truncated}, ${systemOf(event.type)},
-          ${partition}, ${offset}::bigint, ${key},
-          (CASE WHEN ${heals} AND ${policy.maxAttempts} > 0 THEN 'open' ELSE 'parked' END)::dead_letter.letter_status,
-          CASE WHEN NOT ${heals} THEN ${`cannot heal: the consumer refused it (HTTP ${errorCode})`} WHEN ${policy.maxAttempts} = 0 THEN 'no automatic retries for this source' END,
-          'intake',
-          CASE WHEN ${heals} AND ${policy.maxAttempts} > 0 THEN now() + make_interval(secs => ${policy.backoffMs} / 1000.0) END)
-        ON CONFLICT (event_source, event_id, error_dest) DO UPDATE SET attempts = l.attempts + 1, last_seen_at = now(),
-          error_code = EXCLUDED.error_code, error_data = EXCLUDED.error_data, reason = EXCLUDED.reason, fingerprint = EXCLUDED.fingerprint,
-          kafka_source = coalesce(EXCLUDED.kafka_source, l.kafka_source),
-          partition = coalesce(EXCLUDED.partition, l.partition), kafka_offset = coalesce(EXCLUDED.kafka_offset, l.kafka_offset),
-          status = (CASE WHEN ${heals} AND l.retries < ${policy.maxAttempts} THEN 'open' ELSE 'parked' END)::dead_letter.letter_status,
-          status_reason = CASE WHEN NOT ${heals} THEN EXCLUDED.status_reason WHEN l.retries >= ${policy.maxAttempts}
-            THEN 'retries exhausted (' || l.retries || ' of ' || ${policy.maxAttempts} || ')' END,
-          status_by = 'intake', status_at = now(), resolution = NULL,
-          next_retry_at = CASE WHEN ${heals} AND l.retries < ${policy.maxAttempts}
-            THEN now() + make_interval(secs => least(${policy.backoffMs} * power(2, least(l.retries, 30)), ${policy.maxBackoffMs}) / 1000.0) END
-        RETURNING id, attempts, status::text AS status
-      ), history AS (
-        INSERT INTO ${attempts} (letter_id, kind, outcome, by, code, reason)
-        SELECT id, 'delivery', 'failed', ${kafkaSource ?? consumer ?? (errorDest || null)}, ${errorCode}, ${reason.slice(0, 2000)} FROM letter
-      )
-      SELECT id::text AS id, attempts, status FROM letter`;
-    // Alerting hooks on this line: every dead letter is an error-level log with its reason.
-    log.error({ deadLetter: { id: row.id, eventId: event.id, type: event.type, errorDest, errorCode, reason, fingerprint, attempts: row.attempts, kafkaSource } }, 'event dead-lettered');
-    metrics.received({ system: systemOf(event.type), source: event.source, code: errorCode === null ? 'none' : String(errorCode) });
-    return reply(row.attempts === 1 ? 201 : 200, { deadLetterId: row.id, attempts: row.attempts, status: row.status, fingerprint, reason, ...(letter.truncated ? { truncated: true } : {}) });
+    row = await keep(failure);
   } catch (err) {
     const down = asUnavailable(err);
     if (down) return down.response();
-    throw err;
+    // 500, which Knative retries, never a 4xx that would drop the letter. The database's first line only:
+    // its details may quote the event's data.
+    log.error({ deadLetter: { eventId: event.id, type: event.type, errorDest: failure.error_dest }, err: String((err as Error)?.message ?? err).split('\n')[0].slice(0, 300) }, 'dead letter not kept');
+    return new Problem(500, 'Internal Server Error', 'the letter could not be kept; the error is logged').response();
   }
+  // Alerting hooks on this line: every dead letter is an error-level log with its reason.
+  log.error({ deadLetter: { id: row.id, eventId: event.id, type: event.type, errorDest: failure.error_dest, errorCode: failure.error_code, reason: failure.reason, fingerprint: failure.fingerprint, attempts: row.attempts, kafkaSource: failure.kafka_source } }, 'event dead-lettered');
+  metrics.received({ system: failure.system, source: event.source, code: failure.error_code === null ? 'none' : String(failure.error_code) });
+  return reply(row.attempts === 1 ? 201 : 200, { deadLetterId: row.id, attempts: row.attempts, status: row.status, fingerprint: failure.fingerprint, reason: failure.reason, ...(letter.truncated ? { truncated: true } : {}) });
 }
