@@ -119,6 +119,17 @@ describe('dead-letter intake', () => {
     assert.equal(letter.consumer, 'lab-results');
   });
 
+  it('an event holding a NUL character (which PostgreSQL cannot keep) is kept with U+FFFD in its place and flagged, never lost', async () => {
+    const event = { ...requested(), data: { requestId: 'r-nul', patientId: 'p-1', slotId: randomUUID(), note: 'a\u0000b' } };
+    const res = await deliver(`${intake.url}/?kafkasource=booking-consumer-source`, event, failure(503, { title: 'bad\u0000byte' }));
+    assert.equal(res.status, 201);
+    const letter = await db().deadLetter.findFirstOrThrow({ where: { eventId: event.id } });
+    assert.equal(letter.truncated, true, 'no longer the event as sent: never retried or redriven as it is');
+    assert.equal((letter.event as { data: { note: string } }).data.note, 'a\ufffdb');
+    assert.match(String((letter.event as { dataaltered?: string }).dataaltered), /NUL/);
+    assert.equal(letter.reason, 'bad\ufffdbyte');
+  });
+
   it('an event too large to keep whole is kept with its data cut short and flagged, never refused', async () => {
     const event = { ...requested(), data: { requestId: randomUUID(), patientId: 'p-1', slotId: randomUUID(), note: 'x'.repeat(400 * 1024) } };
     const res = await deliver(intake.url, event, refusal('s-1'));

@@ -70,12 +70,23 @@ export function failureFingerprint(parts: { consumer: string | null; dest: strin
   return createHash('sha256').update([parts.consumer ?? parts.dest, parts.type, parts.code ?? '', normalisedReason(parts.reason)].join('\n')).digest('hex').slice(0, 16);
 }
 
-/** The event as kept (its JSON): whole, or with its data cut to what fits (the attributes always whole). */
+/** A JSON escape of the NUL character (not one whose backslash is itself escaped). */
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
+/**
+ * The event as kept (its JSON): whole, or with its data cut to what fits (the attributes always whole).
+ * PostgreSQL keeps no NUL character, in jsonb or text: an event holding one is kept with U+FFFD in its place
+ * and flagged like a cut one (no longer the event as sent, so never retried or redriven as it is), rather than
+ * refused on every delivery and lost.
+ */
 function kept(event: CloudEvent<unknown>): { json: string; truncated: boolean } {
-  const whole = JSON.stringify(event.toJSON());
-  if (Buffer.byteLength(whole) <= MAX_KEPT_BYTES) return { json: whole, truncated: false };
-  const { data: _data, data_base64: _b64, ...attributes } = JSON.parse(whole) as Record<string, unknown>;
-  const text = typeof event.data === 'string' ? event.data : JSON.stringify(event.data ?? event.data_base64 ?? null);
+  const sent = JSON.stringify(event.toJSON());
+  const altered = NUL_ESCAPE.test(sent);
+  NUL_ESCAPE.lastIndex = 0;
+  const whole = altered ? JSON.stringify({ ...JSON.parse(sent.replace(NUL_ESCAPE, '$1\\ufffd')), dataaltered: 'NUL characters replaced by U+FFFD' }) : sent;
+  if (Buffer.byteLength(whole) <= MAX_KEPT_BYTES) return { json: whole, truncated: altered };
+  const { data, data_base64: b64, ...attributes } = JSON.parse(whole) as Record<string, unknown>;
+  const text = typeof data === 'string' ? data : JSON.stringify(data ?? b64 ?? null);
   return { json: JSON.stringify({ ...attributes, data: text.slice(0, Math.max(0, MAX_KEPT_BYTES - 4096)), datatruncated: true }), truncated: true };
 }
 
@@ -86,7 +97,7 @@ function failureOf(event: CloudEvent<unknown>, context: Context, letter: { json:
   // An HTTP status has three digits; anything else is no answer at all (a timeout, a refused connection).
   const errorCode = /^\d{3}$/.test(String(ext.knativeerrorcode ?? '')) ? Number(ext.knativeerrorcode) : null;
   const errorData = typeof ext.knativeerrordata === 'string' ? ext.knativeerrordata : null;
-  const reason = decodeReason(errorData ?? undefined) ?? (errorCode ? `HTTP ${errorCode}` : 'delivery failed');
+  const reason = (decodeReason(errorData ?? undefined) ?? (errorCode ? `HTTP ${errorCode}` : 'delivery failed')).replace(/\0/g, '\uFFFD');
   // Who gave up: the KafkaSource named by its dead-letter sink reference (?kafkasource=), or by the source
   // attribute of a record it wrapped; the topic from the event catalogue, or from that source attribute.
   const wrapped = WRAPPED.exec(event.source);
