@@ -1,7 +1,8 @@
 // Row 9 — redrive throughput: a group of dead letters republished by the redrive runner (functions/dead-letter/
-// redrive.ts: lease, read a batch, build each record from the kept event, send, record the batch in one
-// transaction) to the Kafka mock broker, against a bare kafkajs producer sending the same records (built
-// beforehand, untimed) in batches of the same size to a topic of its own, in the same run.
+// redrive.ts: lease, note where the partitions end, read a batch, build each record from the kept event and
+// mark it, send, record the batch in one statement: its letters resolved, the task's cursor moved) to the Kafka
+// mock broker, against a bare kafkajs producer sending the same records (built beforehand, untimed) in batches
+// of the same size to a topic of its own, in the same run.
 //
 // The API caps a redrive at 500 records a second (SQS's redrive limit), which would make this a measure of the
 // cap. The measured runs lift it explicitly (runTask's rateCap: Infinity, a benchmark-only option); one paced
@@ -136,9 +137,9 @@ export async function deadLetterRedrive(ctx: BenchContext): Promise<Row> {
       met: Number.isFinite(r / b) ? r / b >= 0.5 : undefined,
       notes: [
         `paced at the API's cap: ${fmt(paced.perSecond)} records/s for ${PACED_LETTERS} letters asked for at ${MAX_RATE}/s (batches of ${batchSize(MAX_RATE)}, each no sooner than the records before it allow)`,
-        `of the redrive's time, waiting for Kafka to take its batches: ${runs(redriven.map((x) => x.sendingShare * 100), (v) => `${fmt(v)}%`)}; the rest is the runner's own work: checking its lease, reading the letters, building the records and waiting for the commits in flight (each writes three rows a letter: its item, the letter resolved, a line of history; two at a time while the next batch is sent)`,
+        `of the redrive's time, waiting for Kafka to take its batches: ${runs(redriven.map((x) => x.sendingShare * 100), (v) => `${fmt(v)}%`)}; the rest is the runner's own work: reading the letters (the next batch while one is sent, with the check that the task is still its own), building the records and waiting for the batches' commits (one statement each, in order, while the next batches are sent: the letters resolved, a row a letter; the task's cursor and counts; a row for the batch)`,
         `creating the task (its ${LETTERS} items in sending order, one statement): ${runs(redriven.map((x) => x.createMs), (v) => `${fmt(v)} ms`)}; not in the redrive figure`,
-        `every run: ${LETTERS} records on the topic, ${LETTERS} letters resolved by redrive with a line of history each: ${checks.every(Boolean) ? 'yes' : 'NO'}`,
+        `every run: ${LETTERS} records on the topic, ${LETTERS} letters resolved by redrive: ${checks.every(Boolean) ? 'yes' : 'NO'}`,
       ],
       inputs: [
         `${LETTERS} letters of one group (BENCH_REDRIVE_LETTERS), booking requests kept as the intake keeps them (${bytes} bytes of JSON each on average: attributes, traceparent, the knativeerror* extensions, the data), ${KEYS} keys, ${PARTITIONS} partitions`,

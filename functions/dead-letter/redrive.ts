@@ -376,7 +376,7 @@ function raise(floor: Floor, topic: string, partition: number, offset: number): 
   if (!(partitions[partition] >= offset)) partitions[partition] = offset;
 }
 
-/** Batch commits a runner may have in flight while it sends on: two keep both of a small database's cores busy. */
+/** Batch commits a runner may have in flight while it sends on: one recording, the next waiting for it. */
 const COMMITS_IN_FLIGHT = 2;
 
 /** Records per batch: about a fifth of a second's worth, at least one, at most 500 (one send, one commit). */
@@ -396,14 +396,10 @@ async function lease(taskId: string, owner: string): Promise<TaskTerms | undefin
   return row;
 }
 
-/**
- * Whether the runner holding the lease may send its next batch: the task still running (not cancelled) and
- * the lease still its own. A read, so it never waits for the commit in flight (which holds the task's row).
- */
-async function stillOurs(taskId: string, owner: string): Promise<boolean> {
-  const [row] = await db().$queryRaw<Array<{ ours: boolean }>>`
-    SELECT status = 'running' AND lease_owner = ${owner} AND lease_until > now() AS ours FROM ${tasks} WHERE id = ${taskId}::uuid`;
-  return !!row?.ours;
+/** Why a runner may not go on: the task finished or cancelled, or another runner holds it. */
+async function whyNot(taskId: string, owner: string): Promise<RunEnd> {
+  const now = await findTask(taskId);
+  return now?.status === 'running' && now.leaseOwner !== owner ? 'lease-held' : 'not-running';
 }
 
 /**
@@ -417,14 +413,35 @@ async function release(taskId: string, owner: string, { error, allRecorded = fal
     WHERE id = ${taskId}::uuid AND lease_owner = ${owner}`;
 }
 
-/** The next pending items after `after` in sending order, with their letters as they are now (a letter removed since: none). */
-function nextItems(taskId: string, limit: number, after: number): Promise<ItemRow[]> {
-  return db().$queryRaw<ItemRow[]>`
-    SELECT i.seq, i.letter_id::text AS "letterId", l.status::text AS status, l.topic, l.record_key AS key, l.truncated, l.event
-    FROM ${items} i LEFT JOIN ${letters} l ON l.id = i.letter_id
-    WHERE i.task_id = ${taskId}::uuid AND i.status = 'pending' AND i.seq > ${after}
-    ORDER BY i.seq LIMIT ${limit}`;
+interface NextBatch {
+  /** The task still running (not cancelled) and the lease still this runner's: it may send these. */
+  ours: boolean;
+  items: ItemRow[];
+  /** When it was read (Date.now()). */
+  readAt: number;
 }
+
+/**
+ * The next pending items after `after` in sending order, with their letters as they are now (a letter removed
+ * since: none), and whether the runner may send them. A read, so it never waits for a commit in flight.
+ */
+async function nextBatch(taskId: string, owner: string, limit: number, after: number): Promise<NextBatch> {
+  const readAt = Date.now();
+  const rows = await db().$queryRaw<Array<ItemRow & { ours: boolean }>>`
+    SELECT t.ours, i.seq, i."letterId", i.status, i.topic, i.key, i.truncated, i.event
+    FROM (SELECT status = 'running' AND lease_owner = ${owner} AND lease_until > now() AS ours FROM ${tasks} WHERE id = ${taskId}::uuid) t
+    LEFT JOIN LATERAL (
+      SELECT i.seq, i.letter_id::text AS "letterId", l.status::text AS status, l.topic, l.record_key AS key, l.truncated, l.event
+      FROM ${items} i LEFT JOIN ${letters} l ON l.id = i.letter_id
+      WHERE t.ours AND i.task_id = ${taskId}::uuid AND i.status = 'pending' AND i.seq > ${after}
+      ORDER BY i.seq LIMIT ${limit}
+    ) i ON true
+    ORDER BY i.seq`;
+  return { ours: !!rows[0]?.ours, items: rows.filter((r) => r.seq !== null), readAt };
+}
+
+/** A batch read ahead is sent only this soon after it was read (the check that the task is still ours with it). */
+const AHEAD_FRESH_MS = 5_000;
 
 /** The topics the task's items not yet sent go to. */
 async function remainingTopics(taskId: string): Promise<string[]> {
@@ -443,7 +460,7 @@ function skipReason(item: ItemRow): string | undefined {
   return unsendable({ topic: item.topic, truncated: !!item.truncated });
 }
 
-/** Letters whose records went out: resolved by redrive, in the name of the task's creator. */
+/** Letters whose records went out (found on their topics): resolved by redrive, in the name of the task's creator. */
 function resolveLetters(tx: Tx, taskId: string, by: string, ids: string[]): Promise<number> {
   return tx.$executeRaw`
     UPDATE ${letters} SET status = 'resolved', resolution = 'redrive', status_by = ${by}, status_at = now(), next_retry_at = NULL,
@@ -463,32 +480,37 @@ interface Batch {
 }
 
 /**
- * Records a batch in one transaction: its letters resolved, its skipped items with their reasons, then the
- * task's cursor moved past it with its counts and the runner's floor, the batch's time noted, the lease renewed.
- * Batches are recorded in the order they were sent (each waits for the one before, `before`, to land before it
- * moves the cursor; letters of two batches are resolved side by side), so everything up to the cursor did go
- * out. A runner whose lease another runner took records nothing: that runner finds the records on the topics.
+ * Records a batch in one statement: the task's cursor moved past it with its counts, the runner's floor and its
+ * lease renewed; its letters resolved; its skipped items with their reasons; the batch's time noted. Batches are
+ * recorded in the order they were sent (each waits for the one before, `before`), so everything up to the
+ * cursor did go out. A runner whose lease another runner took records nothing: that runner finds the records
+ * on the topics.
  */
 async function commitBatch(taskId: string, owner: string, by: string, batch: Batch, before: Promise<void> | undefined): Promise<void> {
-  await db().$transaction(async (tx) => {
-    if (batch.sent.length) await resolveLetters(tx, taskId, by, batch.sent);
-    if (batch.skipped.length) {
-      await tx.$executeRaw`
-        UPDATE ${items} i SET status = 'skipped', reason = s.reason
-        FROM unnest(${batch.skipped.map((s) => s.letterId)}::uuid[], ${batch.skipped.map((s) => s.reason)}::text[]) AS s(letter_id, reason)
-        WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending'`;
-    }
-    await before;
-    const moved = await tx.$executeRaw`
+  await before;
+  const [{ moved }] = await db().$queryRaw<Array<{ moved: boolean }>>`
+    WITH moved AS (
       UPDATE ${tasks} SET sent_through = ${batch.through}, sent = sent + ${batch.sent.length}, skipped = skipped + ${batch.skipped.length},
         unconfirmed_from = ${batch.floor}::jsonb, updated_at = now(),
         error = CASE WHEN status = 'running' THEN NULL ELSE error END,
         lease_until = CASE WHEN lease_owner = ${owner} THEN ${LEASE_RENEWED} ELSE lease_until END
       WHERE id = ${taskId}::uuid AND sent_through < ${batch.through}
-        AND (lease_owner = ${owner} OR (lease_owner IS NULL AND status <> 'running'))`;
-    if (!moved) throw new Error(`redrive ${taskId}: the batch through item ${batch.through} was not recorded: another runner holds the task now`);
-    await tx.$executeRaw`INSERT INTO ${batches} (task_id, through_seq) VALUES (${taskId}::uuid, ${batch.through})`;
-  }, { maxWait: 10_000, timeout: 60_000 });
+        AND (lease_owner = ${owner} OR (lease_owner IS NULL AND status <> 'running'))
+      RETURNING id
+    ), resolved AS (
+      -- The ids as one text parameter: a driver takes one string far more cheaply than 500.
+      UPDATE ${letters} SET status = 'resolved', resolution = 'redrive', status_by = ${by}, status_at = now(), next_retry_at = NULL,
+        status_reason = 'redriven to ' || topic || ' (redrive ' || ${taskId} || ')'
+      WHERE id = ANY(string_to_array(${batch.sent.join(',')}, ',')::uuid[]) AND status <> 'resolved' AND EXISTS (SELECT 1 FROM moved)
+    ), skipped AS (
+      UPDATE ${items} i SET status = 'skipped', reason = s.reason
+      FROM unnest(${batch.skipped.map((s) => s.letterId)}::uuid[], ${batch.skipped.map((s) => s.reason)}::text[]) AS s(letter_id, reason)
+      WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending' AND EXISTS (SELECT 1 FROM moved)
+    ), noted AS (
+      INSERT INTO ${batches} (task_id, through_seq) SELECT id, ${batch.through} FROM moved
+    )
+    SELECT EXISTS (SELECT 1 FROM moved) AS moved`;
+  if (!moved) throw new Error(`redrive ${taskId}: the batch through item ${batch.through} was not recorded: another runner holds the task now`);
 }
 
 /** Why the runner taking a task over cannot tell what the runner before it sent. */
@@ -602,8 +624,8 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
   const started = clock.now();
   /** Commits of the batches sent, oldest first, perhaps still in flight. */
   const committing: Array<Promise<void>> = [];
-  /** The next batch, read while the last one was recorded (only when it was due at once). */
-  let ahead: Promise<ItemRow[]> | undefined;
+  /** The next batch, read while the last one was sent (only when it was due at once). */
+  let ahead: Promise<NextBatch> | undefined;
   /** The last item taken (items are taken in sending order). */
   let after = 0;
   /** From where this runner's records may go unrecorded: raised by each send and each look at the partitions' ends. */
@@ -624,13 +646,9 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
     if (options.until !== undefined && clock.now() + Math.max(wait, 0) >= options.until) return stop('paused', { allRecorded: true });
     if (wait > 0) await clock.sleep(wait, options.signal);
     if (options.signal?.aborted) return stop('aborted');
-    // A task cancelled meanwhile (or a lease lost) stops here, before the next batch.
-    const held = !terms ? await lease(taskId, owner) : (await stillOurs(taskId, owner)) ? terms : undefined;
-    if (!held) {
-      const now = await findTask(taskId);
-      return stop(now?.status === 'running' && now.leaseOwner !== owner ? 'lease-held' : 'not-running');
-    }
     if (!terms) {
+      const held = await lease(taskId, owner);
+      if (!held) return stop(await whyNot(taskId, owner));
       try {
         ({ topics, floor, found: result.found } = await takeOver(taskId, owner, held, target));
       } catch (err) {
@@ -639,14 +657,18 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
         return stop('unreconciled', { error });
       }
       if (result.found) log.info({ found: result.found }, 'records the runner before sent without recording them, found on their topics');
+      terms = held;
+      rate = Math.min(held.ratePerSecond, options.rateCap ?? MAX_RATE);
       after = held.sentThrough;
       endsSeenAt = clock.now();
     }
-    terms = held;
-    rate = Math.min(held.ratePerSecond, options.rateCap ?? MAX_RATE);
-    const size = batchSize(rate);
-    const batch = await (ahead ?? nextItems(taskId, size, after));
+    const size = batchSize(rate!);
+    let next = await ahead;
+    if (!next || Date.now() - next.readAt > AHEAD_FRESH_MS) next = await nextBatch(taskId, owner, size, after);
     ahead = undefined;
+    // A task cancelled meanwhile (or a lease lost) stops here, before the next batch.
+    if (!next.ours) return stop(await whyNot(taskId, owner));
+    const batch = next.items;
     if (!batch.length) {
       await Promise.all(committing);
       await complete(taskId, owner);
@@ -664,6 +686,11 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
         going.push({ letterId: item.letterId, record });
       }
     }
+    // When the next batch is due as soon as this one is sent (a high rate), it is read (and the task checked) while this one goes out.
+    if (batch.length === size && started + ((result.sent + going.length) / rate!) * 1000 <= clock.now()) {
+      ahead = nextBatch(taskId, owner, size, after);
+      ahead.catch(() => undefined); // awaited (and its failure thrown) at the next batch
+    }
     let places: Array<RecordPlace | undefined> = [];
     const sending = performance.now();
     try {
@@ -680,7 +707,7 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
       log.warn({ err: message, batch: going.length }, 'redrive batch not sent');
       if (permanent(err)) {
         await Promise.all(committing);
-        await fail(taskId, owner, message + (await recordPartlySent(taskId, owner, held.createdBy, floor, going, target)));
+        await fail(taskId, owner, message + (await recordPartlySent(taskId, owner, terms.createdBy, floor, going, target)));
         return stop('failed');
       }
       // Part of the batch may have gone out: the next runner (the worker, within a minute) finds it and sends the rest.
@@ -691,13 +718,9 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
     result.sent += going.length;
     result.skipped += skipped.length;
     result.batches++;
-    if (batch.length === size && started + (result.sent / rate) * 1000 <= clock.now()) {
-      ahead = nextItems(taskId, size, after);
-      ahead.catch(() => undefined); // awaited (and its failure thrown) at the next batch
-    }
-    // Two commits in flight at most (the database works on both side by side); the oldest is awaited first.
+    // Two commits in flight at most (one recording, the next waiting for it); the oldest is awaited first.
     if (committing.length >= COMMITS_IN_FLIGHT) await committing.shift();
-    const commit = commitBatch(taskId, owner, held.createdBy, { through: after, sent: going.map((g) => g.letterId), skipped, floor: JSON.stringify(floor) }, committing.at(-1));
+    const commit = commitBatch(taskId, owner, terms.createdBy, { through: after, sent: going.map((g) => g.letterId), skipped, floor: JSON.stringify(floor) }, committing.at(-1));
     commit.catch(() => undefined); // awaited (and its failure thrown) before a later commit, or at the end
     committing.push(commit);
   }

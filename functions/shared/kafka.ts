@@ -85,7 +85,11 @@ export class KafkaBus implements Bus {
     const producer = await this.connected();
     const messages: Message[] = records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
     const byTopic = new Map<string, Message[]>();
-    records.forEach((r, i) => byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), messages[i]]));
+    records.forEach((r, i) => {
+      const list = byTopic.get(r.topic);
+      if (list) list.push(messages[i]);
+      else byTopic.set(r.topic, [messages[i]]);
+    });
     const landed = await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, ms]) => ({ topic, messages: ms })) });
     // A partition's messages go in the order given, from the base offset the broker answers for it.
     const next = new Map(landed.map((m) => [`${m.topicName}/${m.partition}`, Number(m.baseOffset ?? m.offset)]));
