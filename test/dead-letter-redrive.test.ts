@@ -145,10 +145,10 @@ describe('redrive through Kafka (mock broker)', function () {
     assert.deepEqual([done.status, done.sent], ['completed', 1]);
   });
 
-  it('a runner that dies between Kafka\'s acks and its commits (three batches unrecorded) is resumed by the worker: every letter once on the topic', async () => {
+  it('a runner that dies between Kafka\'s acks and its commits (batches unrecorded) is resumed by the worker: every letter once on the topic', async () => {
     const topic = `redrive-resume-${randomUUID().slice(0, 8)}`;
     await producer.send({ topic, messages: [] }); // the topic exists (the mock broker gives it 4 partitions)
-    const eventIds = await keepLetters(2_500, topic, 'g-resume');
+    const eventIds = await keepLetters(3_500, topic, 'g-resume');
     const owner = runnerId();
     const task = (await db().$transaction((tx) => createTask(tx, { group: 'g-resume' }, 1_000_000, 'staff:ops-1', owner)))!;
     const recordAgain = await refuseBatchesAfter(500);
@@ -158,16 +158,17 @@ describe('redrive through Kafka (mock broker)', function () {
       await recordAgain();
     }
     const marked = async () => (await readTopic(brokers!, topic)).filter((r) => r.headers['medlab-redrive-item']?.startsWith(`${task.id}:`));
-    assert.equal((await marked()).length, 2_000, 'four batches of 500 went out, one recorded');
+    const wentOut = (await marked()).length;
+    assert.ok(wentOut > 1_000 && wentOut < 3_500, `${wentOut} records went out, one batch of them recorded`);
 
     await db().redriveTask.update({ where: { id: task.id }, data: { leaseUntil: new Date(Date.now() - 1000) } });
     assert.equal(await bundle.ping('dead-letter-redrive-worker-ping'), 200);
     const done = await db().redriveTask.findUniqueOrThrow({ where: { id: task.id } });
-    assert.deepEqual([done.status, done.sent], ['completed', 2_500]);
+    assert.deepEqual([done.status, done.sent], ['completed', 3_500]);
     const ids = (await marked()).map((r) => r.headers.ce_id);
-    assert.equal(ids.length, 2_500);
+    assert.equal(ids.length, 3_500);
     assert.deepEqual(new Set(ids), new Set(eventIds), 'every letter once on the topic');
-    assert.equal(await db().deadLetter.count({ where: { fingerprint: 'g-resume', status: 'resolved', resolution: 'redrive' } }), 2_500);
+    assert.equal(await db().deadLetter.count({ where: { fingerprint: 'g-resume', status: 'resolved', resolution: 'redrive' } }), 3_500);
   });
 
   it('the dry run reads Kafka: it warns when a newer request of the same patient already went through', async () => {
