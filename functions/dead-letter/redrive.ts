@@ -529,7 +529,10 @@ async function unrecorded(taskId: string, from: Floor, topics: string[], target:
     const start = new Map(Object.entries(from[topic] ?? {}).map(([partition, offset]) => [Number(partition), offset]));
     const marks = await target.marked(topic, start, MARK_HEADER, TAKEOVER_READ_CAP);
     if (!marks.complete) throw new Unreconciled(`${topic} was not read to its end (${marks.read} records read, at most ${TAKEOVER_READ_CAP} a partition)`);
-    for (const m of marks.found) if (m.value.startsWith(prefix)) found.set(Number(m.value.slice(prefix.length)), new Date(m.timestamp));
+    for (const m of marks.found) {
+      const seq = m.value.startsWith(prefix) ? Number(m.value.slice(prefix.length)) : NaN;
+      if (Number.isInteger(seq)) found.set(seq, new Date(m.timestamp > 0 ? m.timestamp : Date.now()));
+    }
     for (const [partition, end] of marks.ends) raise(ends, topic, partition, end);
   }
   return { found, ends };
@@ -607,12 +610,12 @@ const messageOf = (err: unknown) => String((err as Error)?.message ?? err).slice
 /**
  * Runs a task from its first item not yet sent until it is done, cancelled, its lease is lost, or the caller's
  * signal or deadline says stop. Taking the task over, it first finds and records what the runner before it
- * sent without recording (takeOver). Each batch: wait for the rate, check the task is still running and its
- * lease ours (a cancelled task stops here), send (each record marked with its task and item), then record the
- * batch in one transaction, renewing the lease. When batches follow each other without waiting (a high rate),
- * the next batch is read and sent while the commits of the last ones are still in flight (at most
- * COMMITS_IN_FLIGHT); every batch whose commit has not landed lies above the floor the last landed commit
- * recorded, so the next runner finds it there whatever happens to this one. Nothing is sent twice.
+ * sent without recording (takeOver). Each batch: wait for the rate, read it with the check that the task is
+ * still running and its lease ours (a cancelled task stops here), send it (each record marked with its task and
+ * item), then record it (commitBatch), renewing the lease. When batches follow each other without waiting (a
+ * high rate), the next batch is read while one is sent, and sent while the commits of the last ones are still
+ * in flight (at most COMMITS_IN_FLIGHT). Every batch not yet recorded lies above the floor the last recorded
+ * one left, so whoever runs the task next finds it there, whatever happens to this runner: nothing is sent twice.
  */
 export async function runTask(taskId: string, options: RunOptions = {}): Promise<RunResult> {
   const owner = options.owner ?? runnerId();
