@@ -68,7 +68,9 @@ function unsendable(l: { topic: string | null; truncated: boolean }): string | u
 // ---------- the kept event as the record it was ----------
 
 /** What Knative's delivery added to the event (the failure, where the record sat): not part of the event. */
-const DELIVERY_ATTRIBUTES = /^(knativeerror|knativekafkapartition$|knativekafkaoffset$)/;
+const fromDelivery = (name: string) => name.startsWith('knativeerror') || name === 'knativekafkapartition' || name === 'knativekafkaoffset';
+/** Members of a kept event that are not attributes: its data, and the intake's flag for data cut short. */
+const NOT_ATTRIBUTES = new Set(['data', 'data_base64', 'datatruncated']);
 /** A Kafka record that was not a CloudEvent, as the KafkaSource wrapped it. */
 const WRAPPED_RECORD = 'dev.knative.kafka.event';
 const HEADER_EXTENSION = 'kafkaheader';
@@ -97,25 +99,21 @@ function valueOf(data: unknown, base64: unknown, contentType: unknown): string |
  * a redrive builds thousands a second. An event that carried no trace context goes out without one.
  */
 export function recordOf(topic: string, key: string | null, event: Record<string, unknown>): BusRecord {
-  const { data, data_base64: base64, datatruncated: _truncated, ...rest } = event;
-  const attributes: Record<string, string> = {};
-  for (const name in rest) {
-    const v = rest[name];
-    if (v !== undefined && v !== null && !DELIVERY_ATTRIBUTES.test(name)) attributes[name] = String(v);
-  }
-  const value = valueOf(data, base64, attributes.datacontenttype);
   const headers: Record<string, string> = {};
-  if (attributes.datacontenttype !== undefined) headers['content-type'] = attributes.datacontenttype;
-  if (attributes.type === WRAPPED_RECORD) {
-    for (const name in attributes) if (name.startsWith(HEADER_EXTENSION) && name !== OLD_MARK) headers[name.slice(HEADER_EXTENSION.length)] = attributes[name];
-    return { topic, key, headers, value };
+  const contentType = event.datacontenttype;
+  if (contentType !== undefined && contentType !== null) headers['content-type'] = String(contentType);
+  const wrapped = event.type === WRAPPED_RECORD;
+  for (const name in event) {
+    const v = event[name];
+    if (v === undefined || v === null || NOT_ATTRIBUTES.has(name) || fromDelivery(name)) continue;
+    if (!wrapped) headers[`ce_${name}`] = String(v);
+    else if (name.startsWith(HEADER_EXTENSION) && name !== OLD_MARK) headers[name.slice(HEADER_EXTENSION.length)] = String(v);
   }
-  for (const name in attributes) headers[`ce_${name}`] = attributes[name];
-  if (attributes.traceparent !== undefined) {
-    headers.traceparent = attributes.traceparent;
-    if (attributes.tracestate !== undefined) headers.tracestate = attributes.tracestate;
+  if (!wrapped && headers.ce_traceparent !== undefined) {
+    headers.traceparent = headers.ce_traceparent;
+    if (headers.ce_tracestate !== undefined) headers.tracestate = headers.ce_tracestate;
   }
-  return { topic, key, headers, value };
+  return { topic, key, headers, value: valueOf(event.data, event.data_base64, contentType) };
 }
 
 // ---------- the dry run ----------
