@@ -1,11 +1,12 @@
 // A poison event through real Kafka (the mock broker), end to end: booking-consumer is broken (a trigger that
 // refuses every booking, as a bad migration would), the KafkaSource dead-letters the request with its reason,
-// the consumer is fixed, an operator redrives it through the portal's API, and the booking happens once, even
-// when the redrive sends the record twice (a runner killed between Kafka's ack and its commit).
+// the consumer is fixed, an operator redrives it through the portal's API, and the booking happens once. A
+// redrive whose runner dies between Kafka's acks and its commits is resumed by the worker without sending
+// anything twice: it finds on Kafka what went out unrecorded.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { watchBookingEvents, type BookingEventsWatch } from './support/kafka';
+import { readTopic, watchBookingEvents, type BookingEventsWatch } from './support/kafka';
 import { copyManifests, type ManifestCopy } from './support/manifests';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { bus, closeBus, type Bus } from '../functions/shared/bus';
@@ -14,6 +15,7 @@ import { db } from '../functions/shared/db';
 import { createTask, runTask, runnerId } from '../functions/dead-letter/redrive';
 import { resetDatabase, seedCatalogue, createSlot, call, eventually } from './support/fixtures';
 import { operatorToken } from './support/dead-letters';
+import { keepLetters, refuseBatchesAfter } from './support/redrive';
 
 const brokers = process.env.TEST_KAFKA_BROKERS;
 
@@ -110,36 +112,63 @@ describe('redrive through Kafka (mock broker)', function () {
     await caughtUp();
     assert.deepEqual(await effects(requestId), { bookings: 1, confirmed: 1 });
     assert.equal((await db().slot.findUniqueOrThrow({ where: { id: slot.id } })).booked, 1);
-    const resolved = await db().deadLetter.findUniqueOrThrow({ where: { id: letter.id } });
-    assert.deepEqual([resolved.status, resolved.resolution, resolved.statusBy], ['resolved', 'redrive', 'staff:ops-1']);
-    const [item] = await db().redriveItem.findMany({ where: { taskId: done.id } });
-    assert.deepEqual([item.status, item.topic, typeof item.partition, typeof item.offset], ['sent', 'booking-requests', 'number', 'bigint'], 'where the record landed on Kafka');
+    const resolved = await call(`${bundle.url}/api/dead-letters/letter`, { token: operator, query: { id: letter.id } });
+    assert.deepEqual([resolved.body.letter.status, resolved.body.letter.resolution, resolved.body.letter.statusBy], ['resolved', 'redrive', 'staff:ops-1']);
+    assert.deepEqual(resolved.body.attempts.at(-1), { at: resolved.body.attempts.at(-1).at, kind: 'redrive', outcome: 'sent', by: 'staff:ops-1', code: null, reason: `republished to booking-requests (redrive ${done.id})` });
     assert.equal((await db().bookingQueueInboxEvent.findMany({ where: { id } })).length, 1);
   });
 
-  it('sent twice (the runner killed between Kafka\'s ack and its commit), the request still books once: the consumer\'s inbox absorbs the second', async () => {
+  it('Kafka took the record but its answer was lost (the runner gave up on the send): the next runner finds it on Kafka and sends nothing again', async () => {
     const slot = await createSlot({ capacity: 2 });
     const { requestId, letter } = await poison('p-twice', slot.id);
     const owner = runnerId();
     const task = (await db().$transaction((tx) => createTask(tx, { letterIds: [letter.id] }, 100, 'staff:ops-1', owner)))!;
-    const landed: number[] = [];
-    const killedAfterAck: Bus = {
+    const answerLost: Bus = {
       kind: 'kafka',
       send: async () => { throw new Error('not used'); },
+      ends: (topics) => bus().ends!(topics),
       publish: async (records) => {
-        landed.push(...(await bus().publish!(records)).map((p) => p!.offset));
-        throw new Error('the runner was killed after Kafka acknowledged');
+        await bus().publish!(records);
+        throw Object.assign(new Error('Request timed out'), { retriable: true });
       },
       close: async () => undefined,
     };
-    assert.equal((await runTask(task.id, { owner, target: killedAfterAck })).end, 'send-failed');
+    assert.equal((await runTask(task.id, { owner, target: answerLost })).end, 'send-failed');
     const resumed = await runTask(task.id);
-    assert.deepEqual([resumed.end, resumed.sent], ['completed', 1]);
-    const [item] = await db().redriveItem.findMany({ where: { taskId: task.id } });
-    assert.notEqual(Number(item.offset), landed[0], 'the record is on the topic twice');
+    assert.deepEqual([resumed.end, resumed.found, resumed.sent], ['completed', 1, 0]);
+    const onTopic = (await readTopic(brokers!, 'booking-requests')).filter((r) => r.headers['medlab-redrive-item'] === `${task.id}:1`);
+    assert.equal(onTopic.length, 1, 'the record is on the topic once');
     await eventually(async () => { await bundle.pollScalers(); return (await effects(requestId)).bookings === 1; }, 'the booking');
     await caughtUp();
     assert.deepEqual(await effects(requestId), { bookings: 1, confirmed: 1 });
+    const done = await db().redriveTask.findUniqueOrThrow({ where: { id: task.id } });
+    assert.deepEqual([done.status, done.sent], ['completed', 1]);
+  });
+
+  it('a runner that dies between Kafka\'s acks and its commits (batches unrecorded) is resumed by the worker: every letter once on the topic', async () => {
+    const topic = `redrive-resume-${randomUUID().slice(0, 8)}`;
+    await producer.send({ topic, messages: [] }); // the topic exists (the mock broker gives it 4 partitions)
+    const eventIds = await keepLetters(3_500, topic, 'g-resume');
+    const owner = runnerId();
+    const task = (await db().$transaction((tx) => createTask(tx, { group: 'g-resume' }, 1_000_000, 'staff:ops-1', owner)))!;
+    const recordAgain = await refuseBatchesAfter(500);
+    try {
+      await assert.rejects(runTask(task.id, { owner, rateCap: Infinity }), /the runner died before its commit/);
+    } finally {
+      await recordAgain();
+    }
+    const marked = async () => (await readTopic(brokers!, topic)).filter((r) => r.headers['medlab-redrive-item']?.startsWith(`${task.id}:`));
+    const wentOut = (await marked()).length;
+    assert.ok(wentOut > 1_000 && wentOut < 3_500, `${wentOut} records went out, one batch of them recorded`);
+
+    await db().redriveTask.update({ where: { id: task.id }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+    assert.equal(await bundle.ping('dead-letter-redrive-worker-ping'), 200);
+    const done = await db().redriveTask.findUniqueOrThrow({ where: { id: task.id } });
+    assert.deepEqual([done.status, done.sent], ['completed', 3_500]);
+    const ids = (await marked()).map((r) => r.headers.ce_id);
+    assert.equal(ids.length, 3_500);
+    assert.deepEqual(new Set(ids), new Set(eventIds), 'every letter once on the topic');
+    assert.equal(await db().deadLetter.count({ where: { fingerprint: 'g-resume', status: 'resolved', resolution: 'redrive' } }), 3_500);
   });
 
   it('the dry run reads Kafka: it warns when a newer request of the same patient already went through', async () => {

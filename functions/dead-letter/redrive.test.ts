@@ -1,12 +1,13 @@
 // The redrive runner on its own: the rate it keeps (asserted on the waits it asks its clock for, never on
-// elapsed time), letters whose turn comes after they stopped waiting, and a send that fails.
+// elapsed time), letters whose turn comes after they stopped waiting, a send that fails (wholly or half-way),
+// and a runner that cannot tell what the runner before it sent.
 import { strict as assert } from 'node:assert';
 import * as intakeFn from './intake/index';
 import { db } from '../shared/db';
 import type { Bus, BusRecord } from '../shared/bus';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { startFunction, resetDatabase, type RunningFunction } from '../../test/support/fixtures';
-import { deadLetter, fakeClock, produce } from '../../test/support/redrive';
+import { deadLetter, ends, fakeClock, produce } from '../../test/support/redrive';
 import { createTask, findTask, runTask, runnerId, type Selection } from './redrive';
 
 /** The in-process bus, counting what each send carried and when (by the runner's clock). */
@@ -20,9 +21,14 @@ function countingBus(now: () => number, before?: (records: BusRecord[]) => Promi
       sends.push({ at: now(), n: records.length });
       memoryBus.append(records);
     },
+    ends: (topics) => memoryBus.ends(topics),
+    marked: (...args) => memoryBus.marked(...args),
     close: async () => undefined,
   };
 }
+
+/** Every record on booking-requests after `since` with a redrive's mark: the letters' event ids, in log order. */
+const redrivenIds = (since: Map<number, number>) => memoryBus.log('booking-requests').flatMap((rs, p) => rs.filter((r) => r.offset >= (since.get(p) ?? 0) && r.headers['medlab-redrive-item']).map((r) => r.headers.ce_id));
 
 describe('redrive runner', () => {
   let intake: RunningFunction;
@@ -92,6 +98,47 @@ describe('redrive runner', () => {
     assert.equal((await findTask(id))!.error, null);
   });
 
+  it('a send that fails half-way (Kafka took some records, then the connection dropped): the next runner finds those on the topic and sends only the rest', async () => {
+    const ids = await letters(6);
+    const originals = await db().deadLetter.findMany({ where: { id: { in: ids } } });
+    const { id, owner } = await task({ letterIds: ids }, 100);
+    const since = ends('booking-requests');
+    const clock = fakeClock();
+    const halfWay: Bus = {
+      kind: 'memory',
+      send: async (records) => {
+        memoryBus.append(records.slice(0, 2));
+        throw Object.assign(new Error('Connection error: ECONNRESET'), { retriable: true });
+      },
+      close: async () => undefined,
+    };
+    const first = await runTask(id, { owner, clock, target: halfWay });
+    assert.deepEqual([first.end, first.sent], ['send-failed', 0]);
+    assert.equal(redrivenIds(since).length, 2, 'two records went out unrecorded');
+
+    const second = await runTask(id, { clock, target: countingBus(clock.now) });
+    assert.deepEqual([second.end, second.found, second.sent], ['completed', 2, 4]);
+    const sent = redrivenIds(since);
+    assert.equal(sent.length, 6);
+    assert.deepEqual(new Set(sent), new Set(originals.map((l) => l.eventId)), 'every letter once');
+    const done = await db().redriveTask.findUniqueOrThrow({ where: { id } });
+    assert.deepEqual([done.status, done.sent, done.unconfirmedFrom], ['completed', 6, null]);
+    assert.equal(await db().deadLetter.count({ where: { id: { in: ids }, status: 'resolved', resolution: 'redrive' } }), 6);
+  });
+
+  it('a runner that cannot read the topics back to where the last recorded batch left them sends nothing, and says why on the task', async () => {
+    const ids = await letters(2);
+    const { id, owner } = await task({ letterIds: ids }, 100);
+    const clock = fakeClock();
+    await runTask(id, { owner, clock, target: countingBus(clock.now, () => { throw Object.assign(new Error('Connection error: ECONNRESET'), { retriable: true }); }) });
+    const busy = { ...countingBus(clock.now), marked: async () => ({ found: [], ends: new Map(), read: 100_000, complete: false }) };
+    const result = await runTask(id, { clock, target: busy });
+    assert.deepEqual([result.end, result.sent, busy.sends], ['unreconciled', 0, []]);
+    const stuck = await db().redriveTask.findUniqueOrThrow({ where: { id } });
+    assert.deepEqual([stuck.status, stuck.leaseOwner], ['running', null]);
+    assert.match(stuck.error!, /^not resumed: which records the runner before sent without recording them could not be told \(booking-requests was not read to its end \(100000 records read/);
+  });
+
   it('a send Kafka refuses for good (a record too large) fails the task, leaving its letters as they were', async () => {
     const ids = await letters(1);
     const { id, owner } = await task({ letterIds: ids }, 100);
@@ -104,6 +151,22 @@ describe('redrive runner', () => {
     assert.match(failed.error!, /larger than the max message size/);
     assert.ok(failed.finishedAt);
     assert.equal((await db().deadLetter.findUniqueOrThrow({ where: { id: ids[0] } })).status, 'parked');
+  });
+
+  it('a send Kafka refuses for good after taking part of the batch: the task fails, and the letters whose records went out are recorded sent', async () => {
+    const ids = await letters(3);
+    const { id, owner } = await task({ letterIds: ids }, 100);
+    const since = ends('booking-requests');
+    const clock = fakeClock();
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', retriable: false });
+    const partly = { ...countingBus(clock.now), send: async (records: BusRecord[]) => { memoryBus.append(records.slice(0, 1)); throw tooLarge; } };
+    assert.equal((await runTask(id, { owner, clock, target: partly })).end, 'failed');
+    const failed = await db().redriveTask.findUniqueOrThrow({ where: { id } });
+    assert.deepEqual([failed.status, failed.sent], ['failed', 1]);
+    assert.match(failed.error!, /larger than the max message size.*; 1 of its records had gone out before and are recorded sent$/);
+    const [landed] = redrivenIds(since);
+    const statuses = await db().deadLetter.findMany({ where: { id: { in: ids } } });
+    assert.deepEqual(statuses.map((l) => [l.eventId === landed, l.status]).sort(), [[false, 'parked'], [false, 'parked'], [true, 'resolved']]);
   });
 
   it('does not run a task another runner holds', async () => {

@@ -1,16 +1,18 @@
 // Redrive: dead letters republished to the topics they came from, as a task operators can list, watch and
 // cancel (SQS's redrive, for CloudEvents on Kafka). Each letter's kept event goes out exactly as it was, with
 // the record key it had, in the order the letters sat on their partitions, at a bounded rate. The task is
-// the truth of what went out: its items say which letters were sent or skipped and why, and whoever runs it
-// holds a lease, so a runner killed half-way is resumed by the next one from the first item not yet sent.
+// the truth of what went out: its items in sending order, a cursor through them moved by each batch, and
+// the letters skipped with the reason. Whoever runs it holds a lease; a runner that takes a task over first
+// finds on the topics the records its predecessor sent but did not record (each carries a mark naming its
+// item), so a runner killed half-way is resumed by the next one and nothing is sent twice.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { RedriveTask } from '../shared/generated/prisma/client';
 import { db, tableOf, Prisma, type Tx } from '../shared/db';
-import { bus, type Bus, type BusRecord, type KeysAfter } from '../shared/bus';
+import { bus, type Bus, type BusRecord, type KeysAfter, type RecordPlace } from '../shared/bus';
 import { logger, type Logger } from '../shared/log';
-import { letters, attempts } from './letters';
+import { letters } from './letters';
 import { system } from './system';
 
 /** SQS redrives at most 500 messages a second; so do we, unless a caller lifts the cap on purpose (the bench). */
@@ -20,9 +22,23 @@ export const DEFAULT_RATE = 100;
 export const LEASE_MS = 60_000;
 /** At most this many records of a partition are read to find newer events of a letter's key (dry run). */
 export const PLAN_READ_CAP = 10_000;
+/**
+ * The header every redriven record carries, `<task id>:<item seq>`: a runner taking a task over looks for it to
+ * find what its predecessor sent but never recorded. Consumers ignore it (a CloudEvent is its ce_ headers; a
+ * wrapped record shows it as one more kafkaheader extension).
+ */
+export const MARK_HEADER = 'medlab-redrive-item';
+/** At most this many records of each partition are read when taking a task over (those since its last recorded batch). */
+export const TAKEOVER_READ_CAP = Number(process.env.REDRIVE_TAKEOVER_READ_CAP ?? 100_000);
+/** How often a runner notes where its topics' partitions end, so a takeover never reads further back than this on them. */
+const ENDS_EVERY_MS = 10_000;
 
 const tasks = tableOf(system, 'redrive_task');
 const items = tableOf(system, 'redrive_item');
+const batches = tableOf(system, 'redrive_batch');
+
+/** An item of `t` not sent yet: pending, and past the task's cursor. */
+const notYetSent = (i: Prisma.Sql, t: Prisma.Sql) => Prisma.sql`${i}.status = 'pending' AND ${i}.seq > ${t}.sent_through`;
 
 export type Selection = { letterIds: string[] } | { group: string };
 
@@ -36,7 +52,7 @@ function selectable(s: Selection): Prisma.Sql {
   const which = 'letterIds' in s ? Prisma.sql`l.id = ANY(${s.letterIds}::uuid[])` : Prisma.sql`l.fingerprint = ${s.group}`;
   return Prisma.sql`${which} AND l.status IN ('open', 'retrying', 'parked') AND NOT EXISTS (
     SELECT 1 FROM ${items} i JOIN ${tasks} t ON t.id = i.task_id
-    WHERE i.letter_id = l.id AND i.status = 'pending' AND t.status = 'running')`;
+    WHERE i.letter_id = l.id AND ${notYetSent(Prisma.sql`i`, Prisma.sql`t`)} AND t.status = 'running')`;
 }
 
 /** Sending order: each partition's letters by offset (one key's events stay in order), then by arrival. */
@@ -52,10 +68,14 @@ function unsendable(l: { topic: string | null; truncated: boolean }): string | u
 // ---------- the kept event as the record it was ----------
 
 /** What Knative's delivery added to the event (the failure, where the record sat): not part of the event. */
-const DELIVERY_ATTRIBUTES = /^(knativeerror|knativekafkapartition$|knativekafkaoffset$)/;
+const fromDelivery = (name: string) => name.startsWith('knativeerror') || name === 'knativekafkapartition' || name === 'knativekafkaoffset';
+/** Members of a kept event that are not attributes: its data, and the intake's flag for data cut short. */
+const NOT_ATTRIBUTES = new Set(['data', 'data_base64', 'datatruncated']);
 /** A Kafka record that was not a CloudEvent, as the KafkaSource wrapped it. */
 const WRAPPED_RECORD = 'dev.knative.kafka.event';
 const HEADER_EXTENSION = 'kafkaheader';
+/** A wrapped record redriven before carried the mark of that redrive: it is not part of the record. */
+const OLD_MARK = `${HEADER_EXTENSION}${MARK_HEADER.replace(/[^a-z0-9]/g, '')}`;
 
 const isJson = (type: unknown) => {
   const media = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() : 'application/json';
@@ -79,25 +99,21 @@ function valueOf(data: unknown, base64: unknown, contentType: unknown): string |
  * a redrive builds thousands a second. An event that carried no trace context goes out without one.
  */
 export function recordOf(topic: string, key: string | null, event: Record<string, unknown>): BusRecord {
-  const { data, data_base64: base64, datatruncated: _truncated, ...rest } = event;
-  const attributes: Record<string, string> = {};
-  for (const name in rest) {
-    const v = rest[name];
-    if (v !== undefined && v !== null && !DELIVERY_ATTRIBUTES.test(name)) attributes[name] = String(v);
-  }
-  const value = valueOf(data, base64, attributes.datacontenttype);
   const headers: Record<string, string> = {};
-  if (attributes.datacontenttype !== undefined) headers['content-type'] = attributes.datacontenttype;
-  if (attributes.type === WRAPPED_RECORD) {
-    for (const name in attributes) if (name.startsWith(HEADER_EXTENSION)) headers[name.slice(HEADER_EXTENSION.length)] = attributes[name];
-    return { topic, key, headers, value };
+  const contentType = event.datacontenttype;
+  if (contentType !== undefined && contentType !== null) headers['content-type'] = String(contentType);
+  const wrapped = event.type === WRAPPED_RECORD;
+  for (const name in event) {
+    const v = event[name];
+    if (v === undefined || v === null || NOT_ATTRIBUTES.has(name) || fromDelivery(name)) continue;
+    if (!wrapped) headers[`ce_${name}`] = String(v);
+    else if (name.startsWith(HEADER_EXTENSION) && name !== OLD_MARK) headers[name.slice(HEADER_EXTENSION.length)] = String(v);
   }
-  for (const name in attributes) headers[`ce_${name}`] = attributes[name];
-  if (attributes.traceparent !== undefined) {
-    headers.traceparent = attributes.traceparent;
-    if (attributes.tracestate !== undefined) headers.tracestate = attributes.tracestate;
+  if (!wrapped && headers.ce_traceparent !== undefined) {
+    headers.traceparent = headers.ce_traceparent;
+    if (headers.ce_tracestate !== undefined) headers.tracestate = headers.ce_tracestate;
   }
-  return { topic, key, headers, value };
+  return { topic, key, headers, value: valueOf(event.data, event.data_base64, contentType) };
 }
 
 // ---------- the dry run ----------
@@ -204,7 +220,7 @@ async function waitingAt(topic: string, positions: ReadonlyArray<readonly [numbe
 
 const TASK_COLUMNS = Prisma.sql`id::text AS id, status, selection, rate_per_second AS "ratePerSecond", total, sent, skipped,
   created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt",
-  lease_owner AS "leaseOwner", lease_until AS "leaseUntil", error`;
+  lease_owner AS "leaseOwner", lease_until AS "leaseUntil", error, sent_through AS "sentThrough", unconfirmed_from AS "unconfirmedFrom"`;
 
 /** A task as the API shows it. */
 export function taskView(t: RedriveTask) {
@@ -263,6 +279,19 @@ export function skippedLetters(taskId: string, limit: number): Promise<Array<{ l
   return db().$queryRaw`SELECT letter_id::text AS "letterId", reason FROM ${items} WHERE task_id = ${taskId}::uuid AND status = 'skipped' ORDER BY seq LIMIT ${limit}`;
 }
 
+/**
+ * A letter's redrives as lines of its history: each time a task sent it, when (its batch's time, or the
+ * record's own when a runner found it on the topic), in whose name, to which topic.
+ */
+export async function redriveHistory(tx: Tx, letterId: string, topic: string | null) {
+  const sends = await tx.$queryRaw<Array<{ at: Date; by: string; taskId: string }>>`
+    SELECT coalesce(i.sent_at, b.sent_at, t.updated_at) AS at, t.created_by AS by, t.id::text AS "taskId"
+    FROM ${items} i JOIN ${tasks} t ON t.id = i.task_id
+    LEFT JOIN LATERAL (SELECT sent_at FROM ${batches} b WHERE b.task_id = i.task_id AND b.through_seq >= i.seq ORDER BY b.through_seq LIMIT 1) b ON true
+    WHERE i.letter_id = ${letterId}::uuid AND (i.status = 'sent' OR (i.status = 'pending' AND i.seq <= t.sent_through))`;
+  return sends.map((s) => ({ at: s.at, kind: 'redrive' as const, outcome: 'sent' as const, by: s.by, code: null, reason: `republished to ${topic} (redrive ${s.taskId})` }));
+}
+
 /** Cancels a running task: its runner stops before its next batch. Undefined when there is no running task by that id. */
 export async function cancelTask(id: string, by: string): Promise<RedriveTask | undefined> {
   const [task] = await db().$queryRaw<RedriveTask[]>`
@@ -306,13 +335,19 @@ export interface RunOptions {
   log?: Logger;
 }
 
-export type RunEnd = 'completed' | 'not-running' | 'lease-held' | 'aborted' | 'paused' | 'send-failed' | 'failed';
+/**
+ * unreconciled: taking the task over, the runner could not tell which records the runner before it had sent
+ * without recording them (the topic could not be read, or not to its end), so it sent nothing.
+ */
+export type RunEnd = 'completed' | 'not-running' | 'lease-held' | 'aborted' | 'paused' | 'send-failed' | 'unreconciled' | 'failed';
 
 export interface RunResult {
   end: RunEnd;
   sent: number;
   skipped: number;
   batches: number;
+  /** Records the runner before had sent without recording them, found on the topics when taking the task over. */
+  found: number;
   /** Time spent waiting for the bus to take the batches (the rest went to reading, recording and the rate). */
   sendingMs: number;
 }
@@ -327,11 +362,25 @@ interface ItemRow {
   event: Record<string, unknown> | null;
 }
 
-/** Batch commits a runner may have in flight while it sends on: two keep both of a small database's cores busy. */
-const COMMITS_IN_FLIGHT = 2;
+/**
+ * For each topic and partition, the offset from which records of the task may sit that no batch has recorded
+ * (redrive_task.unconfirmed_from): below it, every record of the task on that partition is recorded.
+ */
+type Floor = Record<string, Record<string, number>>;
+
+/** Raises a floor to where a partition ends, or to just past a record that landed: the higher offset wins. */
+function raise(floor: Floor, topic: string, partition: number, offset: number): void {
+  const partitions = (floor[topic] ??= {});
+  if (!(partitions[partition] >= offset)) partitions[partition] = offset;
+}
+
+/** Batch commits a runner may have in flight while it sends on: their letters resolved side by side, the cursor moved in turn. */
+const COMMITS_IN_FLIGHT = 3;
 
 /** Records per batch: about a fifth of a second's worth, at least one, at most 500 (one send, one commit). */
 export const batchSize = (rate: number) => Math.max(1, Math.min(500, Math.ceil(rate / 5)));
+
+interface TaskTerms { ratePerSecond: number; createdBy: string; sentThrough: number; unconfirmedFrom: Floor | null }
 
 /**
  * Takes the lease of a running task: free, expired, or already ours (each commit renews it after that).
@@ -341,36 +390,64 @@ async function lease(taskId: string, owner: string): Promise<TaskTerms | undefin
   const [row] = await db().$queryRaw<TaskTerms[]>`
     UPDATE ${tasks} SET lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${LEASE_MS / 1000}), updated_at = now()
     WHERE id = ${taskId}::uuid AND status = 'running' AND (lease_owner = ${owner} OR lease_owner IS NULL OR lease_until < now())
-    RETURNING rate_per_second AS "ratePerSecond", created_by AS "createdBy"`;
+    RETURNING rate_per_second AS "ratePerSecond", created_by AS "createdBy", sent_through AS "sentThrough", unconfirmed_from AS "unconfirmedFrom"`;
   return row;
 }
 
-interface TaskTerms { ratePerSecond: number; createdBy: string }
-
-/**
- * Whether the runner holding the lease may send its next batch: the task still running (not cancelled) and
- * the lease still its own. A read, so it never waits for the commit in flight (which holds the task's row).
- */
-async function stillOurs(taskId: string, owner: string): Promise<boolean> {
-  const [row] = await db().$queryRaw<Array<{ ours: boolean }>>`
-    SELECT status = 'running' AND lease_owner = ${owner} AND lease_until > now() AS ours FROM ${tasks} WHERE id = ${taskId}::uuid`;
-  return !!row?.ours;
+/** Why a runner may not go on: the task finished or cancelled, or another runner holds it. */
+async function whyNot(taskId: string, owner: string): Promise<RunEnd> {
+  const now = await findTask(taskId);
+  return now?.status === 'running' && now.leaseOwner !== owner ? 'lease-held' : 'not-running';
 }
 
-/** Gives the lease back, so the next runner need not wait for it to expire. */
-async function release(taskId: string, owner: string, error?: string): Promise<void> {
+/**
+ * Gives the lease back, so the next runner need not wait for it to expire. `allRecorded`: every record this
+ * runner sent is recorded (no send failed half-way), so the next runner need not look for any.
+ */
+async function release(taskId: string, owner: string, { error, allRecorded = false }: { error?: string; allRecorded?: boolean }): Promise<void> {
   await db().$executeRaw`
-    UPDATE ${tasks} SET lease_owner = NULL, lease_until = NULL, updated_at = now(), error = coalesce(${error ?? null}, error)
+    UPDATE ${tasks} SET lease_owner = NULL, lease_until = NULL, updated_at = now(), error = coalesce(${error ?? null}, error),
+      unconfirmed_from = CASE WHEN ${allRecorded} THEN NULL ELSE unconfirmed_from END
     WHERE id = ${taskId}::uuid AND lease_owner = ${owner}`;
 }
 
-/** The next pending items after `after` in sending order, with their letters as they are now (a letter removed since: none). */
-function nextItems(taskId: string, limit: number, after: number): Promise<ItemRow[]> {
-  return db().$queryRaw<ItemRow[]>`
-    SELECT i.seq, i.letter_id::text AS "letterId", l.status::text AS status, l.topic, l.record_key AS key, l.truncated, l.event
-    FROM ${items} i LEFT JOIN ${letters} l ON l.id = i.letter_id
-    WHERE i.task_id = ${taskId}::uuid AND i.status = 'pending' AND i.seq > ${after}
-    ORDER BY i.seq LIMIT ${limit}`;
+interface NextBatch {
+  /** The task still running (not cancelled) and the lease still this runner's: it may send these. */
+  ours: boolean;
+  items: ItemRow[];
+  /** When it was read (Date.now()). */
+  readAt: number;
+}
+
+/**
+ * The next pending items after `after` in sending order, with their letters as they are now (a letter removed
+ * since: none), and whether the runner may send them. A read, so it never waits for a commit in flight.
+ */
+async function nextBatch(taskId: string, owner: string, limit: number, after: number): Promise<NextBatch> {
+  const readAt = Date.now();
+  const rows = await db().$queryRaw<Array<ItemRow & { ours: boolean }>>`
+    SELECT t.ours, i.seq, i."letterId", i.status, i.topic, i.key, i.truncated, i.event
+    FROM (SELECT status = 'running' AND lease_owner = ${owner} AND lease_until > now() AS ours FROM ${tasks} WHERE id = ${taskId}::uuid) t
+    LEFT JOIN LATERAL (
+      SELECT i.seq, i.letter_id::text AS "letterId", l.status::text AS status, l.topic, l.record_key AS key, l.truncated, l.event
+      FROM ${items} i LEFT JOIN ${letters} l ON l.id = i.letter_id
+      WHERE t.ours AND i.task_id = ${taskId}::uuid AND i.status = 'pending' AND i.seq > ${after}
+      ORDER BY i.seq LIMIT ${limit}
+    ) i ON true
+    ORDER BY i.seq`;
+  return { ours: !!rows[0]?.ours, items: rows.filter((r) => r.seq !== null), readAt };
+}
+
+/** A batch read ahead is sent only this soon after it was read (the check that the task is still ours with it). */
+const AHEAD_FRESH_MS = 5_000;
+
+/** The topics the task's items not yet sent go to. */
+async function remainingTopics(taskId: string): Promise<string[]> {
+  const rows = await db().$queryRaw<Array<{ topic: string }>>`
+    SELECT DISTINCT l.topic FROM ${items} i JOIN ${tasks} t ON t.id = i.task_id JOIN ${letters} l ON l.id = i.letter_id
+    WHERE i.task_id = ${taskId}::uuid AND ${notYetSent(Prisma.sql`i`, Prisma.sql`t`)} AND l.topic IS NOT NULL
+    ORDER BY l.topic`;
+  return rows.map((r) => r.topic);
 }
 
 const WAITING = new Set(['open', 'retrying', 'parked']);
@@ -382,48 +459,131 @@ function skipReason(item: ItemRow): string | undefined {
 }
 
 /**
- * Records a batch in one transaction: items sent (where each landed, when the bus said) or skipped (why),
- * letters resolved by redrive in the name of the task's creator, a line of history each, the task's counts,
- * and the runner's lease renewed.
- * Only items still pending change, so a batch recorded twice counts once. (The id lists beside the joins let
- * the planner find the rows by primary key instead of scanning every pending item and letter.)
+ * Letters whose records went out: resolved by redrive, in the name of the task's creator. (The ids travel as
+ * one text parameter: a driver takes one string of 500 ids far more cheaply than 500 strings.)
  */
-async function commitBatch(taskId: string, owner: string, by: string, sent: Array<{ letterId: string; topic: string; partition?: number; offset?: number }>, skipped: Array<{ letterId: string; reason: string }>): Promise<void> {
-  const ids = sent.map((s) => s.letterId);
-  await db().$transaction(async (tx) => {
-    const [counted] = await tx.$queryRaw<Array<{ sent: number; skipped: number }>>`
-      WITH sent AS (
-        UPDATE ${items} i SET status = 'sent', sent_at = now(), topic = s.topic, partition = s.partition, kafka_offset = s.kafka_offset
-        FROM unnest(${ids}::uuid[], ${sent.map((s) => s.topic)}::text[], ${sent.map((s) => s.partition ?? null)}::int[],
-          ${sent.map((s) => (s.offset === undefined ? null : String(s.offset)))}::bigint[]) AS s(letter_id, topic, partition, kafka_offset)
-        WHERE i.task_id = ${taskId}::uuid AND i.letter_id = ANY(${ids}::uuid[]) AND i.letter_id = s.letter_id AND i.status = 'pending'
-        RETURNING i.letter_id, i.topic
-      ), skipped AS (
-        UPDATE ${items} i SET status = 'skipped', reason = s.reason
-        FROM unnest(${skipped.map((s) => s.letterId)}::uuid[], ${skipped.map((s) => s.reason)}::text[]) AS s(letter_id, reason)
-        WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending'
-        RETURNING i.letter_id
-      ), resolved AS (
-        UPDATE ${letters} l SET status = 'resolved', resolution = 'redrive', status_by = ${by}, status_at = now(), next_retry_at = NULL,
-          status_reason = 'redriven to ' || sent.topic || ' (redrive ' || ${taskId} || ')'
-        FROM sent WHERE l.id = ANY(${ids}::uuid[]) AND l.id = sent.letter_id AND l.status <> 'resolved'
-      ), history AS (
-        INSERT INTO ${attempts} (letter_id, kind, outcome, by, reason)
-        SELECT letter_id, 'redrive', 'sent', ${by}, 'republished to ' || topic || ' (redrive ' || ${taskId} || ')' FROM sent
-      )
-      SELECT (SELECT count(*) FROM sent)::int AS sent, (SELECT count(*) FROM skipped)::int AS skipped`;
-    // The task's row last: two commits in flight do their letters side by side and queue only here.
-    await tx.$executeRaw`
-      UPDATE ${tasks} SET sent = sent + ${counted.sent}, skipped = skipped + ${counted.skipped}, updated_at = now(),
+function resolveLetters(tx: Pick<Tx, '$executeRaw'>, taskId: string, by: string, ids: string[]): Promise<number> {
+  return tx.$executeRaw`
+    UPDATE ${letters} SET status = 'resolved', resolution = 'redrive', status_by = ${by}, status_at = now(), next_retry_at = NULL,
+      status_reason = 'redriven to ' || topic || ' (redrive ' || ${taskId} || ')'
+    WHERE id = ANY(string_to_array(${ids.join(',')}, ',')::uuid[]) AND status <> 'resolved'`;
+}
+
+const LEASE_RENEWED = Prisma.sql`now() + make_interval(secs => ${LEASE_MS / 1000})`;
+
+interface Batch {
+  /** The seq of its last item: everything up to it went out, or was skipped. */
+  through: number;
+  sent: string[];
+  skipped: Array<{ letterId: string; reason: string }>;
+  /** The runner's floor once the batch was sent (JSON). */
+  floor: string;
+}
+
+/**
+ * Records a batch: its letters resolved (side by side with the batch before: they did go out, whatever happens
+ * next), then, once the batch before has moved it, in one statement the task's cursor moved past it with its
+ * counts, its skipped items with their reasons, the runner's floor, the batch's time, the lease renewed.
+ * Batches move the cursor in the order they were sent, so everything up to it did go out. A runner whose lease
+ * another runner took moves nothing: that runner finds the records on the topics (and their letters resolved).
+ */
+async function commitBatch(taskId: string, owner: string, by: string, batch: Batch, before: Promise<void> | undefined): Promise<void> {
+  if (batch.sent.length) await resolveLetters(db(), taskId, by, batch.sent);
+  await before;
+  const [{ moved }] = await db().$queryRaw<Array<{ moved: boolean }>>`
+    WITH moved AS (
+      UPDATE ${tasks} SET sent_through = ${batch.through}, sent = sent + ${batch.sent.length}, skipped = skipped + ${batch.skipped.length},
+        unconfirmed_from = ${batch.floor}::jsonb, updated_at = now(),
         error = CASE WHEN status = 'running' THEN NULL ELSE error END,
-        lease_until = CASE WHEN lease_owner = ${owner} THEN now() + make_interval(secs => ${LEASE_MS / 1000}) ELSE lease_until END
-      WHERE id = ${taskId}::uuid`;
-  }, { maxWait: 10_000, timeout: 60_000 });
+        lease_until = CASE WHEN lease_owner = ${owner} THEN ${LEASE_RENEWED} ELSE lease_until END
+      WHERE id = ${taskId}::uuid AND sent_through < ${batch.through}
+        AND (lease_owner = ${owner} OR (lease_owner IS NULL AND status <> 'running'))
+      RETURNING id
+    ), skipped AS (
+      UPDATE ${items} i SET status = 'skipped', reason = s.reason
+      FROM unnest(${batch.skipped.map((s) => s.letterId)}::uuid[], ${batch.skipped.map((s) => s.reason)}::text[]) AS s(letter_id, reason)
+      WHERE i.task_id = ${taskId}::uuid AND i.letter_id = s.letter_id AND i.status = 'pending' AND EXISTS (SELECT 1 FROM moved)
+    ), noted AS (
+      INSERT INTO ${batches} (task_id, through_seq) SELECT id, ${batch.through} FROM moved
+    )
+    SELECT EXISTS (SELECT 1 FROM moved) AS moved`;
+  if (!moved) throw new Error(`redrive ${taskId}: the batch through item ${batch.through} was not recorded: another runner holds the task now`);
+}
+
+/** Why the runner taking a task over cannot tell what the runner before it sent. */
+class Unreconciled extends Error {}
+
+/**
+ * The task's records on its topics that no batch recorded: read on each partition of each topic from the floor
+ * the last recorded batch left (`from`) to its end. Answers the items found (seq → when sent) and the ends read
+ * to. Throws Unreconciled when it cannot tell.
+ */
+async function unrecorded(taskId: string, from: Floor, topics: string[], target: Bus): Promise<{ found: Map<number, Date>; ends: Floor }> {
+  if (!target.marked) throw new Unreconciled('this bus cannot read its topics back');
+  const prefix = `${taskId}:`;
+  const found = new Map<number, Date>();
+  const ends: Floor = {};
+  for (const topic of topics) {
+    const start = new Map(Object.entries(from[topic] ?? {}).map(([partition, offset]) => [Number(partition), offset]));
+    const marks = await target.marked(topic, start, MARK_HEADER, TAKEOVER_READ_CAP);
+    if (!marks.complete) throw new Unreconciled(`${topic} was not read to its end (${marks.read} records read, at most ${TAKEOVER_READ_CAP} a partition)`);
+    for (const m of marks.found) {
+      const seq = m.value.startsWith(prefix) ? Number(m.value.slice(prefix.length)) : NaN;
+      if (Number.isInteger(seq)) found.set(seq, new Date(m.timestamp > 0 ? m.timestamp : Date.now()));
+    }
+    for (const [partition, end] of marks.ends) raise(ends, topic, partition, end);
+  }
+  return { found, ends };
+}
+
+/**
+ * Records items found on their topics as sent (their letters resolved, counted on the task) and, unless null,
+ * the floor from which this runner's records may go unrecorded; renews the lease. Answers how many were found
+ * still pending.
+ */
+async function recordFound(taskId: string, owner: string, by: string, found: Map<number, Date>, floor: Floor | null): Promise<number> {
+  return db().$transaction(async (tx) => {
+    let sent: Array<{ letterId: string }> = [];
+    if (found.size) {
+      sent = await tx.$queryRaw<Array<{ letterId: string }>>`
+        UPDATE ${items} i SET status = 'sent', sent_at = f.at
+        FROM unnest(${[...found.keys()]}::int[], ${[...found.values()].map((d) => d.toISOString())}::timestamptz[]) AS f(seq, at), ${tasks} t
+        WHERE i.task_id = ${taskId}::uuid AND t.id = i.task_id AND i.seq = f.seq AND ${notYetSent(Prisma.sql`i`, Prisma.sql`t`)}
+        RETURNING i.letter_id::text AS "letterId"`;
+      if (sent.length) await resolveLetters(tx, taskId, by, sent.map((s) => s.letterId));
+    }
+    const held = await tx.$executeRaw`
+      UPDATE ${tasks} SET sent = sent + ${sent.length}, updated_at = now(), lease_until = ${LEASE_RENEWED},
+        unconfirmed_from = CASE WHEN ${floor === null} THEN unconfirmed_from ELSE ${floor === null ? null : JSON.stringify(floor)}::jsonb END
+      WHERE id = ${taskId}::uuid AND lease_owner = ${owner}`;
+    if (!held) throw new Error(`redrive ${taskId}: another runner holds the task now`);
+    return sent.length;
+  });
+}
+
+/**
+ * What a runner does once it holds the lease, before it sends anything: if the runner before it may have sent
+ * records it never recorded (killed between Kafka's ack and its commit, or a send that failed half-way), it
+ * finds them on the topics by their mark and records them sent; then it notes where the partitions of the
+ * task's topics end: from there its own records may go unrecorded. Answers the topics, that floor, and how
+ * many records it found.
+ */
+async function takeOver(taskId: string, owner: string, terms: TaskTerms, target: Bus): Promise<{ topics: string[]; floor: Floor; found: number }> {
+  const topics = await remainingTopics(taskId);
+  if (terms.unconfirmedFrom) {
+    const { found, ends } = await unrecorded(taskId, terms.unconfirmedFrom, topics, target);
+    return { topics, floor: ends, found: await recordFound(taskId, owner, terms.createdBy, found, ends) };
+  }
+  const floor: Floor = {};
+  // A bus that cannot say where its partitions end leaves the floor empty: a takeover then reads them from their start.
+  if (target.ends && topics.length) for (const [topic, partitions] of await target.ends(topics)) for (const [p, end] of partitions) raise(floor, topic, p, end);
+  await recordFound(taskId, owner, terms.createdBy, new Map(), floor);
+  return { topics, floor, found: 0 };
 }
 
 async function complete(taskId: string, owner: string): Promise<void> {
   await db().$executeRaw`
-    UPDATE ${tasks} SET status = 'completed', finished_at = now(), updated_at = now(), lease_owner = NULL, lease_until = NULL
+    UPDATE ${tasks} SET status = 'completed', finished_at = now(), updated_at = now(), lease_owner = NULL, lease_until = NULL, unconfirmed_from = NULL
     WHERE id = ${taskId}::uuid AND status = 'running' AND lease_owner = ${owner}`;
 }
 
@@ -443,34 +603,38 @@ function permanent(err: unknown): boolean {
   return refused;
 }
 
+const messageOf = (err: unknown) => String((err as Error)?.message ?? err).slice(0, 500);
+
 /**
- * Runs a task from its first pending item until it is done, cancelled, its lease is lost, or the caller's
- * signal or deadline says stop. Each batch: wait for the rate, check the task is still running and its lease
- * ours (a cancelled task stops here), send, then record what was sent in one transaction, renewing the lease.
- * When batches follow each other without waiting (a high rate), the next batch is read and sent while the
- * commits of the last ones are still in flight (at most COMMITS_IN_FLIGHT).
- *
- * A runner killed after Kafka acknowledged a batch but before that batch's commit landed leaves it pending
- * (with any batch sent after it): whoever resumes sends them again. Those records go out twice with the same
- * CloudEvent id and source, which every consumer's inbox (consume()) absorbs, so the effect still happens once;
- * nothing recorded as sent is ever sent again.
+ * Runs a task from its first item not yet sent until it is done, cancelled, its lease is lost, or the caller's
+ * signal or deadline says stop. Taking the task over, it first finds and records what the runner before it
+ * sent without recording (takeOver). Each batch: wait for the rate, read it with the check that the task is
+ * still running and its lease ours (a cancelled task stops here), send it (each record marked with its task and
+ * item), then record it (commitBatch), renewing the lease. When batches follow each other without waiting (a
+ * high rate), the next batch is read while one is sent, and sent while the commits of the last ones are still
+ * in flight (at most COMMITS_IN_FLIGHT). Every batch not yet recorded lies above the floor the last recorded
+ * one left, so whoever runs the task next finds it there, whatever happens to this runner: nothing is sent twice.
  */
 export async function runTask(taskId: string, options: RunOptions = {}): Promise<RunResult> {
   const owner = options.owner ?? runnerId();
   const clock = options.clock ?? realClock;
   const target = options.target ?? bus();
   const log = (options.log ?? logger).child({ redriveTask: taskId, owner });
-  const result: RunResult = { end: 'completed', sent: 0, skipped: 0, batches: 0, sendingMs: 0 };
+  const result: RunResult = { end: 'completed', sent: 0, skipped: 0, batches: 0, found: 0, sendingMs: 0 };
   const started = clock.now();
   /** Commits of the batches sent, oldest first, perhaps still in flight. */
   const committing: Array<Promise<void>> = [];
-  /** The next batch, read while the last one was recorded (only when it was due at once). */
-  let ahead: Promise<ItemRow[]> | undefined;
+  /** The next batch, read while the last one was sent (only when it was due at once). */
+  let ahead: Promise<NextBatch> | undefined;
   /** The last item taken (items are taken in sending order). */
   let after = 0;
-  const stop = async (end: RunEnd, releaseLease: boolean, error?: string) => {
+  /** From where this runner's records may go unrecorded: raised by each send and each look at the partitions' ends. */
+  let floor: Floor = {};
+  let topics: string[] = [];
+  let endsSeenAt = 0;
+  const stop = async (end: RunEnd, giveBack?: { error?: string; allRecorded?: boolean }) => {
     await Promise.all(committing);
-    if (releaseLease) await release(taskId, owner, error);
+    if (giveBack) await release(taskId, owner, giveBack);
     log.info({ ...result, sendingMs: Math.round(result.sendingMs), end }, 'redrive runner stopped');
     return { ...result, end };
   };
@@ -479,24 +643,36 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
   for (;;) {
     // The rate holds over the whole run: a batch starts no sooner than (records sent before it) / rate.
     const wait = rate === undefined ? 0 : started + (result.sent / rate) * 1000 - clock.now();
-    if (options.until !== undefined && clock.now() + Math.max(wait, 0) >= options.until) return stop('paused', true);
+    if (options.until !== undefined && clock.now() + Math.max(wait, 0) >= options.until) return stop('paused', { allRecorded: true });
     if (wait > 0) await clock.sleep(wait, options.signal);
-    if (options.signal?.aborted) return stop('aborted', false);
-    // A task cancelled meanwhile (or a lease lost) stops here, before the next batch.
-    const held = !terms ? await lease(taskId, owner) : (await stillOurs(taskId, owner)) ? terms : undefined;
-    if (!held) {
-      const now = await findTask(taskId);
-      return stop(now?.status === 'running' && now.leaseOwner !== owner ? 'lease-held' : 'not-running', false);
+    if (options.signal?.aborted) return stop('aborted');
+    if (!terms) {
+      const held = await lease(taskId, owner);
+      if (!held) return stop(await whyNot(taskId, owner));
+      try {
+        ({ topics, floor, found: result.found } = await takeOver(taskId, owner, held, target));
+      } catch (err) {
+        const error = `not resumed: which records the runner before sent without recording them could not be told (${messageOf(err)})`;
+        log.warn({ err: error }, 'redrive task not taken over');
+        return stop('unreconciled', { error });
+      }
+      if (result.found) log.info({ found: result.found }, 'records the runner before sent without recording them, found on their topics');
+      terms = held;
+      rate = Math.min(held.ratePerSecond, options.rateCap ?? MAX_RATE);
+      after = held.sentThrough;
+      endsSeenAt = clock.now();
     }
-    terms = held;
-    rate = Math.min(held.ratePerSecond, options.rateCap ?? MAX_RATE);
-    const size = batchSize(rate);
-    const batch = await (ahead ?? nextItems(taskId, size, after));
+    const size = batchSize(rate!);
+    let next = await ahead;
+    if (!next || Date.now() - next.readAt > AHEAD_FRESH_MS) next = await nextBatch(taskId, owner, size, after);
     ahead = undefined;
+    // A task cancelled meanwhile (or a lease lost) stops here, before the next batch.
+    if (!next.ours) return stop(await whyNot(taskId, owner));
+    const batch = next.items;
     if (!batch.length) {
       await Promise.all(committing);
       await complete(taskId, owner);
-      return stop('completed', false);
+      return stop('completed');
     }
     after = batch[batch.length - 1].seq;
     const skipped: Array<{ letterId: string; reason: string }> = [];
@@ -504,38 +680,64 @@ export async function runTask(taskId: string, options: RunOptions = {}): Promise
     for (const item of batch) {
       const reason = skipReason(item);
       if (reason) skipped.push({ letterId: item.letterId, reason });
-      else going.push({ letterId: item.letterId, record: recordOf(item.topic!, item.key, item.event!) });
+      else {
+        const record = recordOf(item.topic!, item.key, item.event!);
+        record.headers[MARK_HEADER] = `${taskId}:${item.seq}`;
+        going.push({ letterId: item.letterId, record });
+      }
     }
-    let places: Array<{ partition: number; offset: number } | undefined> = [];
+    // When the next batch is due as soon as this one is sent (a high rate), it is read (and the task checked) while this one goes out.
+    if (batch.length === size && started + ((result.sent + going.length) / rate!) * 1000 <= clock.now()) {
+      ahead = nextBatch(taskId, owner, size, after);
+      ahead.catch(() => undefined); // awaited (and its failure thrown) at the next batch
+    }
+    let places: Array<RecordPlace | undefined> = [];
     const sending = performance.now();
     try {
+      // Now and then, where the partitions end: a takeover need not read back further than that on those not sent to lately.
+      if (target.ends && clock.now() - endsSeenAt >= ENDS_EVERY_MS) {
+        for (const [topic, partitions] of await target.ends(topics)) for (const [p, end] of partitions) raise(floor, topic, p, end);
+        endsSeenAt = clock.now();
+      }
       const records = going.map((g) => g.record);
       if (records.length && target.publish) places = await target.publish(records);
       else if (records.length) await target.send(records);
     } catch (err) {
-      const message = `sending to Kafka failed: ${String((err as Error).message ?? err).slice(0, 500)}`;
+      const message = `sending to Kafka failed: ${messageOf(err)}`;
       log.warn({ err: message, batch: going.length }, 'redrive batch not sent');
       if (permanent(err)) {
         await Promise.all(committing);
-        await fail(taskId, owner, message);
-        return stop('failed', false);
+        await fail(taskId, owner, message + (await recordPartlySent(taskId, owner, terms.createdBy, floor, going, target)));
+        return stop('failed');
       }
-      // Nothing of the batch is recorded as sent: the next runner (the worker, within a minute) sends it again.
-      return stop('send-failed', true, message);
+      // Part of the batch may have gone out: the next runner (the worker, within a minute) finds it and sends the rest.
+      return stop('send-failed', { error: message });
     }
     result.sendingMs += performance.now() - sending;
+    for (const p of places) if (p) raise(floor, p.topic, p.partition, p.offset + 1);
     result.sent += going.length;
     result.skipped += skipped.length;
     result.batches++;
-    if (batch.length === size && started + (result.sent / rate) * 1000 <= clock.now()) {
-      ahead = nextItems(taskId, size, after);
-      ahead.catch(() => undefined); // awaited (and its failure thrown) at the next batch
-    }
-    // Two commits in flight at most (the database works on both side by side); the oldest is awaited first.
+    // Two commits in flight at most; the oldest is awaited first.
     if (committing.length >= COMMITS_IN_FLIGHT) await committing.shift();
-    const commit = commitBatch(taskId, owner, held.createdBy, going.map((g, i) => ({ letterId: g.letterId, topic: g.record.topic, partition: places[i]?.partition, offset: places[i]?.offset })), skipped);
+    const commit = commitBatch(taskId, owner, terms.createdBy, { through: after, sent: going.map((g) => g.letterId), skipped, floor: JSON.stringify(floor) }, committing.at(-1));
     commit.catch(() => undefined); // awaited (and its failure thrown) before a later commit, or at the end
     committing.push(commit);
+  }
+}
+
+/**
+ * Kafka refused a batch for good, but it may have taken part of it first (another partition's records): those
+ * are found on their topics and recorded sent, so no one sends them again. Answers a note for the task's error.
+ */
+async function recordPartlySent(taskId: string, owner: string, by: string, floor: Floor, going: Array<{ record: BusRecord }>, target: Bus): Promise<string> {
+  if (!going.length) return '';
+  try {
+    const { found } = await unrecorded(taskId, floor, [...new Set(going.map((g) => g.record.topic))], target);
+    const n = await recordFound(taskId, owner, by, found, null);
+    return n ? `; ${n} of its records had gone out before and are recorded sent` : '';
+  } catch (err) {
+    return `; whether some of its records went out before could not be told (${messageOf(err)})`;
   }
 }
 

@@ -40,6 +40,11 @@ describe('redrive records', () => {
     });
   });
 
+  it('a wrapped record redriven before leaves the mark of that redrive behind (the runner marks it anew)', () => {
+    const kept = { specversion: '1.0', id: 'partition:1/offset:9', type: 'dev.knative.kafka.event', source: '/x#t', kafkaheaderorigin: 'front-desk', kafkaheadermedlabredriveitem: '2b9d2f1e-6c1a-4f5e-9f3b-0d6f1c2a3b4c:3', data: 'x', datacontenttype: 'text/plain' };
+    assert.deepEqual(recordOf('t', null, kept).headers, { 'content-type': 'text/plain', origin: 'front-desk' });
+  });
+
   it('binary data kept as data_base64 goes out as its bytes (as text)', () => {
     const kept = { specversion: '1.0', id: 'e-3', type: 'dev.knative.kafka.event', source: '/x#t', data_base64: Buffer.from('hello').toString('base64') };
     assert.equal(recordOf('t', null, kept).value, 'hello');

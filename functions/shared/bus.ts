@@ -27,6 +27,26 @@ export interface KeysAfter {
   complete: boolean;
 }
 
+/** A record found carrying the header looked for (marked): the header's value and where the record sits. */
+export interface MarkedRecord {
+  value: string;
+  partition: number;
+  offset: number;
+  /** The record's timestamp (ms since the epoch). */
+  timestamp: number;
+}
+
+/** What a read of a topic for records carrying a header found (marked). */
+export interface Marks {
+  found: MarkedRecord[];
+  /** Where each partition of the topic ended when the read began: the read went that far, records after it were not read. */
+  ends: Map<number, number>;
+  /** Records read. */
+  read: number;
+  /** False when a partition's read stopped at its cap (or its time bound) before its end. */
+  complete: boolean;
+}
+
 export interface Bus {
   readonly kind: 'kafka' | 'memory';
   send(records: BusRecord[]): Promise<void>;
@@ -37,6 +57,13 @@ export interface Bus {
    * `keys` sit, reading at most `cap` records of each partition. A bus without it cannot tell.
    */
   keysAfter?(topic: string, after: Map<number, number>, keys: Set<string>, cap: number): Promise<Map<number, KeysAfter>>;
+  /** Where each partition of these topics ends (topic → partition → the offset the next record gets). */
+  ends?(topics: string[]): Promise<Map<string, Map<number, number>>>;
+  /**
+   * The records of `topic` carrying `header`, read on each partition from its offset in `from` (a partition not
+   * in it: from its start) to its end, at most `cap` records of each partition. A bus without it cannot tell.
+   */
+  marked?(topic: string, from: Map<number, number>, header: string, cap: number): Promise<Marks>;
   close(): Promise<void>;
 }
 

@@ -47,6 +47,38 @@ export async function deadLetter(intakeUrl: string, o: Original, extra: Record<s
   return res.body.deadLetterId as string;
 }
 
+/**
+ * `n` letters of booking requests kept on `topic` as the intake keeps them, written straight to the table (as
+ * many as a large redrive takes, without an intake request each); parked, in group `group`. Answers their event ids.
+ */
+export async function keepLetters(n: number, topic: string, group: string): Promise<string[]> {
+  const rows = await db().$queryRaw<Array<{ id: string }>>`
+    INSERT INTO dead_letter.dead_letter (id, event_id, event_source, event_type, topic, kafka_source, consumer, error_dest, error_code,
+      reason, fingerprint, event, system, partition, kafka_offset, record_key, status, status_by)
+    SELECT gen_random_uuid(), e.id, '/portal', 'com.medlab.booking.requested', ${topic}, 'booking-consumer-source', 'booking-consumer',
+      'http://booking-consumer.patient-portal.svc.cluster.local', 422, 'no such slot', ${group},
+      jsonb_build_object('id', e.id, 'source', '/portal', 'type', 'com.medlab.booking.requested', 'specversion', '1.0',
+        'datacontenttype', 'application/json', 'partitionkey', e.key, 'knativeerrorcode', '422',
+        'data', jsonb_build_object('requestId', gen_random_uuid(), 'patientId', e.key, 'slotId', gen_random_uuid())),
+      'booking-queue', e.i % 3, e.i / 3, e.key, 'parked', 'intake'
+    FROM (SELECT i, gen_random_uuid()::text AS id, 'p-' || (i % 7) AS key FROM generate_series(0, ${n - 1}) AS i) e
+    RETURNING event_id AS id`;
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The database refuses to record a redrive's batches after item `seq` (a trigger), as if its runner's process
+ * died each time between Kafka's ack and its commit. Answers how to let it record again.
+ */
+export async function refuseBatchesAfter(seq: number): Promise<() => Promise<void>> {
+  await db().$executeRawUnsafe(`CREATE OR REPLACE FUNCTION dead_letter.refuse_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.through_seq > ${Number(seq)} THEN RAISE EXCEPTION 'the runner died before its commit'; END IF; RETURN NEW; END $$`);
+  await db().$executeRawUnsafe('CREATE TRIGGER refuse_batch BEFORE INSERT ON dead_letter.redrive_batch FOR EACH ROW EXECUTE FUNCTION dead_letter.refuse_batch()');
+  return async () => {
+    await db().$executeRawUnsafe('DROP TRIGGER refuse_batch ON dead_letter.redrive_batch');
+  };
+}
+
 /** The group (fingerprint) of a letter. */
 export async function groupOf(letterId: string): Promise<string> {
   return (await db().deadLetter.findUniqueOrThrow({ where: { id: letterId } })).fingerprint;

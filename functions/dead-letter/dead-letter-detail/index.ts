@@ -5,6 +5,7 @@
 import { route, ok } from '../../shared/http';
 import { forbidden, notFound } from '../../shared/domain-errors';
 import { letterSummary, maskedEvent, maskedReason, recordUnmaskedViews, seesPhi } from '../letters';
+import { redriveHistory } from '../redrive';
 import { system } from '../system';
 import { query, detail } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -23,12 +24,14 @@ export const handle = route(
       if (!letter) throw notFound('id', 'no such dead letter');
       if (query.unmasked) await recordUnmaskedViews(tx, caller, [letter.id]);
       const phi = seesPhi(caller);
+      // Redrives are recorded by their tasks, a batch at a time, not as a row of history each.
+      const history = [...letter.history, ...(await redriveHistory(tx, letter.id, letter.topic))].sort((a, b) => a.at.getTime() - b.at.getTime());
       return ok({
         letter: letterSummary(letter, phi),
         event: query.unmasked ? letter.event : maskedEvent(letter.event),
         errorData: answerOf(letter.errorData, !query.unmasked),
         masked: !query.unmasked,
-        attempts: letter.history.map((a) => ({ at: a.at.toISOString(), kind: a.kind, outcome: a.outcome, by: a.by, code: a.code, reason: phi ? a.reason : maskedReason(a.reason) })),
+        attempts: history.map((a) => ({ at: a.at.toISOString(), kind: a.kind, outcome: a.outcome, by: a.by, code: a.code, reason: phi ? a.reason : maskedReason(a.reason) })),
       });
     });
   },

@@ -1,5 +1,6 @@
 // The worker carries on redrives whose runner went away: a runner stopped half-way keeps its lease until it
-// expires; then the worker resumes from the first item not yet sent, and every letter goes out once in all.
+// expires; then the worker resumes from the first item not yet sent (finding first, on the topic, what the
+// runner sent without recording it), and every letter goes out once in all.
 import { strict as assert } from 'node:assert';
 import * as fn from './index';
 import * as intakeFn from '../intake/index';
@@ -7,7 +8,7 @@ import { db } from '../../shared/db';
 import type { Bus } from '../../shared/bus';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { startFunction, call, resetDatabase, type RunningFunction } from '../../../test/support/fixtures';
-import { deadLetter, ends, produce, redriven } from '../../../test/support/redrive';
+import { deadLetter, ends, keepLetters, produce, redriven, refuseBatchesAfter } from '../../../test/support/redrive';
 import { createTask, runTask, runnerId } from '../redrive';
 
 const ping = (url: string) => call(url, { method: 'POST', headers: { 'ce-specversion': '1.0', 'ce-id': 'p1', 'ce-source': '/ping', 'ce-type': 'dev.knative.sources.ping', 'content-type': 'application/json' }, raw: '{}' });
@@ -45,7 +46,34 @@ describe('dead-letter-redrive-worker (scheduled job)', () => {
     const stored = await db().redriveTask.findUniqueOrThrow({ where: { id: task.id } });
     assert.deepEqual([stored.status, stored.sent, stored.skipped, stored.leaseOwner], ['completed', 250, 0, null]);
     assert.equal(await db().deadLetter.count({ where: { id: { in: ids }, status: 'resolved', resolution: 'redrive' } }), 250);
-    assert.equal(await db().deadLetterAttempt.count({ where: { letterId: { in: ids }, kind: 'redrive' } }), 250, 'one line of history each');
+  });
+
+  it('resumes a runner that died between Kafka\'s acks and its commits, batches unrecorded: it finds them on the topic and sends only the rest, every letter once', async () => {
+    const eventIds = await keepLetters(3_500, 'redrive-resume', 'g-resume');
+    const owner = runnerId();
+    // At full speed: batches of 500, the next ones sent while the commits of the last ones are in flight.
+    const task = (await db().$transaction((tx) => createTask(tx, { group: 'g-resume' }, 1_000_000, 'staff:ops-1', owner)))!;
+    const recordAgain = await refuseBatchesAfter(500);
+    try {
+      await assert.rejects(runTask(task.id, { owner, rateCap: Infinity }), /the runner died before its commit/);
+    } finally {
+      await recordAgain();
+    }
+    const marked = () => memoryBus.records('redrive-resume').filter((r) => r.headers['medlab-redrive-item']?.startsWith(`${task.id}:`));
+    const wentOut = marked().length;
+    const died = await db().redriveTask.findUniqueOrThrow({ where: { id: task.id } });
+    assert.deepEqual([died.status, died.sent, died.sentThrough], ['running', 500, 500], 'only the first batch is recorded');
+    assert.ok(wentOut > 1_000 && wentOut < 3_500, `${wentOut} records went out, ${wentOut - 500} of them unrecorded`);
+
+    await db().redriveTask.update({ where: { id: task.id }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+    const resumed = await ping(running.url);
+    assert.deepEqual([resumed.status, resumed.body], [200, { resumed: 1, sent: 3_500 - wentOut, skipped: 0, completed: 1 }], 'the worker sends only what had not gone out');
+    const ids = marked().map((r) => r.headers.ce_id);
+    assert.equal(ids.length, 3_500);
+    assert.deepEqual(new Set(ids), new Set(eventIds), 'every letter once on the topic');
+    const done = await db().redriveTask.findUniqueOrThrow({ where: { id: task.id } });
+    assert.deepEqual([done.status, done.sent, done.skipped], ['completed', 3_500, 0]);
+    assert.equal(await db().deadLetter.count({ where: { fingerprint: 'g-resume', status: 'resolved', resolution: 'redrive' } }), 3_500);
   });
 
   it('has nothing to do when no task is orphaned', async () => {

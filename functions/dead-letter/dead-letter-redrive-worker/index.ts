@@ -1,7 +1,8 @@
 // Carries on redrives whose runner went away: every minute (PingSource) it takes the running tasks whose lease
-// has expired or was given back and runs each for about 50 s, from its first item not yet sent; the rest is
-// left to the next ping. A redrive started by the route keeps its lease while its runner lives, so the worker
-// never runs a task twice at once.
+// has expired or was given back and runs each for about 50 s, from its first item not yet sent (after finding
+// on the topics what the runner before sent without recording it); the rest is left to the next ping. A
+// redrive started by the route keeps its lease while its runner lives, so the worker never runs a task twice
+// at once.
 import { scheduled, WorkFailed } from '../../shared/scheduled';
 import { orphanedTasks, realClock, runTask } from '../redrive';
 import { system } from '../system';
@@ -23,9 +24,15 @@ export const handle = scheduled(
       completed: runs.filter((r) => r.end === 'completed').length,
     };
     if (ids.length) log.info(summary, 'redrive tasks resumed');
-    const failed = runs.filter((r) => r.end === 'send-failed').length;
+    const refused = runs.filter((r) => r.end === 'send-failed').length;
+    const untold = runs.filter((r) => r.end === 'unreconciled').length;
     // The tasks stay running (each says why on it); the next ping tries again.
-    if (failed) throw new WorkFailed(`Kafka refused ${failed} of ${ids.length} redrive tasks' batches; they carry on at the next ping`);
+    if (refused || untold) {
+      throw new WorkFailed([
+        refused && `Kafka refused ${refused} of ${ids.length} redrive tasks' batches`,
+        untold && `${untold} of ${ids.length} redrive tasks could not be taken over (what their last runner sent could not be read back)`,
+      ].filter(Boolean).join('; ') + '; they carry on at the next ping');
+    }
     return summary;
   },
 );

@@ -1,7 +1,7 @@
 // In-process stand-in for Kafka on a laptop: per-topic partitioned logs, keyed partitioning, listeners on
 // append, so the local runtime's KafkaSources can deliver from it the way they deliver from Kafka.
 import { createHash } from 'node:crypto';
-import type { Bus, BusRecord, KeysAfter, RecordPlace } from '../../../functions/shared/bus';
+import type { Bus, BusRecord, KeysAfter, Marks, RecordPlace } from '../../../functions/shared/bus';
 
 export interface StoredRecord extends BusRecord {
   partition: number;
@@ -65,6 +65,23 @@ export class MemoryBus implements Bus {
       found.set(partition, { offsets, read: read.length, complete: offset + 1 + cap >= log.length });
     }
     return found;
+  }
+
+  async ends(topics: string[]): Promise<Map<string, Map<number, number>>> {
+    return new Map(topics.map((topic) => [topic, new Map(this.log(topic).map((records, partition) => [partition, records.length]))]));
+  }
+
+  async marked(topic: string, from: Map<number, number>, header: string, cap: number): Promise<Marks> {
+    const marks: Marks = { found: [], ends: new Map(), read: 0, complete: true };
+    this.log(topic).forEach((log, partition) => {
+      const start = from.get(partition) ?? 0;
+      const read = log.slice(start, start + cap);
+      marks.ends.set(partition, log.length);
+      marks.read += read.length;
+      if (start + cap < log.length) marks.complete = false;
+      for (const r of read) if (r.headers[header] !== undefined) marks.found.push({ value: r.headers[header], partition, offset: r.offset, timestamp: r.timestamp });
+    });
+    return marks;
   }
 
   /** Every record on a topic, partition by partition (tests and the log view use it). */
