@@ -132,8 +132,8 @@ export async function deadLetterList(ctx: BenchContext): Promise<Row> {
     const captured: WireStatement[] = [];
     try {
       const capture = await startFunctionProcess({
-        name: 'dead-letter-list (capture)', file: ctx.build.js('functions/dead-letter/dead-letter-list/index.ts'),
-        cwd: path.join(ROOT, 'functions/dead-letter/dead-letter-list'), env: ctx.functionEnv('dead-letter-list', { DATABASE_URL: relay.url }),
+        name: 'dead-letter-list (capture)', file: ctx.build.js('functions/dead-letter/list/index.ts'),
+        cwd: path.join(ROOT, 'functions/dead-letter/list'), env: ctx.functionEnv('dead-letter-list', { DATABASE_URL: relay.url }),
       });
       try {
         // The deep page: walk the cursor as an operator paging through open letters would.
@@ -170,8 +170,8 @@ export async function deadLetterList(ctx: BenchContext): Promise<Row> {
     }
 
     fn = await startFunctionProcess({
-      name: 'dead-letter-list', file: ctx.build.js('functions/dead-letter/dead-letter-list/index.ts'),
-      cwd: path.join(ROOT, 'functions/dead-letter/dead-letter-list'), env: ctx.functionEnv('dead-letter-list', { DATABASE_URL: url }),
+      name: 'dead-letter-list', file: ctx.build.js('functions/dead-letter/list/index.ts'),
+      cwd: path.join(ROOT, 'functions/dead-letter/list'), env: ctx.functionEnv('dead-letter-list', { DATABASE_URL: url }),
     });
     const conn = (sqlClient = await pool.connect());
     const query = async (s: WireStatement) => {

@@ -20,7 +20,7 @@ import { applyMigrations } from '../scripts/lib/migrations';
 import { kafkaClient } from '../functions/shared/kafka';
 import { closeBus } from '../functions/shared/bus';
 import { closeDb, db } from '../functions/shared/db';
-import { batchSize, createTask, recordOf, runTask, runnerId, MAX_RATE } from '../functions/dead-letter/redrive';
+import { batchSize, createTask, recordOf, runTask, runnerId, MAX_RATE } from '../functions/dead-letter/redrive-task';
 
 const LETTERS = Number(process.env.BENCH_REDRIVE_LETTERS ?? 20_000);
 const PACED_LETTERS = 2_000;

@@ -50,7 +50,7 @@ const ENTRIES = [
   'bench/fixtures/hello-plain/index.ts',
   'bench/fixtures/runtime-pieces.ts',
   'functions/dead-letter/intake/index.ts',
-  'functions/dead-letter/dead-letter-list/index.ts',
+  'functions/dead-letter/list/index.ts',
 ];
 
 /** Hard bound on the whole run; the defaults take about 8 minutes on 2 cores. */

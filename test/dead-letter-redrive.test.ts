@@ -12,7 +12,7 @@ import { Bundle } from '../scripts/lib/runtime/bundle';
 import { bus, closeBus, type Bus } from '../functions/shared/bus';
 import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
-import { createTask, runTask, runnerId } from '../functions/dead-letter/redrive';
+import { createTask, runTask, runnerId } from '../functions/dead-letter/redrive-task';
 import { resetDatabase, seedCatalogue, createSlot, call, eventually } from './support/fixtures';
 import { operatorToken } from './support/dead-letters';
 import { keepLetters, refuseBatchesAfter } from './support/redrive';

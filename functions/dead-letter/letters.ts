@@ -82,7 +82,8 @@ export function maskedReason(reason: string | null): string | null {
   return reason && reason
     .replace(/"[^"]*"|'[^']*'/g, `"${MASK}"`)
     .replace(/[^\s@"]+@[^\s@"]+/g, MASK)
-    .replace(/\+?\d[\d\s.-]{5,}\d/g, MASK);
+    // A number standing alone (not part of an id such as a uuid).
+    .replace(/(?<![\w-])\+?\d[\d\s.-]{5,}\d(?![\w-])/g, MASK);
 }
 
 /** The kept event with its data masked: attributes whole, each data field's value hidden unless it is an id.

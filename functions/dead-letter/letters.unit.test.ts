@@ -27,5 +27,6 @@ describe('dead letters (letters.ts)', () => {
     assert.equal(masked.datamasked, true);
     assert.notEqual(masked.knativeerrordata, event.knativeerrordata);
     assert.equal(maskedReason('no patient named "Nguyen Van A" at 0901 234 567 or a@b.vn (HTTP 422, 3 tries)'), 'no patient named "•••" at ••• or ••• (HTTP 422, 3 tries)');
+    assert.equal(maskedReason('redrive fc583189-69b8-422b-b08f-bb749480793c sent it'), 'redrive fc583189-69b8-422b-b08f-bb749480793c sent it', 'ids stay');
   });
 });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
 import { db } from '../../functions/shared/db';
 import { kafkaRecord } from '../../functions/shared/publisher';
-import type { Clock } from '../../functions/dead-letter/redrive';
+import type { Clock } from '../../functions/dead-letter/redrive-task';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { deliver } from './fixtures';
 

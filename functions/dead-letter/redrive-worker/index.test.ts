@@ -9,7 +9,7 @@ import type { Bus } from '../../shared/bus';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { startFunction, call, resetDatabase, type RunningFunction } from '../../../test/support/fixtures';
 import { deadLetter, ends, keepLetters, produce, redriven, refuseBatchesAfter } from '../../../test/support/redrive';
-import { createTask, runTask, runnerId } from '../redrive';
+import { createTask, runTask, runnerId } from '../redrive-task';
 
 const ping = (url: string) => call(url, { method: 'POST', headers: { 'ce-specversion': '1.0', 'ce-id': 'p1', 'ce-source': '/ping', 'ce-type': 'dev.knative.sources.ping', 'content-type': 'application/json' }, raw: '{}' });
 

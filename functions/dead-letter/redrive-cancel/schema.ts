@@ -1,5 +1,5 @@
 // What dead-letter-redrive-cancel accepts and answers (JSON Schemas: validation, types and /openapi.json come from these).
-import { started } from '../dead-letter-redrive/schema';
+import { started } from '../redrive/schema';
 
 export const body = {
   type: 'object',

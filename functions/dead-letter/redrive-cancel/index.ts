@@ -3,7 +3,7 @@
 import { route, ok } from '../../shared/http';
 import { conflict, notFound } from '../../shared/domain-errors';
 import { actor } from '../letters';
-import { cancelTask, findTask, taskView } from '../redrive';
+import { cancelTask, findTask, taskView } from '../redrive-task';
 import { system } from '../system';
 import { body, view } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';

@@ -8,7 +8,7 @@ import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { startFunction, call, resetDatabase, staffToken, type Answer, type RunningFunction } from '../../../test/support/fixtures';
 import { deadLetter, ends, fakeClock, produce, redriven } from '../../../test/support/redrive';
 import { operatorToken } from '../../../test/support/dead-letters';
-import { createTask, runTask, runnerId } from '../redrive';
+import { createTask, runTask, runnerId } from '../redrive-task';
 
 describe('dead-letter-redrive-cancel (POST /api/dead-letters/redrives/cancel)', () => {
   let running: RunningFunction;

@@ -1,6 +1,6 @@
 // What dead-letter-redrive accepts and answers, and the redrive task every redrive route shows (JSON Schemas:
 // validation, types and /openapi.json come from these).
-import { MAX_RATE, DEFAULT_RATE } from '../redrive';
+import { MAX_RATE, DEFAULT_RATE } from '../redrive-task';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
 const count = { type: 'integer', minimum: 0 } as const;

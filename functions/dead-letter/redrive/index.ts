@@ -5,7 +5,7 @@
 import { route, ok } from '../../shared/http';
 import { conflict, invalid, notFound } from '../../shared/domain-errors';
 import { actor, letters } from '../letters';
-import { createTask, plan, runInBackground, runnerId, taskView, DEFAULT_RATE, type Selection } from '../redrive';
+import { createTask, plan, runInBackground, runnerId, taskView, DEFAULT_RATE, type Selection } from '../redrive-task';
 import { system } from '../system';
 import { body, plan as planView, started } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';

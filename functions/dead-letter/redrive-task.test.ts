@@ -8,7 +8,7 @@ import type { Bus, BusRecord } from '../shared/bus';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { startFunction, resetDatabase, type RunningFunction } from '../../test/support/fixtures';
 import { deadLetter, ends, fakeClock, produce } from '../../test/support/redrive';
-import { createTask, findTask, runTask, runnerId, type Selection } from './redrive';
+import { createTask, findTask, runTask, runnerId, type Selection } from './redrive-task';
 
 /** The in-process bus, counting what each send carried and when (by the runner's clock). */
 function countingBus(now: () => number, before?: (records: BusRecord[]) => Promise<void> | void): Bus & { sends: Array<{ at: number; n: number }> } {

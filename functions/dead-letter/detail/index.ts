@@ -5,7 +5,7 @@
 import { route, ok } from '../../shared/http';
 import { forbidden, notFound } from '../../shared/domain-errors';
 import { letterSummary, maskedEvent, maskedReason, recordUnmaskedViews, seesPhi } from '../letters';
-import { redriveHistory } from '../redrive';
+import { redriveHistory } from '../redrive-task';
 import { system } from '../system';
 import { query, detail } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { CloudEvent } from 'cloudevents';
 import { kafkaRecord } from '../shared/publisher';
-import { batchSize, recordOf } from './redrive';
+import { batchSize, recordOf } from './redrive-task';
 
 const delivery = {
   knativeerrordest: 'http://booking-consumer.patient-portal.svc.cluster.local', knativeerrorcode: '500', knativeerrordata: 'eyJ0aXRsZSI6ImJvb20ifQ==',

@@ -1,5 +1,5 @@
 // What dead-letter-redrives accepts and answers (JSON Schemas: validation, types and /openapi.json come from these).
-import { task } from '../dead-letter-redrive/schema';
+import { task } from '../redrive/schema';
 
 export const query = {
   type: 'object',

@@ -1,5 +1,5 @@
 // What dead-letter-settle accepts and answers.
-import { group } from '../dead-letter-list/schema';
+import { group } from '../list/schema';
 
 export const body = {
   type: 'object',

@@ -4,7 +4,7 @@
 // redrive started by the route keeps its lease while its runner lives, so the worker never runs a task twice
 // at once.
 import { scheduled, WorkFailed } from '../../shared/scheduled';
-import { orphanedTasks, realClock, runTask } from '../redrive';
+import { orphanedTasks, realClock, runTask } from '../redrive-task';
 import { system } from '../system';
 export { init, shutdown } from '../../shared/lifecycle';
 

@@ -3,14 +3,14 @@
 import { strict as assert } from 'node:assert';
 import * as fn from './index';
 import * as intakeFn from '../intake/index';
-import * as redrives from '../dead-letter-redrives/index';
-import * as detail from '../dead-letter-detail/index';
+import * as redrives from '../redrives/index';
+import * as detail from '../detail/index';
 import { db } from '../../shared/db';
 import { startFunction, call, resetDatabase, eventually, staffToken, type RunningFunction } from '../../../test/support/fixtures';
 import { deadLetter, ends, groupOf, produce, redriven, TRACEPARENT } from '../../../test/support/redrive';
 import { operatorToken } from '../../../test/support/dead-letters';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
-import { plan } from '../redrive';
+import { plan } from '../redrive-task';
 
 describe('dead-letter-redrive (POST /api/dead-letters/redrive)', () => {
   let running: RunningFunction;

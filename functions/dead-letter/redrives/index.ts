@@ -2,7 +2,7 @@
 // of a send that failed) and the letters it skipped with the reason for each.
 import { route, ok } from '../../shared/http';
 import { notFound } from '../../shared/domain-errors';
-import { findTask, newestTasks, skippedLetters, taskView } from '../redrive';
+import { findTask, newestTasks, skippedLetters, taskView } from '../redrive-task';
 import { system } from '../system';
 import { query, view } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';

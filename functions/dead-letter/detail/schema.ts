@@ -1,5 +1,5 @@
 // What dead-letter-detail accepts and answers.
-import { letter } from '../dead-letter-list/schema';
+import { letter } from '../list/schema';
 
 export const query = {
   type: 'object',
