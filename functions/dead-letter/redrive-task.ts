@@ -83,8 +83,9 @@ const isJson = (type: unknown) => {
 };
 
 /** The record's value: the event's data as the bytes it arrived as (JSON data serialised again). */
-function valueOf(data: unknown, base64: unknown, contentType: unknown): string | null {
-  if (typeof base64 === 'string') return Buffer.from(base64, 'base64').toString('utf8');
+function valueOf(data: unknown, base64: unknown, contentType: unknown): string | Buffer | null {
+  // Bytes stay bytes: binary data is no UTF-8 text, and a round trip through a string would change it.
+  if (typeof base64 === 'string') return Buffer.from(base64, 'base64');
   if (data === undefined || data === null) return null;
   return typeof data === 'string' && !isJson(contentType) ? data : JSON.stringify(data);
 }

@@ -7,7 +7,8 @@ export interface BusRecord {
   topic: string;
   key: string | null;
   headers: Record<string, string>;
-  value: string | null;
+  /** The record's bytes: text (JSON) as most events are, or bytes as they came (an event's data_base64). */
+  value: string | Buffer | null;
 }
 
 /** Where a record landed. */

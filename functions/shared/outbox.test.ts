@@ -64,7 +64,7 @@ describe('transactional outbox (one per system)', () => {
     assert.equal(sent.published, 10);
     assert.equal(await outboxBacklog(system), 0);
     for (const key of [a, b]) {
-      const booked = bus.records.filter((r) => r.key === key).map((r) => JSON.parse(r.value!).booked);
+      const booked = bus.records.filter((r) => r.key === key).map((r) => JSON.parse(String(r.value)).booked);
       assert.deepEqual(booked, [1, 2, 3, 4, 5]);
     }
     assert.equal((await drainOutbox(system, bus)).published, 0, 'a second sweep sends nothing again');
@@ -83,7 +83,7 @@ describe('transactional outbox (one per system)', () => {
     assert.equal(r.headers.ce_source, '/test/outbox');
     assert.equal(r.headers.ce_specversion, '1.0');
     assert.equal(r.headers['content-type'], 'application/json');
-    assert.equal(JSON.parse(r.value!).slotId, slotId);
+    assert.equal(JSON.parse(String(r.value)).slotId, slotId);
   });
 
   it("one system's publisher lock never holds another system's events", async () => {

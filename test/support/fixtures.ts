@@ -124,7 +124,7 @@ export async function call<T = any>(url: string, init: { method?: string; token?
 /** Events published so far (memory bus), after the post-commit publish has run. */
 export async function published(topic: string) {
   await settleOutbox();
-  return memoryBus.records(topic).map((r) => ({ type: r.headers.ce_type, key: r.key, data: JSON.parse(r.value ?? 'null') }));
+  return memoryBus.records(topic).map((r) => ({ type: r.headers.ce_type, key: r.key, data: JSON.parse(String(r.value ?? 'null')) }));
 }
 
 /** Delivers a CloudEvent over HTTP in binary mode, as a KafkaSource does. */

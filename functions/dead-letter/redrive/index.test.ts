@@ -70,7 +70,7 @@ describe('dead-letter-redrive (POST /api/dead-letters/redrive)', () => {
     await finished(res.body.task.id);
     const [record] = redriven('booking-requests', new Set([o.id]), before);
     assert.equal(record.key, 'p-a');
-    assert.deepEqual(JSON.parse(record.value!), o.data);
+    assert.deepEqual(JSON.parse(String(record.value)), o.data);
     const { ce_id, ce_source, ce_type, ce_specversion, ce_subject, ce_time, ce_partitionkey, ce_traceparent, ce_tracestate } = record.headers;
     assert.deepEqual(
       [ce_id, ce_source, ce_type, ce_specversion, ce_subject, ce_time, ce_partitionkey, ce_traceparent, ce_tracestate, record.headers['content-type']],
@@ -101,6 +101,29 @@ describe('dead-letter-redrive (POST /api/dead-letters/redrive)', () => {
     const records = memoryBus.log('booking-requests').flatMap((rs, p) => rs.filter((r) => r.offset >= (before.get(p) ?? 0)));
     assert.equal(records.length, 1);
     assert.deepEqual([records[0].key, records[0].value, records[0].headers], ['legacy-1', '{"legacy":true}', { origin: 'front-desk', 'content-type': 'application/json', 'medlab-redrive-item': `${started.body.task.id}:1` }]);
+  });
+
+  it('a plain record whose value is not text goes out as the very bytes it was', async () => {
+    const bytes = Buffer.from([0xff, 0x00, 0x80, 0x41, 0xfe]);
+    const res = await fetch(`${intake.url}/?kafkasource=booking-consumer-source`, {
+      method: 'POST',
+      headers: {
+        'ce-specversion': '1.0', 'ce-id': 'partition:1/offset:9', 'ce-type': 'dev.knative.kafka.event',
+        'ce-source': '/apis/v1/namespaces/patient-portal/kafkasources/booking-consumer-source#booking-requests',
+        'ce-subject': 'partition:1#9', 'ce-key': 'legacy-2', 'ce-partitionkey': 'legacy-2',
+        'ce-knativeerrordest': 'http://booking-consumer.patient-portal.svc.cluster.local', 'ce-knativeerrorcode': '400',
+        'content-type': 'application/octet-stream',
+      },
+      body: bytes,
+    });
+    assert.equal(res.status, 201);
+    const { deadLetterId } = await res.json() as { deadLetterId: string };
+    const before = ends('booking-requests');
+    const started = await call(running.url, { token: operator, body: { letterIds: [deadLetterId] } });
+    await finished(started.body.task.id);
+    const records = memoryBus.log('booking-requests').flatMap((rs, p) => rs.filter((r) => r.offset >= (before.get(p) ?? 0)));
+    assert.equal(records.length, 1);
+    assert.deepEqual([...Buffer.from(records[0].value as Buffer)], [...bytes]);
   });
 
   it('skips a letter kept truncated, saying why, and sends the rest', async () => {
