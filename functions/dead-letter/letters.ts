@@ -91,11 +91,15 @@ export function maskedReason(reason: string | null): string | null {
 export function maskedEvent(event: unknown): unknown {
   if (!event || typeof event !== 'object') return event;
   const { data, data_base64: b64, knativeerrordata: answer, ...attributes } = event as Record<string, unknown>;
-  let parsed = data;
-  if (typeof data === 'string') {
-    try { parsed = JSON.parse(data); } catch { parsed = MASK; }
+  // Data that came as bytes (no content type) is often JSON all the same: shown masked as such, so an operator
+  // still sees its ids and shape; other bytes stay hidden.
+  const text = typeof data === 'string' ? data : typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
+  let parsed = text === undefined ? data : MASK;
+  if (text !== undefined) {
+    try { parsed = JSON.parse(text); } catch { /* not JSON: hidden whole */ }
   }
-  return { ...attributes, ...(answer !== undefined ? { knativeerrordata: MASK } : {}), ...(data !== undefined ? { data: maskValue(parsed) } : {}), ...(b64 !== undefined ? { data_base64: MASK } : {}), datamasked: true };
+  const shown = data !== undefined || (b64 !== undefined && parsed !== MASK);
+  return { ...attributes, ...(answer !== undefined ? { knativeerrordata: MASK } : {}), ...(shown ? { data: maskValue(parsed) } : {}), ...(b64 !== undefined ? { data_base64: MASK } : {}), datamasked: true };
 }
 
 /** May this caller see event data unmasked? Staff holding the phi grant; every such view is recorded. */

@@ -26,6 +26,10 @@ describe('dead letters (letters.ts)', () => {
     assert.deepEqual(masked.data, { requestId: 'r-1', patientId: 'p-1', name: '•••', phone: '•••', nested: { dob: '•••', slotId: 's-1' } });
     assert.equal(masked.datamasked, true);
     assert.notEqual(masked.knativeerrordata, event.knativeerrordata);
+    const asBytes = maskedEvent({ id: 'e-2', data_base64: Buffer.from('{"patientId":"p-1","phone":"0901234567"}').toString('base64') }) as Record<string, any>;
+    assert.deepEqual([asBytes.data, asBytes.data_base64], [{ patientId: 'p-1', phone: '•••' }, '•••'], 'JSON that came as bytes is shown masked as JSON');
+    const binary = maskedEvent({ id: 'e-3', data_base64: Buffer.from([0xff, 0x00]).toString('base64') }) as Record<string, any>;
+    assert.deepEqual([binary.data, binary.data_base64], [undefined, '•••']);
     assert.equal(maskedReason('no patient named "Nguyen Van A" at 0901 234 567 or a@b.vn (HTTP 422, 3 tries)'), 'no patient named "•••" at ••• or ••• (HTTP 422, 3 tries)');
     assert.equal(maskedReason('redrive fc583189-69b8-422b-b08f-bb749480793c sent it'), 'redrive fc583189-69b8-422b-b08f-bb749480793c sent it', 'ids stay');
   });
