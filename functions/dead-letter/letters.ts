@@ -2,7 +2,6 @@
 // failure can heal by itself, when its next automatic retry is due, the operators' view of it (event data
 // masked unless they hold the phi grant) and the history each action adds to. Functions of the dead-letter
 // system tell their story with these; the SQL of each story stays in its function.
-import { randomUUID } from 'node:crypto';
 import type { DeadLetter, DeadLetterStatus } from '../shared/generated/prisma/client';
 import { Prisma, tableOf, type Tx } from '../shared/db';
 import { systems } from '../shared/systems';
@@ -15,6 +14,14 @@ import { retryPolicyFor, type RetryPolicy } from './policy';
 export const statuses = ['open', 'retrying', 'parked', 'resolved', 'discarded'] as const satisfies readonly DeadLetterStatus[];
 /** Letters that still wait for something (an automatic retry, or an operator). */
 export const UNRESOLVED: DeadLetterStatus[] = ['open', 'retrying', 'parked'];
+
+/** A status column is one of `among`: the statuses written as constants, so the planner sees them as such. */
+export function statusIn(among: readonly DeadLetterStatus[], column: Prisma.Sql = Prisma.sql`status`): Prisma.Sql {
+  return Prisma.sql`${column} IN (${Prisma.raw(among.map((s) => `'${s}'`).join(', '))})`;
+}
+
+/** The letter still waits (open, retrying or parked). */
+export const waiting = (column?: Prisma.Sql) => statusIn(UNRESOLVED, column);
 
 export const letters = tableOf(system, 'dead_letter');
 export const attempts = tableOf(system, 'attempt');
@@ -163,5 +170,3 @@ export function recordKeyOf(attributes: Record<string, unknown>, data: unknown):
   return value === undefined || value === null ? null : String(value);
 }
 
-export const newId = () => randomUUID();
-export { Prisma };

@@ -12,7 +12,7 @@ import type { RedriveTask } from '../shared/generated/prisma/client';
 import { db, tableOf, Prisma, type Tx } from '../shared/db';
 import { bus, type Bus, type BusRecord, type KeysAfter, type RecordPlace } from '../shared/bus';
 import { logger, type Logger } from '../shared/log';
-import { letters } from './letters';
+import { letters, UNRESOLVED, waiting } from './letters';
 import { system } from './system';
 
 /** SQS redrives at most 500 messages a second; so do we, unless a caller lifts the cap on purpose (the bench). */
@@ -50,7 +50,7 @@ export type Selection = { letterIds: string[] } | { group: string };
  */
 function selectable(s: Selection): Prisma.Sql {
   const which = 'letterIds' in s ? Prisma.sql`l.id = ANY(${s.letterIds}::uuid[])` : Prisma.sql`l.fingerprint = ${s.group}`;
-  return Prisma.sql`${which} AND l.status IN ('open', 'retrying', 'parked') AND NOT EXISTS (
+  return Prisma.sql`${which} AND ${waiting(Prisma.sql`l.status`)} AND NOT EXISTS (
     SELECT 1 FROM ${items} i JOIN ${tasks} t ON t.id = i.task_id
     WHERE i.letter_id = l.id AND ${notYetSent(Prisma.sql`i`, Prisma.sql`t`)} AND t.status = 'running')`;
 }
@@ -451,7 +451,7 @@ async function remainingTopics(taskId: string): Promise<string[]> {
   return rows.map((r) => r.topic);
 }
 
-const WAITING = new Set(['open', 'retrying', 'parked']);
+const WAITING = new Set<string>(UNRESOLVED);
 
 function skipReason(item: ItemRow): string | undefined {
   if (item.status === null) return 'the letter no longer exists';

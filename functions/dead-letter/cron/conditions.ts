@@ -3,7 +3,7 @@
 // may be waiting for a result), a group's volume spiking, the oldest letter still waiting growing too old.
 // Each is raised once per repeatMinutes (alerts.ts); all of a run's alerts commit together.
 import { transaction } from '../../shared/outbox';
-import { letters } from '../letters';
+import { letters, waiting } from '../letters';
 import { policy } from '../policy';
 import { raiseAlert, type Alert } from '../alerts';
 import { system } from '../system';
@@ -18,15 +18,15 @@ export async function checkConditions(source: string): Promise<string[]> {
     const alerts: Alert[] = [];
 
     // Result events still undelivered (waiting, or parked: nobody will deliver those) past resultWaitMinutes.
-    const waiting = await tx.$queryRaw<Array<Group & { topic: string; count: number; letterId: string; oldestMinutes: number }>>`
+    const resultsWaiting = await tx.$queryRaw<Array<Group & { topic: string; count: number; letterId: string; oldestMinutes: number }>>`
       SELECT fingerprint, max(system) AS system, max(event_type) AS "eventType", max(consumer) AS consumer, max(topic) AS topic,
         count(*)::int AS count, (array_agg(id::text ORDER BY received_at))[1] AS "letterId",
         floor(extract(epoch FROM now() - min(received_at)) / 60)::int AS "oldestMinutes"
       FROM ${letters}
-      WHERE status IN ('open', 'retrying', 'parked') AND topic = ANY(${rules.resultTopics})
+      WHERE ${waiting()} AND topic = ANY(${rules.resultTopics})
         AND received_at <= now() - make_interval(mins => ${rules.resultWaitMinutes})
       GROUP BY fingerprint`;
-    for (const g of waiting) {
+    for (const g of resultsWaiting) {
       alerts.push({
         key: `results-waiting:${g.fingerprint}`, kind: 'results-waiting', severity: 'critical',
         summary: `${g.count} event(s) from results topic ${g.topic} (${at(g)}) undelivered for ${g.oldestMinutes} min: a patient may be waiting for a result`,

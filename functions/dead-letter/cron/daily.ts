@@ -4,7 +4,7 @@
 // from when it got that status), in batches so no statement holds the table for long.
 import { db } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
-import { letters } from '../letters';
+import { letters, waiting } from '../letters';
 import { policy } from '../policy';
 import { claimAlertKey, consoleLink, alertTable } from '../alerts';
 import { system } from '../system';
@@ -29,13 +29,13 @@ export async function dailyReport(source: string): Promise<{ day: string; sent: 
         count(*) FILTER (WHERE status = 'resolved' AND status_at >= ${from} AND status_at < ${to})::int AS resolved,
         count(*) FILTER (WHERE status = 'parked' AND status_at >= ${from} AND status_at < ${to})::int AS parked,
         count(*) FILTER (WHERE status = 'discarded' AND status_at >= ${from} AND status_at < ${to})::int AS discarded,
-        count(*) FILTER (WHERE status IN ('open', 'retrying', 'parked'))::int AS open,
-        floor(extract(epoch FROM now() - min(received_at) FILTER (WHERE status IN ('open', 'retrying', 'parked'))) / 60)::int AS "oldestOpenMinutes"
+        count(*) FILTER (WHERE ${waiting()})::int AS open,
+        floor(extract(epoch FROM now() - min(received_at) FILTER (WHERE ${waiting()})) / 60)::int AS "oldestOpenMinutes"
       FROM ${letters}`;
     const bySystem = await tx.$queryRaw<Array<{ system: string; received: number; open: number }>>`
       SELECT system, count(*) FILTER (WHERE received_at >= ${from} AND received_at < ${to})::int AS received,
-        count(*) FILTER (WHERE status IN ('open', 'retrying', 'parked'))::int AS open
-      FROM ${letters} WHERE (received_at >= ${from} AND received_at < ${to}) OR status IN ('open', 'retrying', 'parked')
+        count(*) FILTER (WHERE ${waiting()})::int AS open
+      FROM ${letters} WHERE (received_at >= ${from} AND received_at < ${to}) OR ${waiting()}
       GROUP BY system ORDER BY received DESC, open DESC, system LIMIT 100`;
     // Groups by type and consumer only: a reason may quote a patient's data.
     const topGroups = await tx.$queryRaw<Array<{ fingerprint: string; count: number; type: string; consumer: string | null }>>`

@@ -6,7 +6,7 @@ import { route, ok } from '../../shared/http';
 import { invalid } from '../../shared/domain-errors';
 import { Prisma } from '../../shared/db';
 import type { DeadLetterStatus } from '../../shared/generated/prisma/client';
-import { actor, letters } from '../letters';
+import { actor, letters, statusIn, UNRESOLVED } from '../letters';
 import { system } from '../system';
 import { body, settled } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -15,7 +15,7 @@ export { init, shutdown } from '../../shared/lifecycle';
  *  operator's word wins, and its retry, when its turn comes, finds it no longer retrying. */
 const MOVES: Record<'park' | 'discard' | 'reopen', { to: DeadLetterStatus; from: DeadLetterStatus[] }> = {
   park: { to: 'parked', from: ['open', 'retrying'] },
-  discard: { to: 'discarded', from: ['open', 'retrying', 'parked'] },
+  discard: { to: 'discarded', from: UNRESOLVED },
   reopen: { to: 'open', from: ['parked', 'discarded'] },
 };
 
@@ -34,12 +34,11 @@ export const handle = route(
     const move = MOVES[body.action];
     const chosen = body.letterIds ? Prisma.sql`id = ANY(${body.letterIds}::uuid[])` : Prisma.sql`fingerprint = ${body.group}`;
     // No automatic retry is planned after any of these: a reopened letter waits for an operator's retry or redrive.
-    // The statuses go through text[]: the embedded database (PGlite, npm start) sends a JS array for an enum array as "a,b".
     const changed = await db.$queryRaw<Array<{ id: string }>>`
       WITH moved AS (
         UPDATE ${letters} SET status = ${move.to}::dead_letter.letter_status, status_reason = ${body.reason ?? null},
           status_by = ${actor(caller)}, status_at = now(), next_retry_at = NULL
-        WHERE ${chosen} AND status = ANY(${move.from}::text[]::dead_letter.letter_status[])
+        WHERE ${chosen} AND ${statusIn(move.from)}
         RETURNING id, received_at
       )
       SELECT id::text AS id FROM moved ORDER BY received_at DESC, id DESC`;

@@ -4,7 +4,7 @@
 import { route, ok } from '../../shared/http';
 import { Prisma } from '../../shared/db';
 import type { DeadLetterStatus } from '../../shared/generated/prisma/client';
-import { letters, maskedReason, seesPhi, statuses, UNRESOLVED } from '../letters';
+import { letters, maskedReason, seesPhi, statuses, UNRESOLVED, waiting } from '../letters';
 import { system } from '../system';
 import { query, summary } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -19,8 +19,6 @@ export const handle = route(
     responses: { 200: { description: 'the summary', schema: summary } },
   },
   async ({ query, caller, db }) => {
-    // Through text[]: the embedded database (PGlite, npm start) sends a JS array for an enum array as "a,b".
-    const unresolved = Prisma.sql`${UNRESOLVED}::text[]::dead_letter.letter_status[]`;
     const bucketMinutes = bucketMinutesFor(query.hours);
     const bucket = bucketMinutes * 60;
     const start = Prisma.sql`to_timestamp(floor(extract(epoch FROM now() - make_interval(hours => ${query.hours})) / ${bucket}) * ${bucket})`;
@@ -33,7 +31,7 @@ export const handle = route(
           g.count::int AS count, g.open::int AS open, g.unresolved::int AS unresolved, g.first AS "firstReceivedAt", g.last AS "lastReceivedAt"
         FROM (
           SELECT fingerprint, count(*) AS count, count(*) FILTER (WHERE status = 'open') AS open,
-            count(*) FILTER (WHERE status = ANY(${unresolved})) AS unresolved, min(received_at) AS first, max(received_at) AS last
+            count(*) FILTER (WHERE ${waiting()}) AS unresolved, min(received_at) AS first, max(received_at) AS last
           FROM ${letters} GROUP BY fingerprint ORDER BY unresolved DESC, last DESC LIMIT ${GROUPS}
         ) g
         CROSS JOIN LATERAL (
