@@ -81,40 +81,22 @@ describe('dead-letter-redrive (POST /api/dead-letters/redrive)', () => {
     assert.equal(record.headers['medlab-redrive-item'], `${res.body.task.id}:1`, 'marked with its redrive and item, so a runner taking the task over can find it');
   });
 
-  it('a plain record the KafkaSource wrapped goes out as its value with its headers (and the redrive\'s mark), keyed as it was', async () => {
-    // What KafkaSource booking-consumer-source made of a legacy record (not a CloudEvent) at partition 3, offset 7.
+  /**
+   * What KafkaSource booking-consumer-source made of a plain record (not a CloudEvent) that booking-consumer
+   * refused, kept by the intake, then redriven: the task and what went back on the topic.
+   */
+  async function redriveWrapped(record: { partition: number; offset: number; key: string; extensions?: Record<string, string>; contentType: string; body: string | Uint8Array<ArrayBuffer> }) {
+    const at = `${record.partition}/offset:${record.offset}`;
     const res = await fetch(`${intake.url}/?kafkasource=booking-consumer-source`, {
       method: 'POST',
       headers: {
-        'ce-specversion': '1.0', 'ce-id': 'partition:3/offset:7', 'ce-type': 'dev.knative.kafka.event',
+        'ce-specversion': '1.0', 'ce-id': `partition:${at}`, 'ce-type': 'dev.knative.kafka.event',
         'ce-source': '/apis/v1/namespaces/patient-portal/kafkasources/booking-consumer-source#booking-requests',
-        'ce-subject': 'partition:3#7', 'ce-key': 'legacy-1', 'ce-partitionkey': 'legacy-1', 'ce-kafkaheaderorigin': 'front-desk',
-        'ce-knativekafkapartition': '3', 'ce-knativekafkaoffset': '7', 'ce-knativeerrordest': 'http://booking-consumer.patient-portal.svc.cluster.local',
-        'ce-knativeerrorcode': '400', 'content-type': 'application/json',
-      },
-      body: '{"legacy":true}',
-    });
-    const { deadLetterId } = await res.json() as { deadLetterId: string };
-    const before = ends('booking-requests');
-    const started = await call(running.url, { token: operator, body: { letterIds: [deadLetterId] } });
-    await finished(started.body.task.id);
-    const records = memoryBus.log('booking-requests').flatMap((rs, p) => rs.filter((r) => r.offset >= (before.get(p) ?? 0)));
-    assert.equal(records.length, 1);
-    assert.deepEqual([records[0].key, records[0].value, records[0].headers], ['legacy-1', '{"legacy":true}', { origin: 'front-desk', 'content-type': 'application/json', 'medlab-redrive-item': `${started.body.task.id}:1` }]);
-  });
-
-  it('a plain record whose value is not text goes out as the very bytes it was', async () => {
-    const bytes = Buffer.from([0xff, 0x00, 0x80, 0x41, 0xfe]);
-    const res = await fetch(`${intake.url}/?kafkasource=booking-consumer-source`, {
-      method: 'POST',
-      headers: {
-        'ce-specversion': '1.0', 'ce-id': 'partition:1/offset:9', 'ce-type': 'dev.knative.kafka.event',
-        'ce-source': '/apis/v1/namespaces/patient-portal/kafkasources/booking-consumer-source#booking-requests',
-        'ce-subject': 'partition:1#9', 'ce-key': 'legacy-2', 'ce-partitionkey': 'legacy-2',
+        'ce-subject': `partition:${record.partition}#${record.offset}`, 'ce-key': record.key, 'ce-partitionkey': record.key, ...record.extensions,
         'ce-knativeerrordest': 'http://booking-consumer.patient-portal.svc.cluster.local', 'ce-knativeerrorcode': '400',
-        'content-type': 'application/octet-stream',
+        'content-type': record.contentType,
       },
-      body: bytes,
+      body: record.body,
     });
     assert.equal(res.status, 201);
     const { deadLetterId } = await res.json() as { deadLetterId: string };
@@ -122,6 +104,21 @@ describe('dead-letter-redrive (POST /api/dead-letters/redrive)', () => {
     const started = await call(running.url, { token: operator, body: { letterIds: [deadLetterId] } });
     await finished(started.body.task.id);
     const records = memoryBus.log('booking-requests').flatMap((rs, p) => rs.filter((r) => r.offset >= (before.get(p) ?? 0)));
+    return { taskId: started.body.task.id as string, records };
+  }
+
+  it('a plain record the KafkaSource wrapped goes out as its value with its headers (and the redrive\'s mark), keyed as it was', async () => {
+    const { taskId, records } = await redriveWrapped({
+      partition: 3, offset: 7, key: 'legacy-1', contentType: 'application/json', body: '{"legacy":true}',
+      extensions: { 'ce-kafkaheaderorigin': 'front-desk', 'ce-knativekafkapartition': '3', 'ce-knativekafkaoffset': '7' },
+    });
+    assert.equal(records.length, 1);
+    assert.deepEqual([records[0].key, records[0].value, records[0].headers], ['legacy-1', '{"legacy":true}', { origin: 'front-desk', 'content-type': 'application/json', 'medlab-redrive-item': `${taskId}:1` }]);
+  });
+
+  it('a plain record whose value is not text goes out as the very bytes it was', async () => {
+    const bytes = new Uint8Array([0xff, 0x00, 0x80, 0x41, 0xfe]);
+    const { records } = await redriveWrapped({ partition: 1, offset: 9, key: 'legacy-2', contentType: 'application/octet-stream', body: bytes });
     assert.equal(records.length, 1);
     assert.deepEqual([...Buffer.from(records[0].value as Buffer)], [...bytes]);
   });
