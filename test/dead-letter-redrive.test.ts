@@ -15,7 +15,7 @@ import { db } from '../functions/shared/db';
 import { createTask, runTask, runnerId } from '../functions/dead-letter/redrive-task';
 import { resetDatabase, seedCatalogue, createSlot, call, eventually } from './support/fixtures';
 import { operatorToken } from './support/dead-letters';
-import { keepLetters, refuseBatchesAfter } from './support/redrive';
+import { keepLetters, runnerDiedUnrecorded } from './support/redrive';
 
 const brokers = process.env.TEST_KAFKA_BROKERS;
 
@@ -149,14 +149,7 @@ describe('redrive through Kafka (mock broker)', function () {
     const topic = `redrive-resume-${randomUUID().slice(0, 8)}`;
     await producer.send({ topic, messages: [] }); // the topic exists (the mock broker gives it 4 partitions)
     const eventIds = await keepLetters(3_500, topic, 'g-resume');
-    const owner = runnerId();
-    const task = (await db().$transaction((tx) => createTask(tx, { group: 'g-resume' }, 1_000_000, 'staff:ops-1', owner)))!;
-    const recordAgain = await refuseBatchesAfter(500);
-    try {
-      await assert.rejects(runTask(task.id, { owner, rateCap: Infinity }), /the runner died before its commit/);
-    } finally {
-      await recordAgain();
-    }
+    const task = await runnerDiedUnrecorded('g-resume');
     const marked = async () => (await readTopic(brokers!, topic)).filter((r) => r.headers['medlab-redrive-item']?.startsWith(`${task.id}:`));
     const wentOut = (await marked()).length;
     assert.ok(wentOut > 1_000 && wentOut < 3_500, `${wentOut} records went out, one batch of them recorded`);

@@ -1,11 +1,12 @@
 // What the redrive tests share: booking requests as a producer put them on booking-requests (the in-process
 // bus), the dead letters Knative's delivery makes of them at the intake (where each record sat included), and
 // a clock that moves only when the runner sleeps (pacing asserted without timing).
+import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
 import { db } from '../../functions/shared/db';
 import { kafkaRecord } from '../../functions/shared/publisher';
-import type { Clock } from '../../functions/dead-letter/redrive-task';
+import { createTask, runnerId, runTask, type Clock } from '../../functions/dead-letter/redrive-task';
 import { memoryBus } from '../../scripts/lib/laptop/memory-bus';
 import { deliver } from './fixtures';
 
@@ -77,6 +78,23 @@ export async function refuseBatchesAfter(seq: number): Promise<() => Promise<voi
   return async () => {
     await db().$executeRawUnsafe('DROP TRIGGER refuse_batch ON dead_letter.redrive_batch');
   };
+}
+
+/**
+ * A runner that redrives `group` at full speed (batches of 500, the next ones sent while the last ones'
+ * commits are in flight) and dies between Kafka's acks and its commits after the first batch: the task it
+ * leaves behind, its lease still held, its later batches on the topic but unrecorded.
+ */
+export async function runnerDiedUnrecorded(group: string) {
+  const owner = runnerId();
+  const task = (await db().$transaction((tx) => createTask(tx, { group }, 1_000_000, 'staff:ops-1', owner)))!;
+  const recordAgain = await refuseBatchesAfter(500);
+  try {
+    await assert.rejects(runTask(task.id, { owner, rateCap: Infinity }), /the runner died before its commit/);
+  } finally {
+    await recordAgain();
+  }
+  return task;
 }
 
 /** The group (fingerprint) of a letter. */

@@ -8,7 +8,7 @@ import { db } from '../../shared/db';
 import type { Bus } from '../../shared/bus';
 import { memoryBus } from '../../../scripts/lib/laptop/memory-bus';
 import { startFunction, call, resetDatabase, type RunningFunction } from '../../../test/support/fixtures';
-import { deadLetter, ends, keepLetters, produce, redriven, refuseBatchesAfter } from '../../../test/support/redrive';
+import { deadLetter, ends, keepLetters, produce, redriven, runnerDiedUnrecorded } from '../../../test/support/redrive';
 import { createTask, runTask, runnerId } from '../redrive-task';
 
 const ping = (url: string) => call(url, { method: 'POST', headers: { 'ce-specversion': '1.0', 'ce-id': 'p1', 'ce-source': '/ping', 'ce-type': 'dev.knative.sources.ping', 'content-type': 'application/json' }, raw: '{}' });
@@ -50,15 +50,7 @@ describe('dead-letter-redrive-worker (scheduled job)', () => {
 
   it('resumes a runner that died between Kafka\'s acks and its commits, batches unrecorded: it finds them on the topic and sends only the rest, every letter once', async () => {
     const eventIds = await keepLetters(3_500, 'redrive-resume', 'g-resume');
-    const owner = runnerId();
-    // At full speed: batches of 500, the next ones sent while the commits of the last ones are in flight.
-    const task = (await db().$transaction((tx) => createTask(tx, { group: 'g-resume' }, 1_000_000, 'staff:ops-1', owner)))!;
-    const recordAgain = await refuseBatchesAfter(500);
-    try {
-      await assert.rejects(runTask(task.id, { owner, rateCap: Infinity }), /the runner died before its commit/);
-    } finally {
-      await recordAgain();
-    }
+    const task = await runnerDiedUnrecorded('g-resume');
     const marked = () => memoryBus.records('redrive-resume').filter((r) => r.headers['medlab-redrive-item']?.startsWith(`${task.id}:`));
     const wentOut = marked().length;
     const died = await db().redriveTask.findUniqueOrThrow({ where: { id: task.id } });
