@@ -5,6 +5,7 @@
 // the same order with the same parameters — the reference, so the ratio is what the function adds on top of its
 // own SQL. EXPLAIN (ANALYZE, BUFFERS) of the slot query shows which index the planner picks; the expected one is
 // slot_branch_id_starts_at_idx (@@index([branchId, startsAt]) in prisma/schema/booking-queue.prisma).
+import { indexScans } from './lib/plan';
 import path from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -119,7 +120,7 @@ export async function availabilityQuery(ctx: BenchContext): Promise<Row> {
     const sql = slotQuery.sql;
     const params = slotQuery.values;
     const explain = (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
-    const scans = [...explain.matchAll(/(Index Only Scan|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\S+)/g)].map((m) => `${m[1]} on ${m[2]}`);
+    const scans = indexScans(explain).map((s) => `${s.kind} on ${s.index}`);
     const used = explain.includes(INDEX);
     const seqScan = /Seq Scan on slot/.test(explain);
 

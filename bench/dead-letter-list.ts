@@ -7,6 +7,7 @@
 // pg-wire.ts) run directly with pg — the reference. EXPLAIN (ANALYZE, BUFFERS) of each statement shows the
 // index the planner takes (prisma/schema/dead-letter.prisma: status, system + status, fingerprint, each with
 // received_at DESC, id; and received_at DESC, id alone).
+import { indexScans } from './lib/plan';
 import path from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -69,7 +70,7 @@ interface Combination {
   judged: boolean;
 }
 
-const scansOf = (plan: string) => [...new Set([...plan.matchAll(/(Index Only Scan|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\S+)/g)].map((m) => m[2]))];
+const scansOf = (plan: string) => [...new Set(indexScans(plan).map((s) => s.index))];
 
 export async function deadLetterList(ctx: BenchContext): Promise<Row> {
   const { config } = ctx;
