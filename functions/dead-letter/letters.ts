@@ -156,6 +156,23 @@ export function letterSummary(l: LetterRow, unmasked: boolean) {
 
 export type LetterSummary = ReturnType<typeof letterSummary>;
 
+/** Is the media type JSON (application/json, text/json, …+json)? An event that names none carries JSON. */
+export function isJsonMedia(type: unknown): boolean {
+  const media = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() : 'application/json';
+  return media === 'application/json' || media === 'text/json' || media.endsWith('+json');
+}
+
+/**
+ * A kept event's data as the bytes it came as (to send it again, to its consumer or its topic): data_base64
+ * as those very bytes (binary is no UTF-8 text); JSON data written as JSON again; text of another media type as
+ * it was. Undefined when the event had no data.
+ */
+export function keptData(data: unknown, base64: unknown, contentType: unknown): string | Buffer | undefined {
+  if (typeof base64 === 'string') return Buffer.from(base64, 'base64');
+  if (data === undefined) return undefined;
+  return typeof data === 'string' && !isJsonMedia(contentType) ? data : JSON.stringify(data);
+}
+
 /** The record key a letter's event was (or would be) published with: its partitionkey, a wrapped record's key, or its contract's key field. */
 export function recordKeyOf(attributes: Record<string, unknown>, data: unknown): string | null {
   if (typeof attributes.partitionkey === 'string') return attributes.partitionkey;

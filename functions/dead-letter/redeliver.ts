@@ -5,6 +5,7 @@
 // names nowhere to send it.
 import { injectTraceHeaders } from '../shared/telemetry';
 import { reasonOf } from './reason';
+import { keptData } from './letters';
 
 export interface Redelivery {
   outcome: 'delivered' | 'failed';
@@ -65,10 +66,6 @@ export function cannotRedeliver(letter: Redeliverable): string | undefined {
 const ATTRIBUTE = /^[a-z0-9]+$/;
 /** Added by the dead-letter sink's delivery, not part of the event the consumer had. */
 const ADDED_BY_SINK = /^knativeerror/;
-const isJson = (mediaType: string) => {
-  const t = mediaType.split(';')[0].trim().toLowerCase();
-  return t === 'application/json' || t === 'text/json' || t.endsWith('+json');
-};
 // Header values carry printable ASCII only: anything else is percent-encoded as UTF-8 (CloudEvents HTTP
 // binding, 3.1.3.2).
 const headerValue = (v: string) => v.replace(/[^\x20-\x7e]+/g, (s) => encodeURIComponent(s));
@@ -82,13 +79,8 @@ export function redeliveryMessage(event: Record<string, unknown>): { headers: Re
     headers[`ce-${name}`] = headerValue(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
   }
   const contentType = typeof datacontenttype === 'string' ? datacontenttype : undefined;
-  let body: Buffer | undefined;
-  if (typeof base64 === 'string') {
-    body = Buffer.from(base64, 'base64');
-  } else if (data !== undefined) {
-    // Data the intake parsed from JSON goes back as JSON; text of another media type goes back as it came.
-    body = Buffer.from(typeof data === 'string' && contentType && !isJson(contentType) ? data : JSON.stringify(data), 'utf8');
-  }
+  const kept = keptData(data, base64, contentType);
+  const body = kept === undefined ? undefined : Buffer.from(kept);
   const type = contentType ?? (body && typeof base64 !== 'string' ? 'application/json' : undefined);
   if (type) headers['content-type'] = headerValue(type);
   return { headers, body };

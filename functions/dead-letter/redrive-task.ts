@@ -12,7 +12,7 @@ import type { RedriveTask } from '../shared/generated/prisma/client';
 import { db, tableOf, Prisma, type Tx } from '../shared/db';
 import { bus, type Bus, type BusRecord, type KeysAfter, type RecordPlace } from '../shared/bus';
 import { logger, type Logger } from '../shared/log';
-import { letters, UNRESOLVED, waiting } from './letters';
+import { keptData, letters, UNRESOLVED, waiting } from './letters';
 import { system } from './system';
 
 /** SQS redrives at most 500 messages a second; so do we, unless a caller lifts the cap on purpose (the bench). */
@@ -77,18 +77,9 @@ const HEADER_EXTENSION = 'kafkaheader';
 /** A wrapped record redriven before carried the mark of that redrive: it is not part of the record. */
 const OLD_MARK = `${HEADER_EXTENSION}${MARK_HEADER.replace(/[^a-z0-9]/g, '')}`;
 
-const isJson = (type: unknown) => {
-  const media = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() : 'application/json';
-  return media === 'application/json' || media === 'text/json' || media.endsWith('+json');
-};
-
-/** The record's value: the event's data as the bytes it arrived as (JSON data serialised again). */
-function valueOf(data: unknown, base64: unknown, contentType: unknown): string | Buffer | null {
-  // Bytes stay bytes: binary data is no UTF-8 text, and a round trip through a string would change it.
-  if (typeof base64 === 'string') return Buffer.from(base64, 'base64');
-  if (data === undefined || data === null) return null;
-  return typeof data === 'string' && !isJson(contentType) ? data : JSON.stringify(data);
-}
+/** The record's value: the event's data as the bytes it arrived as; no data (or null), no value. */
+const valueOf = (data: unknown, base64: unknown, contentType: unknown): string | Buffer | null =>
+  (data === null && base64 === undefined ? null : keptData(data, base64, contentType) ?? null);
 
 /**
  * The Kafka record a letter's kept event was: a CloudEvent in the binding's binary mode, exactly as the outbox
