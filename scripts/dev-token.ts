@@ -9,7 +9,7 @@ import { signToken, type Grant, type Role } from '../functions/shared/auth';
 
 const [role, sub, ...rest] = process.argv.slice(2);
 if (!['patient', 'staff', 'service'].includes(role) || !sub) {
-  console.error('usage: npm run token -- <patient|staff|service> <subject> [--branch ID] [--tier svip|vip] [--grant operator|phi]… [--days N]');
+  console.error('usage: npm run token -- <patient|staff|service> <subject> [--branch ID] [--tier svip|vip] [--grant operator|phi|admin]… [--days N]');
   process.exit(2);
 }
 const opt = (name: string) => {
@@ -18,8 +18,8 @@ const opt = (name: string) => {
 };
 const days = Number(opt('days') ?? 30);
 const grants = rest.flatMap((a, i) => (rest[i - 1] === '--grant' ? [a] : []));
-if (grants.some((g) => g !== 'operator' && g !== 'phi') || (grants.length && role !== 'staff')) {
-  console.error('--grant is operator or phi, for staff only');
+if (grants.some((g) => !['operator', 'phi', 'admin'].includes(g)) || (grants.length && role !== 'staff')) {
+  console.error('--grant is operator, phi or admin, for staff only');
   process.exit(2);
 }
 const tier = opt('tier');

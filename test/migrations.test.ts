@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { newPGlite } from '../scripts/lib/laptop/embedded-db';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -28,7 +28,7 @@ const ENUM_HOME: Record<string, string> = {
 
 /** Schemas a table lives in: its system's; the outbox, inbox and idempotency tables in every system that has one. */
 const SHARED_TABLES = new Set(['outbox_event', 'inbox_event', 'idempotency_record']);
-const homesOf = (table: string, schema: string) => (SHARED_TABLES.has(table) ? ['booking_queue', 'dead_letter'] : [schema]);
+const homesOf = (table: string, schema: string) => (SHARED_TABLES.has(table) ? ['appointment', 'booking_queue', 'dead_letter'] : [schema]);
 
 type Query = (sql: string, params?: unknown[]) => Promise<any[]>;
 type Database = { factory: () => Parameters<typeof applyMigrations>[0]; query: Query; close(): Promise<void> };
@@ -38,7 +38,7 @@ const engines: { name: string; open(): Promise<Database> }[] = [
   {
     name: 'PGlite',
     async open() {
-      const pglite = new PGlite();
+      const pglite = newPGlite();
       return {
         factory: () => new PrismaPGlite(pglite),
         query: async (sql, params) => (await pglite.query(sql, params)).rows,

@@ -86,3 +86,13 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   }
   return false;
 }
+
+/** An exclusion-constraint violation (23P01): e.g. two holdings of one resource that would overlap in time. */
+export function isExclusionViolation(err: unknown, constraint?: string): boolean {
+  for (const e of causes(err)) {
+    if (e.code === '23P01' || e.originalCode === '23P01' || /23P01|violates exclusion constraint/.test(String(e.message ?? ''))) {
+      return !constraint || JSON.stringify(e.meta ?? '').includes(constraint) || e.constraint === constraint || String(e.message ?? '').includes(constraint);
+    }
+  }
+  return false;
+}

@@ -4,8 +4,8 @@
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { bindMigrationAwareSqlAdapterFactory, DriverAdapterError } from '@prisma/driver-adapter-utils';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { newPGlite } from './laptop/embedded-db';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** The Prisma schema: a folder, one .prisma file per system plus schema.prisma (generator and datasource). */
@@ -127,7 +127,9 @@ export async function applyMigrations(factory: AdapterFactory, options: { throug
  */
 export async function pendingSchemaSql(): Promise<string> {
   const schema = await schemaFiles();
-  const shadow = new PrismaPGlite(new PGlite());
+  const shadow = new PrismaPGlite(newPGlite());
+  // The adapter's own shadow database is a PGlite without extensions; the migrations need btree_gist.
+  shadow.connectToShadowDb = () => new PrismaPGlite(newPGlite()).connect();
   const engine = await engineFor(shadow, schema);
   try {
     const list = await migrationsList();

@@ -3,11 +3,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 
 let pglite: PGlite | undefined;
 
 export function usingEmbeddedDatabase(): boolean {
   return !process.env.DATABASE_URL;
+}
+
+/** A PGlite with the extensions the migrations create (btree_gist: the appointment system's exclusion constraint). */
+export function newPGlite(dataDir?: string): PGlite {
+  return new PGlite({ dataDir, extensions: { btree_gist } });
 }
 
 export function embeddedDataDir(): string {
@@ -18,7 +24,7 @@ export function embeddedDatabase(): PGlite {
   if (!pglite) {
     const dir = embeddedDataDir();
     if (dir !== 'memory') mkdirSync(dir, { recursive: true });
-    pglite = new PGlite(dir === 'memory' ? undefined : dir);
+    pglite = newPGlite(dir === 'memory' ? undefined : dir);
   }
   return pglite;
 }

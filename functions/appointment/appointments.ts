@@ -1,0 +1,188 @@
+// Appointment rules shared by the system's functions: what an appointment event and view say, which status
+// moves are allowed, the calendars of a branch's resources, and placing a visit on them. Placing never
+// double-books a resource because the database refuses overlapping holdings (resource_booking_no_overlap);
+// the check before the insert only picks which free resources to try.
+import { Prisma, isExclusionViolation, tableOf, type Db, type Tx } from '../shared/db';
+import type { Appointment, AppointmentStatus, PaymentStatus, Resource, ScheduleException, VisitType } from '../shared/generated/prisma/client';
+import { conflict, invalid, notFound } from '../shared/domain-errors';
+import { contains, findSlots, matches, workingIntervals, type Candidate, type Interval, type Requirement, type ResourceCalendar, type WeeklyHours } from './schedule';
+import { system } from './system';
+
+const holdingTable = tableOf(system, 'resource_booking');
+
+const minutesSetting = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of minutes, not "${raw}"`);
+  return n;
+};
+/** How long a hold keeps its resources while the patient confirms (Cal.com users ask for ~5 minutes). */
+export const holdMinutes = () => minutesSetting('APPOINTMENT_HOLD_MINUTES', 5);
+/** How long a booked visit that must be paid first waits for the POS before its resources go back. */
+export const paymentMinutes = () => minutesSetting('APPOINTMENT_PAYMENT_MINUTES', 30);
+
+// ---------- statuses: the database's enum names and FHIR's codes ----------
+
+export type FhirStatus = 'proposed' | 'pending' | 'booked' | 'arrived' | 'checked-in' | 'fulfilled' | 'cancelled' | 'noshow' | 'entered-in-error' | 'waitlist';
+export type FhirPayment = 'not-required' | 'awaiting' | 'paid' | 'refunded';
+
+export const fhirStatus = (s: AppointmentStatus) => s.replace(/_/g, '-') as FhirStatus;
+export const dbStatus = (s: FhirStatus) => s.replace(/-/g, '_') as AppointmentStatus;
+export const fhirPayment = (s: PaymentStatus) => s.replace(/_/g, '-') as FhirPayment;
+
+/** Statuses in which an appointment holds its resources. */
+export const HOLDING: AppointmentStatus[] = ['proposed', 'pending', 'booked', 'arrived', 'checked_in'];
+/** Statuses a visit may still be moved or cancelled in (it has not begun). */
+export const MOVABLE: AppointmentStatus[] = ['proposed', 'pending', 'booked'];
+
+/** FHIR Appointment status moves; anything else is a 409. */
+const NEXT: Record<AppointmentStatus, AppointmentStatus[]> = {
+  proposed: ['pending', 'booked', 'cancelled'],
+  pending: ['booked', 'cancelled'],
+  booked: ['arrived', 'checked_in', 'cancelled', 'noshow', 'entered_in_error'],
+  arrived: ['checked_in', 'fulfilled', 'entered_in_error'],
+  checked_in: ['fulfilled', 'entered_in_error'],
+  waitlist: ['booked', 'cancelled'],
+  fulfilled: ['entered_in_error'],
+  cancelled: [],
+  noshow: ['entered_in_error'],
+  entered_in_error: [],
+};
+
+export function assertMove(from: AppointmentStatus, to: AppointmentStatus, field = 'appointmentId'): void {
+  if (!NEXT[from].includes(to)) throw conflict(`a ${fhirStatus(from)} appointment cannot become ${fhirStatus(to)}`, field);
+}
+
+// ---------- what events and answers say ----------
+
+const iso = (d: Date) => d.toISOString();
+
+/** The visit as every appointment event carries it: ids, times and codes, nothing about the person. */
+export function facts(a: Appointment) {
+  return {
+    appointmentId: a.id, patientId: a.patientId, branchId: a.branchId, visitTypeId: a.visitTypeId,
+    start: iso(a.startsAt), end: iso(a.endsAt), status: fhirStatus(a.status), paymentStatus: fhirPayment(a.paymentStatus),
+  };
+}
+
+export function appointmentView(a: Appointment, resourceIds?: string[]) {
+  return {
+    ...facts(a),
+    ...(a.holdExpiresAt ? { holdExpiresAt: iso(a.holdExpiresAt) } : {}),
+    ...(a.cancelReason ? { cancelReason: a.cancelReason, ...(a.cancelNote ? { cancelNote: a.cancelNote } : {}) } : {}),
+    ...(a.notes ? { notes: a.notes } : {}),
+    ...(resourceIds ? { resourceIds } : {}),
+    patientTimezone: a.patientTimezone,
+    language: a.language,
+  };
+}
+
+// ---------- visit types and calendars ----------
+
+export type VisitTypeRules = VisitType & { needs: Requirement[] };
+
+export async function visitTypeOf(db: Db | Tx, visitTypeId: string): Promise<VisitTypeRules> {
+  const found = await db.visitType.findUnique({ where: { id: visitTypeId } });
+  if (!found || !found.active) throw notFound('visitTypeId');
+  return { ...found, needs: found.requirements as unknown as Requirement[] };
+}
+
+export const asCalendar = (r: Resource & { exceptions: ScheduleException[] }, busy: Interval[] = []): ResourceCalendar => ({
+  id: r.id, kind: r.kind, capabilities: r.capabilities, timezone: r.timezone, hours: r.hours as WeeklyHours,
+  exceptions: r.exceptions.map((e) => ({ kind: e.kind, start: e.startsAt.getTime(), end: e.endsAt.getTime() })),
+  busy,
+});
+
+/**
+ * The calendars of a branch's active resources that can serve any of the requirements, within [from, to):
+ * hours, exceptions and what is booked on each. `moving` leaves out that appointment's own holdings (it
+ * does not block its own new time).
+ */
+export async function calendars(db: Db | Tx, branchId: string, needs: Requirement[], from: Date, to: Date, moving?: string): Promise<ResourceCalendar[]> {
+  const resources = (await db.resource.findMany({
+    where: { branchId, active: true, kind: { in: [...new Set(needs.map((n) => n.kind))] } },
+    include: { exceptions: { where: { startsAt: { lt: to }, endsAt: { gt: from } } } },
+    orderBy: { name: 'asc' },
+  })).filter((r) => needs.some((n) => matches(n, r)));
+  if (!resources.length) return [];
+  // The exclusion constraint's GiST index (resource_id, time range) answers this without reading history.
+  const busy = await db.$queryRaw<Array<{ resource_id: string; starts_at: Date; ends_at: Date }>>`
+    SELECT resource_id::text, starts_at, ends_at FROM ${holdingTable}
+    WHERE released_at IS NULL AND resource_id = ANY(${resources.map((r) => r.id)}::uuid[])
+      AND tstzrange(starts_at, ends_at, '[)') && tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)')
+      AND (${moving ?? null}::uuid IS NULL OR appointment_id <> ${moving ?? null}::uuid)`;
+  const byResource = new Map<string, Interval[]>();
+  for (const b of busy) {
+    const list = byResource.get(b.resource_id) ?? [];
+    list.push({ start: b.starts_at.getTime(), end: b.ends_at.getTime() });
+    byResource.set(b.resource_id, list);
+  }
+  return resources.map((r) => asCalendar(r, byResource.get(r.id)));
+}
+
+/** What a requirement is called in a refusal: "general-practice practitioner", "ecg device". */
+const named = (n: Requirement) => [n.capability, n.kind].filter(Boolean).join(' ');
+
+/**
+ * One free resource per requirement of the visit type at exactly [start, start + duration), or the refusal
+ * that says why not: the time is outside every schedule (400, start) or everything that could serve is taken (409).
+ */
+export async function placeFor(tx: Tx, visitType: VisitTypeRules, branchId: string, start: Date, moving?: string): Promise<Candidate> {
+  const end = new Date(start.getTime() + visitType.durationMinutes * 60_000);
+  const found = await calendars(tx, branchId, visitType.needs, start, end, moving);
+  const at = (cals: ResourceCalendar[]) => findSlots({ requirements: visitType.needs, resources: cals, durationMinutes: visitType.durationMinutes, from: start.getTime(), to: end.getTime(), stepMinutes: 1, limit: 1 })
+    .find((c) => c.start === start.getTime());
+  const place = at(found);
+  if (place) return place;
+  // Which need fails, and why: nobody who could serve it works then (outside the schedules), or all who do are booked.
+  for (const need of visitType.needs) {
+    const works = found.some((c) => matches(need, c) && contains(workingIntervals(c, start.getTime(), end.getTime()), start.getTime(), end.getTime()));
+    if (!works) throw invalid(`no ${named(need)} of branch ${branchId} works from ${start.toISOString()} for ${visitType.durationMinutes} minutes (outside the schedule)`, 'start');
+  }
+  throw conflict(`that time is taken: ${visitType.needs.map(named).join(', ')} are not all free from ${start.toISOString()}`, 'start');
+}
+
+/** The visit's holdings: one row per resource, in resource order (two visits taking the same resources queue, never deadlock). */
+export async function takeResources(tx: Tx, appointmentId: string, place: Candidate): Promise<void> {
+  const rows = [...place.resourceIds].sort().map((resourceId) => Prisma.sql`(${appointmentId}::uuid, ${resourceId}::uuid, ${new Date(place.start)}, ${new Date(place.end)})`);
+  await tx.$executeRaw`INSERT INTO ${holdingTable} (appointment_id, resource_id, starts_at, ends_at) VALUES ${Prisma.join(rows)}`;
+}
+
+/** The visit's holdings in force end now: its resources are free again for its time. */
+export async function releaseResources(tx: Tx, appointmentId: string, at = new Date()): Promise<number> {
+  return tx.$executeRaw`UPDATE ${holdingTable} SET released_at = ${at} WHERE appointment_id = ${appointmentId}::uuid AND released_at IS NULL`;
+}
+
+export async function heldResources(db: Db | Tx, appointmentId: string): Promise<string[]> {
+  const rows = await db.resourceBooking.findMany({ where: { appointmentId, releasedAt: null }, select: { resourceId: true }, orderBy: { resourceId: 'asc' } });
+  return rows.map((r) => r.resourceId);
+}
+
+/**
+ * Runs a placement; when a concurrent booking took a resource between the check and the insert (the database
+ * refused the overlap), runs it again with fresh calendars, which then pick other free resources or refuse.
+ */
+export async function placing<R>(work: () => Promise<R>, attempts = 3): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isExclusionViolation(err, 'resource_booking_no_overlap')) throw err;
+      if (attempt >= attempts) throw conflict('that time was just taken by another booking; choose another', 'start');
+    }
+  }
+}
+
+/** A line on the visit's timeline: codes and ids only. */
+export function note(tx: Tx, appointmentId: string, kind: string, by: string, detail: Record<string, unknown> = {}, at?: Date) {
+  return tx.timelineEntry.create({ data: { appointmentId, kind, by, detail: detail as Prisma.InputJsonValue, ...(at ? { at } : {}) } });
+}
+
+/** The appointment locked for a change (FOR UPDATE), or undefined. */
+export async function lockAppointment(tx: Tx, appointmentId: string): Promise<Appointment | undefined> {
+  const [row] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM ${tableOf(system, 'appointment')} WHERE id = ${appointmentId}::uuid FOR UPDATE`;
+  return row ? (await tx.appointment.findUniqueOrThrow({ where: { id: row.id } })) : undefined;
+}
+
+/** Less than a day before the visit: a change the patient must hear at once, whatever the hour. */
+export const sameDay = (a: Appointment, now = new Date()) => a.startsAt.getTime() - now.getTime() < 24 * 3600_000;

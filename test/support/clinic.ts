@@ -1,0 +1,44 @@
+// The appointment system's test clinic: at BRANCH two general practitioners, two exam rooms and one ECG
+// device working 07:00–12:00 and 13:00–17:00 every day (lunch is the break), and the visit types that need
+// them. Times are branch-local (Asia/Ho_Chi_Minh) days from today.
+import { db } from '../../functions/shared/db';
+import { addDays, branchDay, localTimeToUtc } from '../../functions/shared/calendar';
+import { BRANCH, OTHER_BRANCH } from './fixtures';
+
+export const ZONE = 'Asia/Ho_Chi_Minh';
+export const EVERY_DAY = Object.fromEntries(['1', '2', '3', '4', '5', '6', '7'].map((d) => [d, [['07:00', '12:00'], ['13:00', '17:00']]]));
+
+export const RESOURCES = {
+  drAn: '10000000-0000-4000-8000-000000000001',
+  drBinh: '10000000-0000-4000-8000-000000000002',
+  room1: '10000000-0000-4000-8000-000000000011',
+  room2: '10000000-0000-4000-8000-000000000012',
+  ecg: '10000000-0000-4000-8000-000000000021',
+  otherBranchDoctor: '10000000-0000-4000-8000-000000000031',
+} as const;
+
+/** The instant of a branch-local time `days` days from today, e.g. at(1, '09:00') is tomorrow 09:00 in Ho Chi Minh City. */
+export const at = (days: number, time: string) => localTimeToUtc(addDays(branchDay(new Date(), ZONE), days), time, ZONE);
+
+export async function seedClinic(): Promise<void> {
+  await db().resource.createMany({
+    data: [
+      { id: RESOURCES.drAn, branchId: BRANCH, kind: 'practitioner', name: 'Dr. An', capabilities: ['general-practice'], hours: EVERY_DAY },
+      { id: RESOURCES.drBinh, branchId: BRANCH, kind: 'practitioner', name: 'Dr. Binh', capabilities: ['general-practice', 'cardiology'], hours: EVERY_DAY },
+      { id: RESOURCES.room1, branchId: BRANCH, kind: 'room', name: 'Exam room 1', capabilities: ['exam'], hours: EVERY_DAY },
+      { id: RESOURCES.room2, branchId: BRANCH, kind: 'room', name: 'Exam room 2', capabilities: ['exam'], hours: EVERY_DAY },
+      { id: RESOURCES.ecg, branchId: BRANCH, kind: 'device', name: 'ECG 1', capabilities: ['ecg'], hours: EVERY_DAY },
+      { id: RESOURCES.otherBranchDoctor, branchId: OTHER_BRANCH, kind: 'practitioner', name: 'Dr. Cuong', capabilities: ['general-practice'], hours: EVERY_DAY },
+    ],
+  });
+  await db().visitType.createMany({
+    data: [
+      {
+        id: 'annual-checkup', name: 'Annual check-up', durationMinutes: 30,
+        requirements: [{ kind: 'practitioner', capability: 'general-practice' }, { kind: 'room', capability: 'exam' }, { kind: 'device', capability: 'ecg' }],
+      },
+      { id: 'gp-consult', name: 'GP consultation', durationMinutes: 15, requirements: [{ kind: 'practitioner', capability: 'general-practice' }, { kind: 'room', capability: 'exam' }] },
+      { id: 'cardio-paid', name: 'Cardiology consultation (paid first)', durationMinutes: 20, requiresPayment: true, requirements: [{ kind: 'practitioner', capability: 'cardiology' }, { kind: 'device', capability: 'ecg' }] },
+    ],
+  });
+}
