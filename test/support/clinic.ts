@@ -4,6 +4,7 @@
 import { db } from '../../functions/shared/db';
 import { addDays, branchDay, localTimeToUtc } from '../../functions/shared/calendar';
 import { BRANCH, OTHER_BRANCH } from './fixtures';
+import { placeFor, takeResources, visitTypeOf } from '../../functions/appointment/appointments';
 
 export const ZONE = 'Asia/Ho_Chi_Minh';
 export const EVERY_DAY = Object.fromEntries(['1', '2', '3', '4', '5', '6', '7'].map((d) => [d, [['07:00', '12:00'], ['13:00', '17:00']]]));
@@ -40,5 +41,32 @@ export async function seedClinic(): Promise<void> {
       { id: 'gp-consult', name: 'GP consultation', durationMinutes: 15, requirements: [{ kind: 'practitioner', capability: 'general-practice' }, { kind: 'room', capability: 'exam' }] },
       { id: 'cardio-paid', name: 'Cardiology consultation (paid first)', durationMinutes: 20, requiresPayment: true, requirements: [{ kind: 'practitioner', capability: 'cardiology' }, { kind: 'device', capability: 'ecg' }] },
     ],
+  });
+}
+
+/**
+ * An appointment placed as the book route places it (resources chosen by placeFor, held by takeResources),
+ * written straight to the database: for tests of what happens to a visit afterwards.
+ */
+export async function createAppointment(opts: {
+  start: Date; visitTypeId?: string; patientId?: string; branchId?: string;
+  status?: 'proposed' | 'pending' | 'booked' | 'arrived' | 'checked_in';
+  paymentStatus?: 'not_required' | 'awaiting' | 'paid'; holdExpiresAt?: Date; patientTimezone?: string; language?: string; createdAt?: Date;
+}) {
+  return db().$transaction(async (tx) => {
+    const visitType = await visitTypeOf(tx, opts.visitTypeId ?? 'gp-consult');
+    const branchId = opts.branchId ?? BRANCH;
+    const place = await placeFor(tx, visitType, branchId, opts.start);
+    const appointment = await tx.appointment.create({
+      data: {
+        patientId: opts.patientId ?? 'patient-1', branchId, visitTypeId: visitType.id,
+        startsAt: new Date(place.start), endsAt: new Date(place.end), status: opts.status ?? 'booked',
+        paymentStatus: opts.paymentStatus ?? 'not_required', holdExpiresAt: opts.holdExpiresAt ?? null,
+        patientTimezone: opts.patientTimezone ?? ZONE, language: opts.language ?? 'vi',
+        ...(opts.createdAt ? { createdAt: opts.createdAt } : {}),
+      },
+    });
+    await takeResources(tx, appointment.id, place);
+    return { ...appointment, resourceIds: place.resourceIds };
   });
 }
