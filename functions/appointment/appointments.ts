@@ -4,7 +4,9 @@
 // the check before the insert only picks which free resources to try.
 import { Prisma, isExclusionViolation, tableOf, type Db, type Tx } from '../shared/db';
 import type { Appointment, AppointmentStatus, PaymentStatus, Resource, ScheduleException, VisitType } from '../shared/generated/prisma/client';
-import { conflict, invalid, notFound } from '../shared/domain-errors';
+import { conflict, forbidden, invalid, notFound } from '../shared/domain-errors';
+import { mayView } from '../shared/access';
+import type { Caller } from '../shared/auth';
 import { contains, findSlots, matches, workingIntervals, type Candidate, type Interval, type Requirement, type ResourceCalendar, type WeeklyHours } from './schedule';
 import { system } from './system';
 
@@ -98,13 +100,15 @@ export const asCalendar = (r: Resource & { exceptions: ScheduleException[] }, bu
  * hours, exceptions and what is booked on each. `moving` leaves out that appointment's own holdings (it
  * does not block its own new time).
  */
-export async function calendars(db: Db | Tx, branchId: string, needs: Requirement[], from: Date, to: Date, moving?: string): Promise<ResourceCalendar[]> {
+export async function calendars(db: Db | Tx, branchId: string, needs: Requirement[], from: Date, to: Date, options: { moving?: string; lock?: boolean } = {}): Promise<ResourceCalendar[]> {
+  const { moving } = options;
   const resources = (await db.resource.findMany({
     where: { branchId, active: true, kind: { in: [...new Set(needs.map((n) => n.kind))] } },
     include: { exceptions: { where: { startsAt: { lt: to }, endsAt: { gt: from } } } },
     orderBy: { name: 'asc' },
   })).filter((r) => needs.some((n) => matches(n, r)));
   if (!resources.length) return [];
+  if (options.lock) await lockResources(db as Tx, resources.map((r) => r.id));
   // The exclusion constraint's GiST index (resource_id, time range) answers this without reading history.
   const busy = await db.$queryRaw<Array<{ resource_id: string; starts_at: Date; ends_at: Date }>>`
     SELECT resource_id::text, starts_at, ends_at FROM ${holdingTable}
@@ -120,6 +124,27 @@ export async function calendars(db: Db | Tx, branchId: string, needs: Requiremen
   return resources.map((r) => asCalendar(r, byResource.get(r.id)));
 }
 
+export const DEFAULT_ZONE = 'Asia/Ho_Chi_Minh';
+
+/** The branch's zone: its resources' (a branch has one); Ho Chi Minh City for a branch with none yet. */
+export async function branchZone(db: Db | Tx, branchId: string): Promise<string> {
+  const one = await db.resource.findFirst({ where: { branchId }, select: { timezone: true } });
+  return one?.timezone ?? DEFAULT_ZONE;
+}
+
+/** Advisory-lock namespace of resources being placed on (booking-queue uses 2 and 3, dead-letter 8). */
+const RESOURCE_LOCKS = 21;
+
+/**
+ * Placements that could take the same resources run one after another until they commit, each locking the
+ * candidates in id order (so two never wait on each other in a circle). Without it, concurrent inserts that
+ * overlap wait on each other inside the exclusion constraint, and PostgreSQL breaks that tie as a deadlock.
+ * The constraint still decides; the lock only makes the loser see the winner's holding when it reads.
+ */
+async function lockResources(tx: Tx, resourceIds: string[]): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RESOURCE_LOCKS}::int, hashtext(id)) FROM unnest(${[...resourceIds].sort()}::text[]) AS id ORDER BY id`;
+}
+
 /** What a requirement is called in a refusal: "general-practice practitioner", "ecg device". */
 const named = (n: Requirement) => [n.capability, n.kind].filter(Boolean).join(' ');
 
@@ -129,7 +154,7 @@ const named = (n: Requirement) => [n.capability, n.kind].filter(Boolean).join(' 
  */
 export async function placeFor(tx: Tx, visitType: VisitTypeRules, branchId: string, start: Date, moving?: string): Promise<Candidate> {
   const end = new Date(start.getTime() + visitType.durationMinutes * 60_000);
-  const found = await calendars(tx, branchId, visitType.needs, start, end, moving);
+  const found = await calendars(tx, branchId, visitType.needs, start, end, { moving, lock: true });
   const at = (cals: ResourceCalendar[]) => findSlots({ requirements: visitType.needs, resources: cals, durationMinutes: visitType.durationMinutes, from: start.getTime(), to: end.getTime(), stepMinutes: 1, limit: 1 })
     .find((c) => c.start === start.getTime());
   const place = at(found);
@@ -142,10 +167,38 @@ export async function placeFor(tx: Tx, visitType: VisitTypeRules, branchId: stri
   throw conflict(`that time is taken: ${visitType.needs.map(named).join(', ')} are not all free from ${start.toISOString()}`, 'start');
 }
 
-/** The visit's holdings: one row per resource, in resource order (two visits taking the same resources queue, never deadlock). */
-export async function takeResources(tx: Tx, appointmentId: string, place: Candidate): Promise<void> {
+/**
+ * The visit's holdings, one row per resource in resource order (two visits taking the same resources queue,
+ * never deadlock). false when the database refused an overlap: a concurrent booking took one of them after
+ * the calendars were read. A savepoint keeps the transaction usable, so the caller can look again.
+ */
+export async function takeResources(tx: Tx, appointmentId: string, place: Candidate): Promise<boolean> {
   const rows = [...place.resourceIds].sort().map((resourceId) => Prisma.sql`(${appointmentId}::uuid, ${resourceId}::uuid, ${new Date(place.start)}, ${new Date(place.end)})`);
-  await tx.$executeRaw`INSERT INTO ${holdingTable} (appointment_id, resource_id, starts_at, ends_at) VALUES ${Prisma.join(rows)}`;
+  await tx.$executeRaw`SAVEPOINT take_resources`;
+  try {
+    await tx.$executeRaw`INSERT INTO ${holdingTable} (appointment_id, resource_id, starts_at, ends_at) VALUES ${Prisma.join(rows)}`;
+  } catch (err) {
+    if (!isExclusionViolation(err, 'resource_booking_no_overlap')) throw err;
+    await tx.$executeRaw`ROLLBACK TO SAVEPOINT take_resources`;
+    return false;
+  }
+  await tx.$executeRaw`RELEASE SAVEPOINT take_resources`;
+  return true;
+}
+
+/**
+ * Places the visit at `start` and takes its resources. When a concurrent booking took one between the read
+ * and the insert (the database refused the overlap, after waiting for that booking to commit), the
+ * calendars are read again: other free resources are tried, or the refusal says the time is taken.
+ */
+export async function takePlace(tx: Tx, appointmentId: string, visitType: VisitTypeRules, branchId: string, start: Date, moving?: string): Promise<Candidate> {
+  for (let attempt = 1; ; attempt++) {
+    const place = await placeFor(tx, visitType, branchId, start, moving);
+    if (await takeResources(tx, appointmentId, place)) return place;
+    // Each refusal means a competing booking committed there, so the calendars read next see it: this ends
+    // once the time is found taken; the bound only guards against a bug.
+    if (attempt >= 25) throw conflict('that time was just taken by another booking; choose another', 'start');
+  }
 }
 
 /** The visit's holdings in force end now: its resources are free again for its time. */
@@ -159,8 +212,8 @@ export async function heldResources(db: Db | Tx, appointmentId: string): Promise
 }
 
 /**
- * Runs a placement; when a concurrent booking took a resource between the check and the insert (the database
- * refused the overlap), runs it again with fresh calendars, which then pick other free resources or refuse.
+ * Runs a whole placement again when the database refused an overlap that escaped the savepoint (work that
+ * inserts holdings itself). Outside a transaction only: a refused statement ends the transaction it ran in.
  */
 export async function placing<R>(work: () => Promise<R>, attempts = 3): Promise<R> {
   for (let attempt = 1; ; attempt++) {
@@ -186,3 +239,43 @@ export async function lockAppointment(tx: Tx, appointmentId: string): Promise<Ap
 
 /** Less than a day before the visit: a change the patient must hear at once, whatever the hour. */
 export const sameDay = (a: Appointment, now = new Date()) => a.startsAt.getTime() - now.getTime() < 24 * 3600_000;
+
+// ---------- who asks, and for whom ----------
+
+/** Whose visit: a patient's own; staff and services name the patient. */
+export function patientOf(caller: Caller, patientId?: string): string {
+  if (caller.role === 'patient') {
+    if (patientId !== undefined && patientId !== caller.patientId) throw forbidden('a patient books only for themselves', 'patientId');
+    return caller.patientId;
+  }
+  if (!patientId) throw invalid('staff and services name the patient they book for', 'patientId');
+  return patientId;
+}
+
+/** Who did it, as the timeline records it: patient:<id>, staff:<subject>, service:<subject>. */
+export const actor = (caller: Caller) => `${caller.role}:${caller.role === 'patient' ? caller.patientId : caller.subject}`;
+
+/** A start the patient can still come to. */
+export function futureStart(start: string, now = new Date()): Date {
+  const at = new Date(start);
+  if (at.getTime() <= now.getTime()) throw invalid('must be in the future', 'start');
+  return at;
+}
+
+/** An IANA zone the runtime knows (reminders are written in it). */
+export function knownZone(zone: string | undefined, field = 'patientTimezone'): string | undefined {
+  if (zone === undefined) return undefined;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    throw invalid(`${zone} is not a known time zone`, field);
+  }
+  return zone;
+}
+
+/** The appointment, locked for a change, if the caller may see it; otherwise the same 404 as a missing one. */
+export async function appointmentFor(tx: Tx, caller: Caller, appointmentId: string): Promise<Appointment> {
+  const found = await lockAppointment(tx, appointmentId);
+  if (!found || !mayView(caller, found)) throw notFound('appointmentId');
+  return found;
+}

@@ -2,9 +2,10 @@
 // device working 07:00–12:00 and 13:00–17:00 every day (lunch is the break), and the visit types that need
 // them. Times are branch-local (Asia/Ho_Chi_Minh) days from today.
 import { db } from '../../functions/shared/db';
+import { signToken } from '../../functions/shared/auth';
 import { addDays, branchDay, localTimeToUtc } from '../../functions/shared/calendar';
 import { BRANCH, OTHER_BRANCH } from './fixtures';
-import { placeFor, takeResources, visitTypeOf } from '../../functions/appointment/appointments';
+import { takePlace, visitTypeOf } from '../../functions/appointment/appointments';
 
 export const ZONE = 'Asia/Ho_Chi_Minh';
 export const EVERY_DAY = Object.fromEntries(['1', '2', '3', '4', '5', '6', '7'].map((d) => [d, [['07:00', '12:00'], ['13:00', '17:00']]]));
@@ -45,7 +46,7 @@ export async function seedClinic(): Promise<void> {
 }
 
 /**
- * An appointment placed as the book route places it (resources chosen by placeFor, held by takeResources),
+ * An appointment placed as the book route places it (resources chosen and held by takePlace),
  * written straight to the database: for tests of what happens to a visit afterwards.
  */
 export async function createAppointment(opts: {
@@ -56,17 +57,29 @@ export async function createAppointment(opts: {
   return db().$transaction(async (tx) => {
     const visitType = await visitTypeOf(tx, opts.visitTypeId ?? 'gp-consult');
     const branchId = opts.branchId ?? BRANCH;
-    const place = await placeFor(tx, visitType, branchId, opts.start);
     const appointment = await tx.appointment.create({
       data: {
         patientId: opts.patientId ?? 'patient-1', branchId, visitTypeId: visitType.id,
-        startsAt: new Date(place.start), endsAt: new Date(place.end), status: opts.status ?? 'booked',
+        startsAt: opts.start, endsAt: new Date(opts.start.getTime() + visitType.durationMinutes * 60_000), status: opts.status ?? 'booked',
         paymentStatus: opts.paymentStatus ?? 'not_required', holdExpiresAt: opts.holdExpiresAt ?? null,
         patientTimezone: opts.patientTimezone ?? ZONE, language: opts.language ?? 'vi',
         ...(opts.createdAt ? { createdAt: opts.createdAt } : {}),
       },
     });
-    await takeResources(tx, appointment.id, place);
+    const place = await takePlace(tx, appointment.id, visitType, branchId, opts.start);
     return { ...appointment, resourceIds: place.resourceIds };
   });
+}
+
+/** Staff of a branch holding the admin grant (resources, schedules and visit types); no branch: every branch. */
+export const adminToken = (branchId: string | undefined = BRANCH) =>
+  signToken({ sub: `admin-${branchId ?? 'all'}`, role: 'staff', grants: ['admin'], ...(branchId ? { branchId } : {}), exp: Math.floor(Date.now() / 1000) + 3600 });
+
+/** Holdings in force that overlap another in force on the same resource: always none, the database refuses them. */
+export async function doubleBookings(): Promise<number> {
+  const [row] = await db().$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM appointment.resource_booking a JOIN appointment.resource_booking b
+      ON a.resource_id = b.resource_id AND a.id < b.id AND a.released_at IS NULL AND b.released_at IS NULL
+     AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(b.starts_at, b.ends_at, '[)')`;
+  return row.n;
 }
