@@ -19,6 +19,9 @@ export const RESOURCES = {
   otherBranchDoctor: '10000000-0000-4000-8000-000000000031',
 } as const;
 
+/** The branch-local date `days` days from today, e.g. '2026-12-09'. */
+export const localDay = (days: number) => addDays(branchDay(new Date(), ZONE), days);
+
 /** The instant of a branch-local time `days` days from today, e.g. at(1, '09:00') is tomorrow 09:00 in Ho Chi Minh City. */
 export const at = (days: number, time: string) => localTimeToUtc(addDays(branchDay(new Date(), ZONE), days), time, ZONE);
 

@@ -1,23 +1,21 @@
 import { strict as assert } from 'node:assert';
-import * as fn from './index';
-import { startFunction, call, BRANCH, patientToken, staffToken, token, type RunningFunction } from '../../../test/support/fixtures';
-
-void patientToken; void staffToken; void token;
+import * as visitTypes from './index';
+import { db } from '../../shared/db';
+import { resetDatabase, startFunction, call, type RunningFunction } from '../../../test/support/fixtures';
+import { seedClinic } from '../../../test/support/clinic';
 
 describe('appointment-visit-types (GET /api/appointments/visit-types)', () => {
-  let running: RunningFunction;
-  before(async () => { running = await startFunction(fn); });
-  after(async () => running.close());
+  let fn: RunningFunction;
+  before(async () => { fn = await startFunction(visitTypes); });
+  after(async () => fn.close());
+  beforeEach(async () => { await resetDatabase(); await seedClinic(); });
 
-  it('answers the view for a valid request', async () => {
-    const res = await call(running.url, { query: { branchId: BRANCH } });
+  it('lists the visit types anyone can book, with what each needs; withdrawn ones only when asked', async () => {
+    await db().visitType.update({ where: { id: 'cardio-paid' }, data: { active: false } });
+    const res = await call(fn.url);
     assert.equal(res.status, 200);
-    assert.equal(res.body.branchId, BRANCH);
-  });
-
-  it('names the missing field in a problem+json 400', async () => {
-    const res = await call(running.url, { query: {} });
-    assert.equal(res.status, 400);
-    assert.equal(res.body['invalid-params'][0].name, 'query/branchId');
+    assert.deepEqual(res.body.visitTypes.map((v: { visitTypeId: string }) => v.visitTypeId), ['annual-checkup', 'gp-consult']);
+    assert.deepEqual(res.body.visitTypes[0].requirements.map((r: { kind: string }) => r.kind), ['practitioner', 'room', 'device']);
+    assert.equal((await call(fn.url, { query: { includeInactive: 'true' } })).body.visitTypes.length, 3);
   });
 });
