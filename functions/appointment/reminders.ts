@@ -25,8 +25,9 @@ export interface RemindedVisit {
 }
 
 /**
- * The reminder a booked visit is due at `now`, if any. The cron's SQL (cron/reminders-due.ts) selects
- * exactly these; this is the rule in one place, readable and tested without a database.
+ * The reminder a booked visit is due at `now`, if any: the rule in one place, readable and tested without a
+ * database. The cron claims many visits at once with its SQL form (cron/reminders-due.ts) and checks each
+ * claimed one against this.
  * - 24 h: from 24 h before the start until the 2 h one is due, once, and only if booked at least 24 h ahead.
  * - 2 h: from 2 h before the start while the visit is still ahead, once, and only if booked at least 2 h ahead.
  */

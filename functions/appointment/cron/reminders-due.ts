@@ -4,7 +4,7 @@
 import { Prisma, tableOf } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
 import { facts } from '../appointments';
-import { REMINDER_LEAD, languageOf, zoneOf, type Reminder } from '../reminders';
+import { REMINDER_LEAD, languageOf, reminderDue, zoneOf, type Reminder } from '../reminders';
 import { system } from '../system';
 
 const appointments = tableOf(system, 'appointment');
@@ -47,6 +47,10 @@ export async function sendDueReminders(source: string, now: Date): Promise<Recor
         if (!claimed.length) return 0;
         const visits = await tx.appointment.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { startsAt: 'asc' } });
         for (const a of visits) {
+          // The SQL above is reminderDue() for many rows at once; should they ever disagree, the batch rolls
+          // back (the run answers 500) rather than remind anyone at the wrong time.
+          const unclaimed = { ...a, ...(reminder === '24h' ? { reminded24hAt: null } : { reminded2hAt: null }) };
+          if (reminderDue(unclaimed, now) !== reminder) throw new Error(`reminder rule and its SQL disagree on appointment ${a.id} (${reminder} at ${now.toISOString()})`);
           await emit('com.medlab.appointment.reminder-due', { ...facts(a), reminder, patientTimezone: zoneOf(a.patientTimezone), language: languageOf(a.language) });
         }
         return claimed.length;
