@@ -46,6 +46,40 @@ export async function seedDemoData(now = new Date()): Promise<{ seeded: boolean;
   return { seeded: true, slots: count };
 }
 
+const EVERY_DAY = Object.fromEntries(['1', '2', '3', '4', '5', '6', '7'].map((d) => [d, [['07:00', '12:00'], ['13:00', '17:00']]]));
+const resourceId = (n: number) => `d0000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/**
+ * The appointment system's demo clinic, into a database with no resource yet: at each branch two doctors,
+ * two exam rooms, an ECG and an ultrasound working 07:00–12:00 and 13:00–17:00 every day (lunch is the
+ * break), and three visit types: a GP consultation, an annual check-up (a doctor, a room and the ECG) and an
+ * abdominal ultrasound paid at the POS first. Fixed ids, so README's walkthrough can name them.
+ */
+export async function seedDemoClinic(): Promise<boolean> {
+  if (await db().resource.count()) return false;
+  const data = BRANCHES.flatMap((branch, b) => [
+    { name: 'Dr. An', kind: 'practitioner' as const, capabilities: ['general-practice'] },
+    { name: 'Dr. Binh', kind: 'practitioner' as const, capabilities: ['general-practice', 'cardiology'] },
+    { name: 'Exam room 1', kind: 'room' as const, capabilities: ['exam'] },
+    { name: 'Exam room 2', kind: 'room' as const, capabilities: ['exam'] },
+    { name: 'ECG 1', kind: 'device' as const, capabilities: ['ecg'] },
+    { name: 'Ultrasound 1', kind: 'device' as const, capabilities: ['ultrasound'] },
+  ].map((r, i) => ({ ...r, id: resourceId(b * 100 + i + 1), branchId: branch.id, timezone: branch.timezone, hours: EVERY_DAY })));
+  await db().resource.createMany({ data });
+  await db().visitType.createMany({
+    data: [
+      { id: 'gp-consult', name: 'GP consultation', durationMinutes: 15, requirements: [{ kind: 'practitioner', capability: 'general-practice' }, { kind: 'room', capability: 'exam' }] },
+      {
+        id: 'annual-checkup', name: 'Annual check-up', durationMinutes: 30,
+        requirements: [{ kind: 'practitioner', capability: 'general-practice' }, { kind: 'room', capability: 'exam' }, { kind: 'device', capability: 'ecg' }],
+      },
+      { id: 'abdominal-ultrasound', name: 'Abdominal ultrasound (paid first)', durationMinutes: 20, requiresPayment: true, requirements: [{ kind: 'practitioner', capability: 'general-practice' }, { kind: 'device', capability: 'ultrasound' }] },
+    ],
+    skipDuplicates: true,
+  });
+  return true;
+}
+
 /**
  * The dead-letter console's demo: a booking request from a legacy producer that names a slot by its old id
  * (not a slot of this system), which the booking consumer refuses (400: slotId must be a uuid). It goes to
