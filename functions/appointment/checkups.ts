@@ -47,7 +47,9 @@ export function planCheckups<P>(input: PlanInput<P>): Plan<P> {
   const byDay = new Map<string, number[]>();
   for (const c of findSlots({ requirements, resources, durationMinutes, from: window.start, to: window.end, stepMinutes: STEP_MINUTES })) {
     const day = branchDay(new Date(c.start), zone);
-    byDay.set(day, [...(byDay.get(day) ?? []), c.start]);
+    const starts = byDay.get(day);
+    if (starts) starts.push(c.start);
+    else byDay.set(day, [c.start]);
   }
   // What is still free on each resource, as this plan takes time from it.
   const free = new Map(resources.map((r) => [r.id, { resource: r, free: freeIntervals(r, window.start, window.end) }]));
