@@ -73,12 +73,12 @@ describe('knative/ manifests as the local runtime reads them', function () {
     const ping = m.pingSources.find((p) => p.sink.service === 'booking-queue-outbox-publisher')!;
     assert.deepEqual([ping.schedule, ping.timezone], ['*/5 6-20 * * *', 'Asia/Bangkok']);
     assert.equal(m.services.find((s) => s.name === 'booking-queue-outbox-publisher')!.annotations['autoscaling.knative.dev/max-scale'], '2');
-    const so = m.scaledObjects[0];
+    const so = m.scaledObjects.find((s) => s.name === 'booking-consumer-source')!;
     assert.deepEqual([so.minReplicaCount, so.maxReplicaCount, so.pollingIntervalS, so.cooldownPeriodS, so.kafka?.lagThreshold], [1, 3, 7, 90, 12]);
   });
 
   it('a KafkaSource without delivery gets the Kafka data plane defaults', () => {
-    const source = withCopy({ [CONSUMER]: (t) => t.replace(/  delivery:\n(    .*\n|      .*\n|        .*\n)*/, '') }, (copy) => loadManifests(copy.base).kafkaSources[0]);
+    const source = withCopy({ [CONSUMER]: (t) => t.replace(/  delivery:\n(    .*\n|      .*\n|        .*\n)*/, '') }, (copy) => loadManifests(copy.base).kafkaSources.find((s) => s.name === 'booking-consumer-source')!);
     assert.equal(source.deliveryDeclared, false);
     assert.deepEqual(source.delivery, KAFKA_DELIVERY_DEFAULTS);
   });
