@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { consume } from '../../shared/consume';
 import { Prisma, tableOf, type Tx } from '../../shared/db';
 import { notFound } from '../../shared/domain-errors';
-import { calendars, facts, visitTypeOf, type VisitTypeRules } from '../appointments';
+import { branchZone, calendars, facts, visitTypeOf, type VisitTypeRules } from '../appointments';
 import { checkupWindow, planCheckups, unserved, type Plan } from '../checkups';
 import { topics } from '../events';
 import { placingWithin } from '../placing-within';
@@ -29,7 +29,8 @@ export const handle = consume(
       const waiting = [...new Map(request.employees.filter((e) => !booked.has(e.patientId)).map((e) => [e.patientId, e])).values()];
 
       const plan = await placingWithin(tx, async () => {
-        const resources = await calendars(tx, request.branchId, visitType.needs, new Date(window.start), new Date(window.end));
+        // Locked like the book route's: a patient booking meanwhile queues behind this plan, never deadlocks with it.
+        const resources = await calendars(tx, request.branchId, visitType.needs, new Date(window.start), new Date(window.end), { lock: true });
         const missing = unserved(visitType.needs, resources);
         if (missing.length) throw notFound('branchId', `branch ${request.branchId} has no ${missing.map((n) => [n.capability, n.kind].filter(Boolean).join(' ')).join(', ')} for ${visitType.id}`);
         const planned = planCheckups({ employees: waiting, requirements: visitType.needs, durationMinutes: visitType.durationMinutes, resources, window, zone });
@@ -44,13 +45,6 @@ export const handle = consume(
     },
   },
 );
-
-/** The zone the branch's calendar days are in: its resources' (all of one branch share it). */
-async function branchZone(tx: Tx, branchId: string): Promise<string> {
-  const any = await tx.resource.findFirst({ where: { branchId, active: true }, select: { timezone: true } });
-  if (!any) throw notFound('branchId', `branch ${branchId} has no active resources`);
-  return any.timezone;
-}
 
 const holdings = tableOf(system, 'resource_booking');
 /** Rows per INSERT of holdings: 4 parameters each, well under PostgreSQL's 65,535. */
