@@ -45,7 +45,7 @@ export const LIS_UTC_OFFSET = '+0700';
 
 /** A message that cannot be read: 400, with the HL7 field at fault as hl7/<field>. */
 export const malformed = (field: string, reason: string) =>
-  new Problem(400, 'Malformed HL7 Message', `${field} ${reason}`, [{ name: `hl7/${field}`, reason }]);
+  new Problem(400, 'Malformed HL7 Message', `hl7/${field}: ${reason}`, [{ name: `hl7/${field}`, reason }]);
 
 /** A field's component as text ('' when absent): field and component 1-based, as HL7 names them (SAC-8, MSH-9.2). */
 export function value(segment: Hl7Segment | undefined, field: number, component = 1): string {
