@@ -6,6 +6,8 @@
 //   4xx  can never succeed (400: unknown type, bad data; 422: a refusal of the domain): not retried,
 //        straight to the dead-letter sink with the reason
 //   503  transient (database down): retried with backoff
+// consumer() is the shell every consumer shares (the inbox transaction and those answers, spans, metrics);
+// consume() is it for JSON events checked against their contracts, hl7.ts for the LIS's HL7 v2 messages.
 import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
 import { Problem, type FunctionResponse } from './errors';
@@ -45,25 +47,103 @@ export interface ConsumerHandler {
   spec: Omit<ConsumerSpec, 'system'> & { system: string; types: string[] };
 }
 
-export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, handlers: EventHandlers<E>): ConsumerHandler {
+/** What consume() and the other consumer shapes (hl7.ts) share: the consumer's logger, metrics and its once(). */
+export interface ConsumerKit<E extends EventCatalogue> {
+  log: Logger;
+  metrics: ReturnType<typeof consumerMetrics>;
+  /**
+   * Runs work once per CloudEvent source+id: the inbox row and the effect commit in one transaction. The
+   * answer says what the delivery spec should do (200 done or duplicate, 422 refused, 503 retry, 500).
+   * work may return DUPLICATE when it finds the same thing already done under another event id.
+   * `field` names a refused field as the event carried it (consume(): data/<field>).
+   */
+  once(event: CloudEvent<unknown>, work: (ctx: ConsumeContext<E>) => Promise<unknown>, field?: (name: string) => string): Promise<FunctionResponse>;
+}
+
+/** A handler's answer meaning "already done" (say, a message re-sent under a new event id): no second effect. */
+export const DUPLICATE = Symbol('duplicate');
+
+/**
+ * The shell of a consumer: production config, its logger and metrics, the 400 for a request that is no
+ * CloudEvent, the span and the counting around each delivery. `handle` decides what the event is and runs
+ * its effect through kit.once().
+ */
+export function consumer<const E extends EventCatalogue>(spec: ConsumerSpec<E>, types: string[], handle: (event: CloudEvent<unknown>, kit: ConsumerKit<E>) => Promise<FunctionResponse>): ConsumerHandler {
   assertProductionConfig();
   const log = functionLogger(spec.name);
   const source = `/${spec.system.name}/${spec.name}`;
-  const types = Object.keys(handlers);
   const inbox = tableOf(spec.system, 'inbox_event');
-  // Every delivery is checked against its type's schema; the events a handler emits are compiled when first emitted.
-  warmBeforeReady(() => {
-    for (const type of Object.keys(handlers)) if (spec.system.events[type]) precompile(spec.system.events[type].schema as JsonSchema);
-  });
   const metrics = consumerMetrics(spec.name, types);
 
-  const handle = async (_context: Context, event?: CloudEvent<unknown>) => {
+  const once: ConsumerKit<E>['once'] = async (event, work, field = (name) => `data/${name}`) => {
+    const meta = { id: event.id, source: event.source, type: event.type };
+    try {
+      const transacting = performance.now();
+      const outcome = await transaction(spec.system, source, async (tx, emit) => {
+        // Inbox: the first delivery inserts the row; a redelivery finds it and has no effect.
+        const fresh = await tx.$executeRaw`
+          INSERT INTO ${inbox} (consumer, source, id, type) VALUES (${spec.name}, ${event.source}, ${event.id}, ${event.type})
+          ON CONFLICT DO NOTHING`;
+        if (fresh === 0) return { duplicate: true as const };
+        const result = await work({ tx, emit, event, log });
+        return result === DUPLICATE ? { duplicate: true as const } : { duplicate: false as const, result };
+      });
+      metrics.transaction.observe(since(transacting));
+      log.info({ event: meta, duplicate: outcome.duplicate }, outcome.duplicate ? 'duplicate event ignored' : 'event handled');
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: outcome.duplicate ? { status: 'duplicate' } : { status: 'processed', result: outcome.result ?? null },
+      };
+    } catch (err) {
+      // A refusal of the domain will not change with retries (Knative retries 404 and 409): 422 sends the
+      // event to the dead-letter sink at once, with the field at fault.
+      if (err instanceof DomainError) {
+        log.warn({ event: meta, refusal: err.refusal, field: err.field }, 'event refused');
+        return new Problem(422, 'Unprocessable Event', err.message, err.field ? [{ name: field(err.field), reason: err.message }] : undefined).response();
+      }
+      if (err instanceof Problem) return err.response();
+      const down = asUnavailable(err);
+      if (down) {
+        log.warn({ event: meta, err: String(err) }, 'database unavailable; the event will be redelivered');
+        return down.response();
+      }
+      log.error({ event: meta, err }, 'event handler failed');
+      return new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged').response();
+    }
+  };
+  const kit: ConsumerKit<E> = { log, metrics, once };
+
+  const answer = async (_context: Context, event?: CloudEvent<unknown>) => {
     if (!event) {
       return new Problem(400, 'CloudEvent Required', 'send a CloudEvent (binary ce-* headers or application/cloudevents+json)', [
         { name: 'header/ce-id', reason: 'is required' }, { name: 'header/ce-source', reason: 'is required' },
         { name: 'header/ce-type', reason: 'is required' }, { name: 'header/ce-specversion', reason: 'is required' },
       ]).response();
     }
+    return handle(event, kit);
+  };
+  // The handling span continues the event's own trace (CloudEvents distributed-tracing extension) when the
+  // delivery itself carried none, as from a KafkaSource that does not trace. Ids and type only, never data.
+  const counted: (context: Context, event?: CloudEvent<unknown>) => Promise<FunctionResponse> = metrics.counted(answer);
+  const tracedHandle = traced((context: Context, event?: CloudEvent<unknown>) => ({
+    name: `consume ${event?.type ?? 'event'}`,
+    kind: SpanKind.CONSUMER,
+    parent: headerCarrier(context.headers) ? undefined : contextFrom({ traceparent: event?.traceparent as string | undefined, tracestate: event?.tracestate as string | undefined }),
+    attributes: { 'faas.name': spec.name, 'faas.trigger': 'pubsub', 'cloudevents.event_id': event?.id, 'cloudevents.event_type': event?.type, 'cloudevents.event_source': event?.source },
+    failedFrom: 400,
+  }), counted);
+  return Object.assign(tracedHandle, { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
+}
+
+export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, handlers: EventHandlers<E>): ConsumerHandler {
+  const types = Object.keys(handlers);
+  // Every delivery is checked against its type's schema; the events a handler emits are compiled when first emitted.
+  warmBeforeReady(() => {
+    for (const type of Object.keys(handlers)) if (spec.system.events[type]) precompile(spec.system.events[type].schema as JsonSchema);
+  });
+
+  return consumer(spec, types, async (event, { log, metrics, once }) => {
     const meta = { id: event.id, source: event.source, type: event.type };
     const handler = (handlers as Record<string, ((data: unknown, ctx: ConsumeContext<E>) => Promise<unknown>) | undefined>)[event.type];
     const contract = spec.system.events[event.type];
@@ -84,49 +164,6 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       log.warn({ event: meta, problems }, 'event data does not match its contract; dead-lettering');
       return new Problem(400, 'Invalid Event Data', problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems).response();
     }
-    try {
-      const transacting = performance.now();
-      const outcome = await transaction(spec.system, source, async (tx, emit) => {
-        // Inbox: the first delivery inserts the row; a redelivery finds it and has no effect.
-        const fresh = await tx.$executeRaw`
-          INSERT INTO ${inbox} (consumer, source, id, type) VALUES (${spec.name}, ${event.source}, ${event.id}, ${event.type})
-          ON CONFLICT DO NOTHING`;
-        if (fresh === 0) return { duplicate: true as const };
-        return { duplicate: false as const, result: await handler(data, { tx, emit, event, log }) };
-      });
-      metrics.transaction.observe(since(transacting));
-      log.info({ event: meta, duplicate: outcome.duplicate }, outcome.duplicate ? 'duplicate event ignored' : 'event handled');
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: outcome.duplicate ? { status: 'duplicate' } : { status: 'processed', result: outcome.result ?? null },
-      };
-    } catch (err) {
-      // A refusal of the domain will not change with retries (Knative retries 404 and 409): 422 sends the
-      // event to the dead-letter sink at once, with the field at fault.
-      if (err instanceof DomainError) {
-        log.warn({ event: meta, refusal: err.refusal, field: err.field }, 'event refused');
-        return new Problem(422, 'Unprocessable Event', err.message, err.field ? [{ name: `data/${err.field}`, reason: err.message }] : undefined).response();
-      }
-      if (err instanceof Problem) return err.response();
-      const down = asUnavailable(err);
-      if (down) {
-        log.warn({ event: meta, err: String(err) }, 'database unavailable; the event will be redelivered');
-        return down.response();
-      }
-      log.error({ event: meta, err }, 'event handler failed');
-      return new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged').response();
-    }
-  };
-  // The handling span continues the event's own trace (CloudEvents distributed-tracing extension) when the
-  // delivery itself carried none, as from a KafkaSource that does not trace. Ids and type only, never data.
-  const counted: (context: Context, event?: CloudEvent<unknown>) => Promise<FunctionResponse> = metrics.counted(handle);
-  const tracedHandle = traced((context: Context, event?: CloudEvent<unknown>) => ({
-    name: `consume ${event?.type ?? 'event'}`,
-    kind: SpanKind.CONSUMER,
-    parent: headerCarrier(context.headers) ? undefined : contextFrom({ traceparent: event?.traceparent as string | undefined, tracestate: event?.tracestate as string | undefined }),
-    attributes: { 'faas.name': spec.name, 'faas.trigger': 'pubsub', 'cloudevents.event_id': event?.id, 'cloudevents.event_type': event?.type, 'cloudevents.event_source': event?.source },
-    failedFrom: 400,
-  }), counted);
-  return Object.assign(tracedHandle, { spec: { name: spec.name, system: spec.system.name, topics: spec.topics, summary: spec.summary, types } });
+    return once(event, (ctx) => handler(data, ctx));
+  });
 }
