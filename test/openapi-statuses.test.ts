@@ -14,6 +14,8 @@ import { db } from '../functions/shared/db';
 import { idempotencyLock } from '../functions/shared/idempotency';
 import { branchDay } from '../functions/booking-queue/calendar';
 import { system } from '../functions/booking-queue/system';
+import { system as appointmentSystem } from '../functions/appointment/system';
+import { seedClinic, at, localDay, adminToken } from './support/clinic';
 import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
 import { insertLetter, operatorToken } from './support/dead-letters';
 import { deadLetter, produce } from './support/redrive';
@@ -203,13 +205,82 @@ describe('/openapi.json documents every status each route answers', function () 
     }
   });
 
+  it("the appointment routes' own answers", async () => {
+    await seedClinic();
+    const missing = randomUUID();
+    const admin = adminToken();
+    const visit = (start: Date, visitTypeId = 'gp-consult') => ({ visitTypeId, branchId: BRANCH, start: start.toISOString() });
+
+    await drive('appointment-visit-types', 200, get({}));
+    await drive('appointment-availability', 200, get({ visitTypeId: 'annual-checkup', branchId: BRANCH, from: localDay(2) }, patient));
+    await drive('appointment-availability', 404, get({ visitTypeId: 'nope', branchId: BRANCH, from: localDay(2) }, patient));
+
+    const held = await drive('appointment-hold', 201, json('POST', visit(at(2, '09:00')), patient, { 'idempotency-key': 'h1' }));
+    await drive('appointment-hold', 201, json('POST', visit(at(2, '09:00')), patient, { 'idempotency-key': 'h1' }));
+    await drive('appointment-hold', 422, json('POST', visit(at(2, '10:00')), patient, { 'idempotency-key': 'h1' }));
+    await drive('appointment-hold', 404, json('POST', visit(at(2, '10:00'), 'nope'), patient));
+    await drive('appointment-hold', 201, json('POST', visit(at(2, '11:00'), 'annual-checkup'), patientToken('p-2')));
+    await drive('appointment-hold', 409, json('POST', visit(at(2, '11:00'), 'annual-checkup'), patientToken('p-3')));
+
+    const booked = await drive('appointment-book', 201, json('POST', { appointmentId: held.body.appointmentId }, patient, { 'idempotency-key': 'b1' }));
+    await drive('appointment-book', 201, json('POST', { appointmentId: held.body.appointmentId }, patient, { 'idempotency-key': 'b1' }));
+    await drive('appointment-book', 422, json('POST', visit(at(2, '13:00')), patient, { 'idempotency-key': 'b1' }));
+    await drive('appointment-book', 404, json('POST', { appointmentId: missing }, patient));
+    await drive('appointment-book', 409, json('POST', { appointmentId: held.body.appointmentId }, patient));
+    const appointmentId = booked.body.appointmentId;
+
+    await drive('appointment-list', 200, get({}, patient));
+    await drive('appointment-detail', 200, get({ appointmentId }, patient));
+    await drive('appointment-detail', 404, get({ appointmentId: missing }, patient));
+    await drive('appointment-day', 200, get({ branchId: BRANCH, date: localDay(2) }, staff));
+    await drive('appointment-resources', 200, get({ branchId: BRANCH }, staff));
+
+    await drive('appointment-reschedule', 200, json('POST', { appointmentId, start: at(2, '14:00').toISOString() }, patient));
+    await drive('appointment-reschedule', 404, json('POST', { appointmentId: missing, start: at(2, '14:00').toISOString() }, patient));
+    await drive('appointment-modify', 200, json('POST', { appointmentId, notes: 'wheelchair access' }, patient));
+    await drive('appointment-modify', 404, json('POST', { appointmentId: missing, notes: 'x' }, patient));
+    const other = await call(bundle.fn('appointment-book').url, { token: patientToken('p-4'), body: visit(at(3, '09:00')) });
+    await drive('appointment-cancel', 200, json('POST', { appointmentId: other.body.appointmentId }, patientToken('p-4')));
+    await drive('appointment-cancel', 404, json('POST', { appointmentId: missing }, patient));
+    await drive('appointment-cancel', 409, json('POST', { appointmentId: other.body.appointmentId }, patientToken('p-4')));
+    await drive('appointment-reschedule', 409, json('POST', { appointmentId: other.body.appointmentId, start: at(3, '10:00').toISOString() }, patientToken('p-4')));
+    await drive('appointment-modify', 409, json('POST', { appointmentId: other.body.appointmentId, visitTypeId: 'annual-checkup' }, patientToken('p-4')));
+
+    await drive('lab-orders', 201, json('POST', { appointmentId, accession: 'ACC-1' }, staff));
+    await drive('lab-orders', 200, json('POST', { appointmentId, accession: 'ACC-1' }, staff));
+    await drive('lab-orders', 404, json('POST', { appointmentId: missing, accession: 'ACC-2' }, staff));
+    await drive('lab-orders', 409, json('POST', { appointmentId: other.body.appointmentId, accession: 'ACC-1' }, staff));
+
+    await drive('appointment-status', 200, json('POST', { appointmentId, status: 'arrived' }, staff));
+    await drive('appointment-status', 404, json('POST', { appointmentId: missing, status: 'arrived' }, staff));
+    await drive('appointment-status', 409, json('POST', { appointmentId, status: 'noshow' }, staff));
+
+    const device = { branchId: BRANCH, kind: 'device', name: 'Ultrasound 9', capabilities: ['ultrasound'], hours: { 1: [['08:00', '12:00']] } };
+    const made = await drive('appointment-resource-save', 201, json('POST', device, admin));
+    await drive('appointment-resource-save', 200, json('POST', { ...device, resourceId: made.body.resource.resourceId, active: false }, admin));
+    await drive('appointment-resource-save', 404, json('POST', { ...device, resourceId: missing }, admin));
+    const closing = { resourceId: made.body.resource.resourceId, kind: 'closed', start: at(4, '08:00').toISOString(), end: at(4, '10:00').toISOString() };
+    await drive('appointment-exception-save', 201, json('POST', closing, admin));
+    await drive('appointment-exception-save', 404, json('POST', { ...closing, resourceId: missing }, admin));
+    const echo = { visitTypeId: 'echo', name: 'Echocardiogram', durationMinutes: 45, requirements: [{ kind: 'device', capability: 'ultrasound' }] };
+    await drive('appointment-visit-type-save', 201, json('POST', echo, admin));
+    await drive('appointment-visit-type-save', 200, json('POST', { ...echo, durationMinutes: 60 }, admin));
+
+    for (const name of ['appointment-hold', 'appointment-book'] as const) {
+      const release = await holdAdvisoryLock(...idempotencyLock({ system: appointmentSystem, route: name, caller: 'patient:p-1', key: 'busy' }));
+      try {
+        await drive(name, 409, json('POST', visit(at(5, '09:00')), patient, { 'idempotency-key': 'busy' }));
+      } finally { await release(); }
+    }
+  });
+
   it('503 with Retry-After from every route while the database is down', async () => {
     const child = await deadDatabaseBundle();
     try {
       // A route that never touches the database (the console's page) has no 503 to drive.
       for (const f of bundle.functions.filter((x) => x.kind === 'route' && statusesOf(x.route!)[503])) {
         const spec = f.route!;
-        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? (spec.grant ? operator : staff) : spec.auth.includes('service') ? service : patient;
+        const tok = spec.auth === 'public' ? undefined : spec.auth.includes('staff') ? (spec.grant ? operatorToken([spec.grant]) : staff) : spec.auth.includes('service') ? service : patient;
         const send = DOWN_REQUESTS[f.name];
         assert.ok(send, `no request drives ${f.name} to the database`);
         const res = await drive(f.name, 503, (url) => send(child.url(f.name, url), tok));
@@ -254,6 +325,22 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'dead-letter-redrive': (url, tok) => call(url, { token: tok, body: { group: 'g1', dryRun: true } }),
   'dead-letter-redrives': (url, tok) => call(url, { token: tok }),
   'dead-letter-redrive-cancel': (url, tok) => call(url, { token: tok, body: { taskId: randomUUID() } }),
+  'appointment-visit-types': (url) => call(url),
+  'appointment-availability': (url, tok) => call(url, { token: tok, query: { visitTypeId: 'gp-consult', branchId: BRANCH, from: '2030-01-01' } }),
+  'appointment-hold': (url, tok) => call(url, { token: tok, body: { visitTypeId: 'gp-consult', branchId: BRANCH, start: '2030-01-01T02:00:00Z', patientId: 'p-1' } }),
+  'appointment-book': (url, tok) => call(url, { token: tok, body: { visitTypeId: 'gp-consult', branchId: BRANCH, start: '2030-01-01T02:00:00Z', patientId: 'p-1' } }),
+  'appointment-list': (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
+  'appointment-detail': (url, tok) => call(url, { token: tok, query: { appointmentId: randomUUID() } }),
+  'appointment-day': (url, tok) => call(url, { token: tok, query: { branchId: BRANCH, date: '2030-01-01' } }),
+  'appointment-resources': (url, tok) => call(url, { token: tok, query: { branchId: BRANCH } }),
+  'appointment-cancel': (url, tok) => call(url, { token: tok, body: { appointmentId: randomUUID() } }),
+  'appointment-reschedule': (url, tok) => call(url, { token: tok, body: { appointmentId: randomUUID(), start: '2030-01-01T02:00:00Z' } }),
+  'appointment-modify': (url, tok) => call(url, { token: tok, body: { appointmentId: randomUUID(), notes: 'x' } }),
+  'appointment-status': (url, tok) => call(url, { token: tok, body: { appointmentId: randomUUID(), status: 'arrived' } }),
+  'appointment-resource-save': (url, tok) => call(url, { token: tok, body: { branchId: BRANCH, kind: 'room', name: 'Room 9', hours: {} } }),
+  'appointment-exception-save': (url, tok) => call(url, { token: tok, body: { resourceId: randomUUID(), kind: 'closed', start: '2030-01-01T02:00:00Z', end: '2030-01-01T03:00:00Z' } }),
+  'appointment-visit-type-save': (url, tok) => call(url, { token: tok, body: { visitTypeId: 'x', name: 'X', durationMinutes: 15, requirements: [{ kind: 'room' }] } }),
+  'lab-orders': (url, tok) => call(url, { token: tok, body: { appointmentId: randomUUID(), accession: 'ACC-9' } }),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */

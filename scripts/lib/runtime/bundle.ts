@@ -44,6 +44,9 @@ export interface ScalingState {
   error?: string;
 }
 
+/** Text records /topics takes besides JSON: HL7 v2 messages (ER7) as the LIS writes them. */
+const TEXT_RECORDS = new Set(['text/plain', 'application/hl7-v2', 'x-application/hl7-v2+er7']);
+
 export class Bundle {
   manifests!: ManifestSet;
   functions: HostedFunction[] = [];
@@ -225,7 +228,8 @@ export class Bundle {
    * POST /topics/<topic>: one record on a topic of the bundle, through the same bus the functions publish to
    * (the in-process bus, or KAFKA_BROKERS), so the KafkaSource wiring delivers it. The body is a CloudEvent in
    * structured mode (application/cloudevents+json) or binary mode (ce-* headers), stored in the Kafka binding's
-   * binary mode as the outbox stores events, or any JSON value, stored as it is. The record key is ?key=, else
+   * binary mode as the outbox stores events, or any JSON value or text (an HL7 v2 message, as the LIS writes
+   * them), stored as it is with its content type. The record key is ?key=, else
    * the event's partitionkey, else the catalogue's key field of its data.
    */
   private async putOnTopic(req: IncomingMessage, res: ServerResponse, topic: string, query: URLSearchParams): Promise<void> {
@@ -251,7 +255,7 @@ export class Bundle {
       if (type === 'application/cloudevents+json') event = new CloudEvent<unknown>(JSON.parse(text));
       else if (req.headers['ce-specversion'] !== undefined) event = HTTP.toEvent({ headers: req.headers, body: text }) as CloudEvent<unknown>;
       else if (type === 'application/json' || type.endsWith('+json')) JSON.parse(text);
-      else return sendProblem(res, 415, 'Unsupported Media Type', 'send a CloudEvent (application/cloudevents+json, or ce-* headers) or a JSON value', {}, [{ name: 'header/content-type', reason: 'must be JSON' }]);
+      else if (!TEXT_RECORDS.has(type)) return sendProblem(res, 415, 'Unsupported Media Type', `send a CloudEvent (application/cloudevents+json, or ce-* headers), a JSON value, or text (${[...TEXT_RECORDS].join(', ')})`, {}, [{ name: 'header/content-type', reason: 'must be JSON or text' }]);
     } catch (err) {
       const malformed = err instanceof SyntaxError;
       return sendProblem(res, 400, malformed ? 'Malformed JSON' : 'Invalid CloudEvent', String((err as Error).message ?? err), {}, [
