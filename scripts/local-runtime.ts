@@ -35,6 +35,7 @@ async function main() {
   const patient = signToken({ sub: 'patient-demo', role: 'patient', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const staff = signToken({ sub: 'staff-demo', role: 'staff', branchId: 'hcm-d1', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const operator = signToken({ sub: 'ops-demo', role: 'staff', grants: ['operator', 'phi'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
+  const admin = signToken({ sub: 'admin-demo', role: 'staff', branchId: 'hcm-d1', grants: ['admin'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const u = bundle.url;
   process.stdout.write(`
 Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.manifests.kafkaSources.length} KafkaSource(s), ${bundle.manifests.pingSources.length} PingSource(s)
@@ -51,6 +52,7 @@ Dev tokens (30 days; mint more with npm run token):
   export PATIENT=${patient}
   export STAFF=${staff}
   export OPERATOR=${operator}    # staff with the operator and phi grants: the dead-letter console and API
+  export ADMIN=${admin}    # staff of hcm-d1 with the admin grant: clinic resources, schedules, visit types
 
 Dead-letter console: ${u}/dead-letters   (sign in with $OPERATOR${poisoned ? '; a demo poison event is in it' : ''})
 
@@ -60,6 +62,8 @@ Try:
   curl -s -X POST ${u}/api/queue/check-in -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"branchId":"hcm-d1","bookingId":"<bookingId>"}'
   curl -s '${u}/api/queue/board?branchId=hcm-d1'
   curl -s ${u}/api/dead-letters -H "authorization: Bearer $OPERATOR"
+  curl -s '${u}/api/appointments/availability?visitTypeId=annual-checkup&branchId=hcm-d1&from=${localDay(1)}&limit=3' -H "authorization: Bearer $PATIENT"
+  curl -s -X POST ${u}/api/appointments/hold -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"visitTypeId":"annual-checkup","branchId":"hcm-d1","start":"<start>"}'
 
 `);
 

@@ -295,6 +295,8 @@ describe('hostile input answers problem+json, in every function and at the gatew
       assertProblem(await send(`${base}/topics/booking-requests`, { headers: { 'content-type': 'application/cloudevents+json' }, body: '{"specversion":' }), 400, 'malformed');
       assertProblem(await send(`${base}/topics/booking-requests`, { headers: { 'content-type': 'application/json' }, body: deepJson(5000) }), 400, 'deep');
       assertProblem(await send(`${base}/topics/booking-requests`, { headers: { 'content-type': 'text/plain' }, body: 'hi' }), 415, 'text');
+      // Text goes only where no CloudEvent contract is declared: an HL7 message on the LIS's topic.
+      assert.equal((await send(`${base}/topics/lis-sample-status`, { headers: { 'content-type': 'x-application/hl7-v2+er7' }, body: 'MSH|^~\\&|LIS' })).status, 202);
       assertProblem(await send(`${base}/topics/booking-requests`, { headers: { 'content-type': 'application/json' }, body: 'x'.repeat(5 * 1024 * 1024) }), 413, '5 MB');
       assertProblem(await send(`${base}/topics/booking-requests`), 405, 'GET');
       const before = memoryBus.records('booking-requests').length;

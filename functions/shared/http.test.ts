@@ -70,6 +70,9 @@ describe('route() — the HTTP plumbing every route function shares', () => {
     const res = await call(`${echoFn.url}/?method=GET&headers=x`, { token: patientToken(), body: { n: 1 } });
     assert.equal(res.status, 400);
     assert.deepEqual(res.body['invalid-params'].map((p: { name: string }) => p.name).sort(), ['query/headers', 'query/method']);
+    // ?query= replaces the parsed query itself: refused all the same, never handled as if it were absent.
+    const shadowed = await call(`${echoFn.url}/?query=x`, { token: patientToken(), body: { n: 1 } });
+    assert.deepEqual([shadowed.status, shadowed.body['invalid-params'][0].name], [400, 'query/query']);
   });
 
   it('a public route ignores a stale token instead of refusing the screen', async () => {

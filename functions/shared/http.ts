@@ -169,6 +169,9 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
     try {
       // faas-js-runtime copies query parameters onto the context; one named like a context field
       // (?method=, ?headers=) would overwrite it, so such names are refused before anything is read.
+      // ?query= replaces the parsed query itself (with a string), so it can only be seen by what it left behind.
+      const parsedQuery: unknown = context.query;
+      if (parsedQuery !== undefined && (typeof parsedQuery !== 'object' || parsedQuery === null || Array.isArray(parsedQuery))) throw invalid([{ name: 'query/query', reason: 'is a reserved name' }]);
       const shadowing = Object.keys(context.query ?? {}).filter((k) => RESERVED_QUERY.has(k));
       if (shadowing.length) throw invalid(shadowing.map((k) => ({ name: `query/${k}`, reason: 'is a reserved name' })));
       if (context.method !== spec.method) throw methodNotAllowed([spec.method]);

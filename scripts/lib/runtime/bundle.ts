@@ -44,7 +44,7 @@ export interface ScalingState {
   error?: string;
 }
 
-/** Text records /topics takes besides JSON: HL7 v2 messages (ER7) as the LIS writes them. */
+/** Text records /topics takes besides JSON, on a topic no CloudEvent contract declares: HL7 v2 messages (ER7) as the LIS writes them. */
 const TEXT_RECORDS = new Set(['text/plain', 'application/hl7-v2', 'x-application/hl7-v2+er7']);
 
 export class Bundle {
@@ -228,12 +228,14 @@ export class Bundle {
    * POST /topics/<topic>: one record on a topic of the bundle, through the same bus the functions publish to
    * (the in-process bus, or KAFKA_BROKERS), so the KafkaSource wiring delivers it. The body is a CloudEvent in
    * structured mode (application/cloudevents+json) or binary mode (ce-* headers), stored in the Kafka binding's
-   * binary mode as the outbox stores events, or any JSON value or text (an HL7 v2 message, as the LIS writes
-   * them), stored as it is with its content type. The record key is ?key=, else
+   * binary mode as the outbox stores events, or any JSON value, or text on a topic that carries no CloudEvent
+   * contract (an HL7 v2 message on lis-sample-status, as the LIS writes them), stored as it is with its content
+   * type. The record key is ?key=, else
    * the event's partitionkey, else the catalogue's key field of its data.
    */
   private async putOnTopic(req: IncomingMessage, res: ServerResponse, topic: string, query: URLSearchParams): Promise<void> {
-    const known = new Set([...Object.values(eventTypes).map((e) => e.topic), ...this.manifests.kafkaSources.flatMap((s) => s.topics)]);
+    const declared = new Set(Object.values(eventTypes).map((e) => e.topic));
+    const known = new Set([...declared, ...this.manifests.kafkaSources.flatMap((s) => s.topics)]);
     if (req.method !== 'POST') {
       await drainRequest(req);
       return sendProblem(res, 405, 'Method Not Allowed', `${req.method} /topics/${topic}: use POST`, { allow: 'POST' });
@@ -255,7 +257,7 @@ export class Bundle {
       if (type === 'application/cloudevents+json') event = new CloudEvent<unknown>(JSON.parse(text));
       else if (req.headers['ce-specversion'] !== undefined) event = HTTP.toEvent({ headers: req.headers, body: text }) as CloudEvent<unknown>;
       else if (type === 'application/json' || type.endsWith('+json')) JSON.parse(text);
-      else if (!TEXT_RECORDS.has(type)) return sendProblem(res, 415, 'Unsupported Media Type', `send a CloudEvent (application/cloudevents+json, or ce-* headers), a JSON value, or text (${[...TEXT_RECORDS].join(', ')})`, {}, [{ name: 'header/content-type', reason: 'must be JSON or text' }]);
+      else if (!TEXT_RECORDS.has(type) || declared.has(topic)) return sendProblem(res, 415, 'Unsupported Media Type', `send a CloudEvent (application/cloudevents+json, or ce-* headers) or a JSON value${declared.has(topic) ? '' : `, or text (${[...TEXT_RECORDS].join(', ')})`}`, {}, [{ name: 'header/content-type', reason: declared.has(topic) ? 'must be JSON' : 'must be JSON or text' }]);
     } catch (err) {
       const malformed = err instanceof SyntaxError;
       return sendProblem(res, 400, malformed ? 'Malformed JSON' : 'Invalid CloudEvent', String((err as Error).message ?? err), {}, [
