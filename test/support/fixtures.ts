@@ -15,6 +15,8 @@ const TABLES = [
   'dead_letter.outbox_event', 'dead_letter.inbox_event', 'dead_letter.alert', 'dead_letter.redrive_task',
   'appointment.resource', 'appointment.visit_type', 'appointment.appointment', 'appointment.hl7_message',
   'appointment.outbox_event', 'appointment.inbox_event', 'appointment.idempotency_record',
+  'notification.contact_point', 'notification.push_subscription', 'notification.preference', 'notification.notification',
+  'notification.inbox_item', 'notification.outbox_event', 'notification.inbox_event', 'notification.idempotency_record',
 ];
 
 export async function resetDatabase(): Promise<void> {
