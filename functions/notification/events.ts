@@ -12,6 +12,7 @@ export const topics = {
   results: 'result-events',
   customers: 'crm-customers',
   updates: 'notification-updates',
+  deliveries: 'notification-deliveries',
   events: 'notification-events',
 } as const;
 
@@ -25,6 +26,15 @@ const instant = { type: 'string', format: 'date-time' } as const;
 const channel = { enum: channels } as const;
 
 export const events = {
+  'com.medlab.notification.delivery-due': {
+    topic: topics.deliveries,
+    key: 'deliveryId',
+    description: 'A delivery is due to be sent now (a new notification, its send time reached, a retry after backoff, the next channel of a failover): the sender takes it.',
+    schema: {
+      type: 'object', additionalProperties: false, required: ['deliveryId', 'notificationId', 'channel'],
+      properties: { deliveryId: uuid, notificationId: uuid, channel, attempt: { type: 'integer', minimum: 1 } },
+    },
+  },
   'com.medlab.notification.delivery-reported': {
     topic: topics.updates,
     key: 'deliveryId',
