@@ -1,23 +1,31 @@
 import { strict as assert } from 'node:assert';
-import * as fn from './index';
-import { startFunction, call, BRANCH, patientToken, staffToken, token, type RunningFunction } from '../../../test/support/fixtures';
-
-void patientToken; void staffToken; void token;
+import * as pushKey from './index';
+import { DEV_VAPID_PUBLIC_KEY, isVapidPublicKey, vapidPublicKey } from './index';
+import { startFunction, call, type RunningFunction } from '../../../test/support/fixtures';
 
 describe('notification-push-key (GET /api/notifications/push-key)', () => {
-  let running: RunningFunction;
-  before(async () => { running = await startFunction(fn); });
-  after(async () => running.close());
+  let fn: RunningFunction;
+  before(async () => { fn = await startFunction(pushKey); });
+  after(async () => fn.close());
+  afterEach(() => { delete process.env.VAPID_PUBLIC_KEY; });
 
-  it('answers the view for a valid request', async () => {
-    const res = await call(running.url, { query: { branchId: BRANCH } });
+  it('answers anyone the VAPID public key, cacheable; outside production a fixed dev key', async () => {
+    const res = await call(fn.url);
     assert.equal(res.status, 200);
-    assert.equal(res.body.branchId, BRANCH);
+    assert.deepEqual(res.body, { publicKey: DEV_VAPID_PUBLIC_KEY });
+    assert.ok(isVapidPublicKey(res.body.publicKey));
+    assert.match(res.headers.get('cache-control') ?? '', /max-age=3600/);
   });
 
-  it('names the missing field in a problem+json 400', async () => {
-    const res = await call(running.url, { query: {} });
-    assert.equal(res.status, 400);
-    assert.equal(res.body['invalid-params'][0].name, 'query/branchId');
+  it('VAPID_PUBLIC_KEY when set; a key that is not an uncompressed P-256 point is refused, as is none in production', () => {
+    const other = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url');
+    process.env.VAPID_PUBLIC_KEY = other;
+    assert.equal(vapidPublicKey(), other);
+    process.env.VAPID_PUBLIC_KEY = Buffer.alloc(65, 7).toString('base64url');
+    assert.throws(vapidPublicKey, /VAPID_PUBLIC_KEY/);
+    delete process.env.VAPID_PUBLIC_KEY;
+    const env = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try { assert.throws(vapidPublicKey, /VAPID_PUBLIC_KEY must be set/); } finally { process.env.NODE_ENV = env; }
   });
 });
