@@ -1,23 +1,80 @@
 import { strict as assert } from 'node:assert';
-import * as fn from './index';
-import { startFunction, call, BRANCH, patientToken, staffToken, token, type RunningFunction } from '../../../test/support/fixtures';
-
-void patientToken; void staffToken; void token;
+import { randomUUID } from 'node:crypto';
+import * as resend from './index';
+import { db } from '../../shared/db';
+import { resetDatabase, startFunction, call, patientToken, staffToken, published, type RunningFunction } from '../../../test/support/fixtures';
+import { createNotice } from '../../../test/support/notification-api';
 
 describe('notification-resend (POST /api/notifications/resend)', () => {
-  let running: RunningFunction;
-  before(async () => { running = await startFunction(fn); });
-  after(async () => running.close());
+  let fn: RunningFunction;
+  before(async () => { fn = await startFunction(resend); });
+  after(async () => fn.close());
+  beforeEach(async () => resetDatabase());
 
-  it('answers the view for a valid request', async () => {
-    const res = await call(running.url, { body: { branchId: BRANCH }, token: staffToken() });
-    assert.equal(res.status, 200);
-    assert.equal(res.body.branchId, BRANCH);
+  const due = async () => (await published('notification-deliveries')).filter((e) => e.type === 'com.medlab.notification.delivery-due');
+  const failedSms = () => createNotice({
+    status: 'done',
+    deliveries: [{ channel: 'in-app', status: 'delivered' }, { channel: 'sms', status: 'failed', attempts: 3, lastError: '30006 landline' }],
   });
 
-  it('names the missing field in a problem+json 400', async () => {
-    const res = await call(running.url, { body: {}, token: staffToken() });
-    assert.equal(res.status, 400);
-    assert.equal(res.body['invalid-params'][0].name, 'body/branchId');
+  it('a failed SMS goes back to queued with its attempts kept, the history names the staff member, and the sender is told it is due', async () => {
+    const notice = await failedSms();
+    const res = await call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id, channel: 'sms' } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const sms = notice.deliveries[1];
+    assert.deepEqual([res.body.delivery.deliveryId, res.body.delivery.status, res.body.delivery.attempts], [sms.id, 'queued', 3]);
+    assert.deepEqual(res.body.delivery.history.map((h: { status: string; source: string }) => [h.status, h.source]), [['queued', 'staff:staff-hcm-d1']]);
+    const [event, ...more] = await due();
+    assert.equal(more.length, 0);
+    assert.deepEqual(event.data, { deliveryId: sms.id, notificationId: notice.notification.id, channel: 'sms', attempt: 4 });
+    assert.equal((await db().notification.findUniqueOrThrow({ where: { id: notice.notification.id } })).status, 'dispatched');
+    const changed = (await published('notification-events')).map((e) => [e.type, e.data.status, e.data.channel]);
+    assert.deepEqual(changed, [['com.medlab.notification.delivery-changed', 'queued', 'sms']]);
+  });
+
+  it('without a channel, the first of the plan after in-app; one the failover had not reached yet is made', async () => {
+    const notice = await createNotice({ channels: ['in-app', 'email', 'sms'] });
+    const res = await call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.deepEqual([res.body.delivery.channel, res.body.delivery.attempts], ['email', 0]);
+    assert.equal(await db().delivery.count({ where: { notificationId: notice.notification.id } }), 2);
+    assert.equal((await due())[0].data.attempt, 1);
+  });
+
+  it('a channel not in the plan, or one still queued, is 409 naming body/channel; two staff at once make one send', async () => {
+    const notice = await failedSms();
+    const push = await call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id, channel: 'push' } });
+    assert.deepEqual([push.status, push.body['invalid-params'][0].name], [409, 'body/channel']);
+    const answers = await Promise.all([0, 1, 2].map(() => call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id, channel: 'sms' } })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 409, 409]);
+    assert.equal(answers.find((a) => a.status === 409)!.body['invalid-params'][0].name, 'body/channel');
+    assert.equal((await due()).length, 1);
+    const inApp = await call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id, channel: 'in-app' } });
+    assert.deepEqual([inApp.status, inApp.body['invalid-params'][0].name], [409, 'body/channel']);
+  });
+
+  it('resending twice after the first went out keeps one history row per staff member, at the latest time', async () => {
+    const notice = await failedSms();
+    await call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id, channel: 'sms' } });
+    await db().delivery.update({ where: { id: notice.deliveries[1].id }, data: { status: 'failed' } });
+    const again = await call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id, channel: 'sms' } });
+    assert.equal(again.status, 202, JSON.stringify(again.body));
+    assert.equal(again.body.delivery.history.length, 1);
+    assert.equal((await due()).length, 2);
+  });
+
+  it('a missing notification is 404; a pending or cancelled one 409; patients cannot resend', async () => {
+    const missing = await call(fn.url, { token: staffToken(), body: { notificationId: randomUUID() } });
+    assert.deepEqual([missing.status, missing.body['invalid-params'][0].name], [404, 'body/notificationId']);
+    for (const status of ['pending', 'cancelled'] as const) {
+      const notice = await createNotice({ status, deliveries: [] });
+      const res = await call(fn.url, { token: staffToken(), body: { notificationId: notice.notification.id } });
+      assert.deepEqual([res.status, res.body['invalid-params'][0].name], [409, 'body/notificationId']);
+    }
+    const bad = await call(fn.url, { token: staffToken(), body: { notificationId: 'x', channel: 'fax' } });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body['invalid-params'].map((p: { name: string }) => p.name).sort(), ['body/channel', 'body/notificationId']);
+    assert.equal((await call(fn.url, { token: patientToken('p-1'), body: { notificationId: randomUUID() } })).status, 403);
+    assert.equal((await due()).length, 0);
   });
 });
