@@ -19,6 +19,7 @@ import { seedClinic, at, localDay, adminToken } from './support/clinic';
 import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
 import { insertLetter, operatorToken } from './support/dead-letters';
 import { deadLetter, produce } from './support/redrive';
+import { createNotice } from './support/notification-api';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -274,6 +275,33 @@ describe('/openapi.json documents every status each route answers', function () 
     }
   });
 
+  it("the notification routes' own answers", async () => {
+    const missing = randomUUID();
+    const notice = await createNotice({ patientId: 'p-1', status: 'done', deliveries: [{ channel: 'in-app', status: 'delivered' }, { channel: 'sms', status: 'failed', attempts: 2, lastError: '30003', history: [{ status: 'failed', source: 'provider:cb-1', errorCode: '30003' }] }] });
+
+    await drive('notification-inbox', 200, get({}, patient));
+    await drive('notification-inbox', 400, get({ cursor: 'bm90LWEtY3Vyc29y' }, patient));
+    await drive('notification-inbox-count', 200, get({}, patient));
+    await drive('notification-inbox-mark', 200, json('POST', { action: 'read', itemIds: [notice.item.id] }, patient));
+    await drive('notification-inbox-mark', 404, json('POST', { action: 'read', itemIds: [missing] }, patient));
+
+    await drive('notification-preference-save', 200, json('POST', { category: 'results', channels: ['in-app', 'email'], quietHours: { start: '22:00', end: '07:00' } }, patient));
+    await drive('notification-preferences', 200, get({}, patient));
+
+    const subscription = { endpoint: 'https://push.example.com/send/abc', keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 9)]).toString('base64url'), auth: Buffer.alloc(16, 3).toString('base64url') } };
+    await drive('notification-push-subscribe', 201, json('POST', subscription, patient));
+    await drive('notification-push-subscribe', 200, json('POST', subscription, patient));
+    await drive('notification-push-key', 200, get({}));
+
+    await drive('notification-history', 200, get({ patientId: 'p-1' }, staff));
+    await drive('notification-resend', 202, json('POST', { notificationId: notice.notification.id, channel: 'sms' }, staff));
+    await drive('notification-resend', 404, json('POST', { notificationId: missing }, staff));
+    await drive('notification-resend', 409, json('POST', { notificationId: notice.notification.id, channel: 'sms' }, staff));
+
+    await drive('notification-template-preview', 200, get({ template: 'results-ready', language: 'en', variables: '{"link":"/r/1"}' }, staff));
+    await drive('notification-template-preview', 404, get({ template: 'lottery-win' }, staff));
+  });
+
   it('503 with Retry-After from every route while the database is down', async () => {
     const child = await deadDatabaseBundle();
     try {
@@ -341,6 +369,14 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'appointment-exception-save': (url, tok) => call(url, { token: tok, body: { resourceId: randomUUID(), kind: 'closed', start: '2030-01-01T02:00:00Z', end: '2030-01-01T03:00:00Z' } }),
   'appointment-visit-type-save': (url, tok) => call(url, { token: tok, body: { visitTypeId: 'x', name: 'X', durationMinutes: 15, requirements: [{ kind: 'room' }] } }),
   'lab-orders': (url, tok) => call(url, { token: tok, body: { appointmentId: randomUUID(), accession: 'ACC-9' } }),
+  'notification-inbox': (url, tok) => call(url, { token: tok }),
+  'notification-inbox-count': (url, tok) => call(url, { token: tok }),
+  'notification-inbox-mark': (url, tok) => call(url, { token: tok, body: { action: 'read', all: true } }),
+  'notification-preferences': (url, tok) => call(url, { token: tok }),
+  'notification-preference-save': (url, tok) => call(url, { token: tok, body: { category: '*', channels: ['in-app'] } }),
+  'notification-push-subscribe': (url, tok) => call(url, { token: tok, body: { endpoint: 'https://push.example.com/send/x', keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 9)]).toString('base64url'), auth: Buffer.alloc(16, 3).toString('base64url') } } }),
+  'notification-history': (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
+  'notification-resend': (url, tok) => call(url, { token: tok, body: { notificationId: randomUUID() } }),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */
