@@ -15,6 +15,8 @@ const CLI = path.join(ROOT, 'node_modules/faas-js-runtime/bin/cli.js');
 const CLUSTER_ENV = {
   NODE_ENV: 'production', DATABASE_URL: 'postgresql://portal@db.invalid:5432/portal', KAFKA_BROKERS: 'kafka.invalid:9092',
   AUTH_JWKS_URL: 'https://login.medlab.example/jwks', AUTH_ISSUER: 'https://login.medlab.example', AUTH_AUDIENCE: 'patient-portal', LOG_LEVEL: 'silent',
+  // The Web Push key browsers subscribe with (notification-push-key): any uncompressed P-256 point.
+  VAPID_PUBLIC_KEY: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url'),
   // The dead-letter-policy ConfigMap's policy.yaml, as the cluster mounts it.
   DEAD_LETTER_POLICY_FILE: (() => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'portal-policy-')), 'policy.yaml');
@@ -46,6 +48,7 @@ describe('safe in production (NODE_ENV=production)', function () {
     ['functions/dead-letter/intake', 'DATABASE_URL'],
     ['functions/dead-letter/intake', 'DEAD_LETTER_POLICY_FILE'],
     ['functions/booking-queue/availability', 'AUTH_JWKS_URL'],
+    ['functions/notification/push-key', 'VAPID_PUBLIC_KEY'],
   ] as const) {
     it(`${fn.split('/').pop()} refuses to start without ${missing}, naming it`, () => {
       const run = startInCluster(fn, { ...CLUSTER_ENV, [missing]: undefined });
