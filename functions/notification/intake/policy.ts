@@ -26,7 +26,7 @@ const schema = {
   properties: {
     channels: {
       type: 'object', additionalProperties: false, required: ['defaults'],
-      properties: { defaults: { type: 'object', required: ['*'], additionalProperties: channelList } },
+      properties: { defaults: { type: 'object', required: ['*'], properties: { '*': channelList }, additionalProperties: channelList } },
     },
     quietHours: { type: 'object', additionalProperties: false, required: ['start', 'end'], properties: { start: clock, end: clock } },
     teams: {
