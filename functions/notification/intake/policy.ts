@@ -54,7 +54,10 @@ export function parsePolicy(text: string, where: string): NotificationPolicy {
   const problems = problemsOf(schema, doc, 'policy');
   if (problems.length) throw new Error(`${where}: ${problems.map((p) => `${p.name} ${p.reason}`).join('; ')}`);
   const policy = doc as NotificationPolicy;
-  return { ...policy, links: { ...policy.links, portalUrl: policy.links.portalUrl.replace(/\/+$/, '') } };
+  // PORTAL_URL (the environment's own portal: staging, a laptop) wins over the policy's.
+  const portalUrl = process.env.PORTAL_URL?.trim() || policy.links.portalUrl;
+  if (!/^https?:\/\//.test(portalUrl)) throw new Error(`PORTAL_URL must be an http(s) URL, not "${portalUrl}"`);
+  return { ...policy, links: { ...policy.links, portalUrl: portalUrl.replace(/\/+$/, '') } };
 }
 
 const MANIFEST = path.join(__dirname, '..', '..', '..', 'knative', 'base', 'notification', 'policy.yaml');

@@ -75,3 +75,20 @@ describe('the notification policy (knative/base/notification/policy.yaml)', () =
       /test\.yaml: policy\/channels\.defaults\.\*\.0 must be equal to one of the allowed values; policy\/quietHours\.start must match pattern/);
   });
 });
+
+describe('PORTAL_URL', () => {
+  it('wins over the policy\'s portal, and must be an http(s) URL', () => {
+    const text = 'channels: {defaults: {"*": [in-app]}}\nquietHours: {start: "21:00", end: "07:00"}\nteams: {}\nlinks: {portalUrl: https://portal.example, validDays: 7}';
+    const saved = process.env.PORTAL_URL;
+    try {
+      process.env.PORTAL_URL = 'http://localhost:8080/';
+      assert.equal(parsePolicy(text, 't').links.portalUrl, 'http://localhost:8080');
+      process.env.PORTAL_URL = 'portal';
+      assert.throws(() => parsePolicy(text, 't'), /PORTAL_URL must be an http\(s\) URL/);
+      delete process.env.PORTAL_URL;
+      assert.equal(parsePolicy(text, 't').links.portalUrl, 'https://portal.example');
+    } finally {
+      if (saved === undefined) delete process.env.PORTAL_URL; else process.env.PORTAL_URL = saved;
+    }
+  });
+});

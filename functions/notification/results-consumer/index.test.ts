@@ -82,6 +82,17 @@ describe('notification-results-consumer (result-events → one notice per visit)
     assert.deepEqual((await notices()).map((n) => [n.template, n.status]), [['results-ready', 'dispatched'], ['results-updated', 'dispatched']]);
   });
 
+  it('a window closing inside quiet hours waits for the morning', async () => {
+    const evening = new Date('2026-12-08T13:55:00Z'); // 20:55 in Ho Chi Minh City: the window closes at 21:05
+    setIntakeClock(evening);
+    await release(report('rep-1', evening));
+    const flush = await minute(at(evening, 10));
+    assert.deepEqual([flush.body.notifications.dispatched, flush.body.notifications.pending], [0, 1]);
+    const [n] = await notices();
+    assert.deepEqual([n.status, n.sendAt.toISOString()], ['pending', '2026-12-09T00:00:00.000Z']);
+    assert.equal((await minute(new Date('2026-12-09T00:00:00Z'))).body.notifications.dispatched, 1);
+  });
+
   it('a critical report makes "please call the clinic" at once, past the window and quiet hours', async () => {
     const night = new Date('2026-12-08T16:30:00Z'); // 23:30 in Ho Chi Minh City
     setIntakeClock(night);
