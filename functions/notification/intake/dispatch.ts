@@ -1,0 +1,68 @@
+// A notification whose time has come (a request due now, a results window closed, the end of quiet hours):
+// checked against the patient's quiet hours once more (a non-critical notice due inside them waits, pending,
+// until they end), planned (channels.ts: preference, policy, contacts), and handed to the sender: its
+// in-app delivery and the first external channel's are created queued, and a delivery-due for each commits
+// in the same transaction. A patient with no usable external channel gets the inbox alone and is counted
+// unreachable (the reason says why, never the contact). The caller holds the notification (a fresh row, or
+// one claimed FOR UPDATE SKIP LOCKED), so it is dispatched once.
+import { randomUUID } from 'node:crypto';
+import type { Tx } from '../../shared/db';
+import type { Notification } from '../../shared/generated/prisma/client';
+import type { NotificationEmit } from '../system';
+import type { ChannelName } from '../channels/channel';
+import { notificationPolicy } from './policy';
+import { planChannels, preferenceFor } from './channel-plan';
+import { quietUntil } from './quiet-hours';
+
+export type Dispatched =
+  | { status: 'pending'; sendAt: string; reason: 'quiet-hours' }
+  | { status: 'dispatched' | 'unreachable'; channels: ChannelName[] }
+  | { status: 'cancelled'; reason: string };
+
+type Row = Pick<Notification, 'id' | 'requestId' | 'recipientKind' | 'patientId' | 'team' | 'template' | 'category' | 'critical'>;
+
+async function queue(tx: Tx, emit: NotificationEmit, n: Row, channels: ChannelName[]): Promise<void> {
+  const deliveries = channels.map((channel) => ({ id: randomUUID(), notificationId: n.id, channel }));
+  await tx.delivery.createMany({ data: deliveries });
+  for (const d of deliveries) await emit('com.medlab.notification.delivery-due', { deliveryId: d.id, notificationId: n.id, channel: d.channel, attempt: 1 });
+}
+
+export async function dispatch(tx: Tx, emit: NotificationEmit, n: Row, now: Date): Promise<Dispatched> {
+  const policy = notificationPolicy();
+  if (n.recipientKind === 'operators') {
+    // An on-call list is reached by email at once: no inbox, no quiet hours.
+    await tx.notification.update({ where: { id: n.id }, data: { channels: ['email'], status: 'dispatched' } });
+    await queue(tx, emit, n, ['email']);
+    return { status: 'dispatched', channels: ['email'] };
+  }
+
+  const patientId = n.patientId!;
+  const contact = await tx.contactPoint.findUnique({ where: { patientId } });
+  if (!contact || contact.erased) {
+    // Erased (or gone) while it waited: nobody to tell.
+    await tx.notification.update({ where: { id: n.id }, data: { status: 'cancelled' } });
+    return { status: 'cancelled', reason: contact ? 'the patient was erased' : 'no such patient' };
+  }
+  const preferences = await tx.preference.findMany({ where: { patientId } });
+
+  if (!n.critical) {
+    const row = preferenceFor(preferences, n.category);
+    const quiet = row?.quietStart && row?.quietEnd ? { start: row.quietStart, end: row.quietEnd } : policy.quietHours;
+    const until = quietUntil(now, contact.timezone, quiet);
+    if (until) {
+      await tx.notification.update({ where: { id: n.id }, data: { status: 'pending', sendAt: until } });
+      return { status: 'pending', sendAt: until.toISOString(), reason: 'quiet-hours' };
+    }
+  }
+
+  const push = await tx.pushSubscription.count({ where: { patientId, goneAt: null } });
+  const plan = planChannels(preferences, n.category, policy.channels.defaults, { email: Boolean(contact.email), phone: Boolean(contact.phone), push: push > 0 });
+  const status = plan.unreachable ? 'unreachable' : 'dispatched';
+  await tx.notification.update({ where: { id: n.id }, data: { channels: plan.channels, status } });
+  // The inbox and the first external channel; the sender moves down the plan when that one fails.
+  await queue(tx, emit, n, plan.channels.slice(0, 2));
+  if (plan.unreachable) {
+    await emit('com.medlab.notification.unreachable', { notificationId: n.id, requestId: n.requestId, patientId, template: n.template, reason: plan.unreachable });
+  }
+  return { status, channels: plan.channels };
+}
