@@ -10,7 +10,7 @@ import { closeBus } from '../functions/shared/bus';
 import { kafkaBrokers } from '../functions/shared/kafka';
 import { closeEmbeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
 import { prepareDatabase } from './lib/laptop/prepare';
-import { demoPoisonEvent, wantsDemoPoisonEvent } from './lib/seed';
+import { demoCustomers, demoPoisonEvent, wantsDemoPoisonEvent } from './lib/seed';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
 
@@ -32,6 +32,7 @@ async function main() {
 
   const bundle = await new Bundle({ port }).start();
   const poisoned = await putDemoPoisonEvent(bundle);
+  await putDemoCustomers(bundle);
   const patient = signToken({ sub: 'patient-demo', role: 'patient', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const staff = signToken({ sub: 'staff-demo', role: 'staff', branchId: 'hcm-d1', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const operator = signToken({ sub: 'ops-demo', role: 'staff', grants: ['operator', 'phi'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
@@ -97,6 +98,17 @@ async function putDemoPoisonEvent(bundle: Bundle): Promise<boolean> {
   }
   await bundle.pollScalers();
   return true;
+}
+
+/** The demo patients' contacts, put on crm-customers as the CRM would (SEED_DEMO=false: none). */
+async function putDemoCustomers(bundle: Bundle): Promise<void> {
+  if (process.env.SEED_DEMO === 'false') return;
+  for (const customer of demoCustomers) {
+    const res = await fetch(`${bundle.url}/topics/crm-customers`, {
+      method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(customer),
+    });
+    if (res.status !== 202) logger.warn({ status: res.status }, 'a demo customer could not be put on crm-customers');
+  }
 }
 
 main().catch((err) => {

@@ -95,3 +95,18 @@ export const demoPoisonEvent = {
 export async function wantsDemoPoisonEvent(): Promise<boolean> {
   return process.env.SEED_DEMO !== 'false' && (await db().deadLetter.count()) === 0;
 }
+
+/**
+ * The demo patients as the CRM would announce them on crm-customers (so the notification system knows where
+ * to reach them): the dev tokens' patient-demo and the walkthroughs' patient-42 and patient-7. Contacts on
+ * example.com and the 0900 test range: npm start's catcher receives every message, nothing leaves the laptop.
+ * Fixed ids and version 1: a restart puts them again and changes nothing.
+ */
+export const demoCustomers = [
+  { patientId: 'patient-demo', email: 'patient-demo@example.com', phone: '+84900000001', language: 'vi', timezone: 'Asia/Ho_Chi_Minh', tier: 'standard' },
+  { patientId: 'patient-42', email: 'patient-42@example.com', phone: '+84900000042', language: 'en', timezone: 'Asia/Ho_Chi_Minh', tier: 'svip1' },
+  { patientId: 'patient-7', email: 'patient-7@example.com', phone: '+84900000007', language: 'vi', timezone: 'Asia/Ho_Chi_Minh', tier: 'standard' },
+].map((c) => ({
+  specversion: '1.0', type: 'com.medlab.crm.customer-updated', source: '/demo/crm', id: `demo-customer-${c.patientId}`,
+  datacontenttype: 'application/json', data: { ...c, version: 1 },
+}));
