@@ -2,10 +2,12 @@
 // patient. The payload is {title, body, link, notificationId}: the neutral words of the template, never
 // health data. A push service that says the subscription is gone (404/410) has it marked gone, never used
 // again; delivered when any browser's push service took it (201), failed 'no-subscription' when none is left.
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
 import webpush, { WebPushError } from 'web-push';
 import { ChannelUnavailable, type Channel, type Send, type SendResult } from './channel';
 
-export interface VapidSettings { publicKey: string; privateKey: string; subject: string }
+export interface VapidSettings { publicKey: string; privateKey: string; subject: string; extraCa?: string }
 
 export type PushTarget = { endpoint: string; p256dh: string; auth: string; id: string };
 
@@ -17,7 +19,9 @@ export function pushPayload(request: Send): string {
   return JSON.stringify({ title: request.message.title, body: request.message.body, link: request.message.link ?? null, notificationId: request.notificationId });
 }
 
-export function pushChannel(vapid: VapidSettings, markGone: (subscriptionIds: string[]) => Promise<void>): Channel {
+export function pushChannel(settings: VapidSettings, markGone: (subscriptionIds: string[]) => Promise<void>): Channel {
+  const { extraCa, ...vapid } = settings;
+  const agent = extraCa ? new https.Agent({ ca: [...rootCertificates, extraCa], keepAlive: true }) : undefined;
   return {
     name: 'push',
     async send(request: Send): Promise<SendResult> {
@@ -27,9 +31,9 @@ export function pushChannel(vapid: VapidSettings, markGone: (subscriptionIds: st
       const outcomes = await Promise.all(targets.map(async (t) => {
         try {
           const res = await webpush.sendNotification({ endpoint: t.endpoint, keys: { p256dh: t.p256dh, auth: t.auth } }, payload, {
-            vapidDetails: vapid, TTL: TTL_SECONDS, timeout: TIMEOUT_MS, urgency: 'normal',
+            vapidDetails: vapid, TTL: TTL_SECONDS, timeout: TIMEOUT_MS, urgency: 'normal', ...(agent ? { agent } : {}),
             // The same topic replaces a message the push service still holds: a resend after a crash is not a second notice.
-            topic: request.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32),
+            topic: request.idempotencyKey.replace(/[^A-Za-z0-9]/g, '').slice(0, 32),
           });
           return { id: t.id, status: res.statusCode, location: res.headers?.location as string | undefined };
         } catch (err) {

@@ -16,7 +16,8 @@ export const LAPTOP_PROVIDERS = {
 export interface ChannelSettings {
   email: { smtpUrl: string; from: string };
   sms: { provider: 'twilio'; apiUrl: string; accountSid: string; authToken: string; from: string; callbackBase: string };
-  push: { publicKey: string; privateKey: string; subject: string };
+  /** extraCa: a PEM the push client trusts besides the usual roots (the laptop's push stand-in has its own certificate). */
+  push: { publicKey: string; privateKey: string; subject: string; extraCa?: string };
   /** The portal's public address: where providers call back, and what relative links in a message point into. */
   publicUrl: string;
 }
@@ -55,7 +56,7 @@ export function channelSettingsFrom(env: NodeJS.ProcessEnv): ChannelSettings {
       from: get('SMS_FROM') ?? 'MEDLAB',
       callbackBase: `${publicUrl}/api/notifications/callbacks/sms`,
     },
-    push: { publicKey, privateKey, subject: get('VAPID_SUBJECT') ?? 'mailto:no-reply@medlab.example' },
+    push: { publicKey, privateKey, subject: get('VAPID_SUBJECT') ?? 'mailto:no-reply@medlab.example', ...(env.WEB_PUSH_EXTRA_CA?.trim() ? { extraCa: env.WEB_PUSH_EXTRA_CA } : {}) },
     publicUrl,
   };
 }
