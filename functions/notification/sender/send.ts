@@ -5,7 +5,7 @@ import { db, type Tx } from '../../shared/db';
 import { DomainError } from '../../shared/domain-errors';
 import type { Logger } from '../../shared/log';
 import { render, type Variables } from '../templates';
-import { channel } from '../channels';
+import { channel } from '../channels/registry';
 import { ChannelUnavailable, type Send } from '../channels/channel';
 import type { Claimed, Outcome } from '../deliveries';
 

@@ -9,7 +9,7 @@ import { warmBeforeReady } from '../../shared/lifecycle';
 import { refuse } from '../../shared/config';
 import { system } from '../system';
 import { channelSettings } from '../channels/settings';
-import { smsProvider } from '../channels';
+import { smsProvider } from '../channels/registry';
 export { init, shutdown } from '../../shared/lifecycle';
 
 const PATH = '/api/notifications/callbacks/sms';
