@@ -19,6 +19,8 @@ import { seedClinic, at, localDay, adminToken } from './support/clinic';
 import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientToken, staffToken, token, holdAdvisoryLock, BRANCH, type Answer } from './support/fixtures';
 import { insertLetter, operatorToken } from './support/dead-letters';
 import { deadLetter, produce } from './support/redrive';
+import { channelSettingsFrom } from '../functions/notification/channels/settings';
+import { twilioSignature } from '../functions/notification/channels/twilio-signature';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -43,6 +45,14 @@ const service = token('service', 'patient-booking');
 const json = (method: string, body: unknown, tok?: string, headers: Record<string, string> = {}): Send => (url) =>
   call(url, { method, body, token: tok, headers });
 const get = (query: Record<string, string>, tok?: string): Send => (url) => call(url, { query, token: tok });
+/** The SMS provider's status callback, signed as the provider signs it (this process's laptop provider settings). */
+const smsCallback = (status: string): Send => (url) => {
+  const { sms } = channelSettingsFrom(process.env);
+  const deliveryId = randomUUID();
+  const params = { MessageSid: 'SM0123456789abcdef0123456789abcdef', MessageStatus: status };
+  const signature = twilioSignature(sms.authToken, `${sms.callbackBase}?deliveryId=${deliveryId}`, params);
+  return call(url, { query: { deliveryId }, raw: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+};
 
 describe('/openapi.json documents every status each route answers', function () {
   this.timeout(120_000);
@@ -107,6 +117,8 @@ describe('/openapi.json documents every status each route answers', function () 
 
     await drive('branches', 200, get({}));
     await drive('dead-letter-console', 200, get({}));
+    await drive('notification-sms-callback', 204, smsCallback('delivered'));
+    await drive('notification-sms-callback', 400, smsCallback('received'));
     await drive('availability', 200, get({ branchId: BRANCH, from: today, to: today }));
     await drive('availability', 404, get({ branchId: 'nowhere', from: today, to: today }));
     await drive('queue-board', 200, get({ branchId: BRANCH }));
@@ -341,6 +353,7 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'appointment-exception-save': (url, tok) => call(url, { token: tok, body: { resourceId: randomUUID(), kind: 'closed', start: '2030-01-01T02:00:00Z', end: '2030-01-01T03:00:00Z' } }),
   'appointment-visit-type-save': (url, tok) => call(url, { token: tok, body: { visitTypeId: 'x', name: 'X', durationMinutes: 15, requirements: [{ kind: 'room' }] } }),
   'lab-orders': (url, tok) => call(url, { token: tok, body: { appointmentId: randomUUID(), accession: 'ACC-9' } }),
+  'notification-sms-callback': (url) => smsCallback('delivered')(url),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */
