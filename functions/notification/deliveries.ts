@@ -52,6 +52,8 @@ async function changed(emit: NotificationEmit, n: NotificationRow, d: { id: stri
 
 export type Outcome =
   | { kind: 'result'; result: SendResult }
+  /** Nothing could be sent on any channel (a template that cannot be filled): failed, with no failover. */
+  | { kind: 'refused'; errorCode: string; reason: string }
   | { kind: 'unavailable'; reason: string; retryAfterSeconds?: number };
 
 export interface Recorded {
@@ -81,6 +83,7 @@ export async function recordSend(tx: Tx, emit: NotificationEmit, claimed: Claime
     const after = await fail(tx, emit, n, claimed, current.status, 'provider-unavailable', reason, attempts, now);
     return { ...after, exhausted: reason };
   }
+  if (outcome.kind === 'refused') return fail(tx, emit, n, claimed, current.status, outcome.errorCode, outcome.reason, attempts, now, undefined, false);
   const { result } = outcome;
   if (result.status === 'failed') return fail(tx, emit, n, claimed, current.status, result.errorCode ?? 'failed', result.errorCode ?? 'failed', attempts, now, result);
   const next = advance(current.status, result.status);
@@ -97,7 +100,7 @@ export async function recordSend(tx: Tx, emit: NotificationEmit, claimed: Claime
   return { status: next ?? current.status, attempts };
 }
 
-async function fail(tx: Tx, emit: NotificationEmit, n: NotificationRow, d: Claimed, current: DeliveryStatus, errorCode: string, lastError: string, attempts: number, now: Date, result?: SendResult): Promise<Recorded> {
+async function fail(tx: Tx, emit: NotificationEmit, n: NotificationRow, d: Claimed, current: DeliveryStatus, errorCode: string, lastError: string, attempts: number, now: Date, result?: SendResult, failingOver = true): Promise<Recorded> {
   const next = advance(current, 'failed');
   await tx.delivery.update({
     where: { id: d.id },
@@ -110,6 +113,7 @@ async function fail(tx: Tx, emit: NotificationEmit, n: NotificationRow, d: Claim
   await tx.deliveryEvent.createMany({ data: [{ deliveryId: d.id, status: 'failed', at: now, source: 'sender', errorCode: errorCode.slice(0, 60) }], skipDuplicates: true });
   if (!next) return { status: current, attempts };
   await changed(emit, n, d, next, now);
+  if (!failingOver) return { status: next, attempts };
   return { status: next, attempts, ...(await failover(tx, emit, n, d.channel, now)) };
 }
 

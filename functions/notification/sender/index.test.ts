@@ -164,6 +164,7 @@ describe('notification-sender (KafkaSource on notification-deliveries)', functio
     assert.equal(unfilled.status, 422);
     assert.match(unfilled.body.detail, /template results-ready needs link/);
     assert.equal((await deliveryOf(s.deliveries.sms)).status, 'failed');
+    assert.equal(await db().delivery.count({ where: { notificationId: s.notificationId, channel: 'email' } }), 0, 'no failover: email would render the same template');
     assert.equal(providers.sms.messages.length, 0);
     const bad = await deliver(sender.url, { type: 'com.medlab.notification.delivery-due', data: { deliveryId: 'x' } });
     assert.equal(bad.status, 400);

@@ -61,7 +61,8 @@ export const handle = consumer(
       // 2. What to send, and the one send (outside any transaction: a provider may take seconds).
       const prepared = await prepare(mine);
       if ('refused' in prepared) {
-        const recorded = await transaction(system, source, (tx, emit) => recordSend(tx, emit, mine, { kind: 'result', result: { status: 'failed', provider: 'template', errorCode: 'template' } }));
+        const recorded = await transaction(system, source, (tx, emit) => recordSend(tx, emit, mine, { kind: 'refused', errorCode: 'template', reason: prepared.refused }));
+        // Every channel renders the same template: no failover, the dead-letter system keeps the reason.
         log.warn({ ...meta, refusal: prepared.refused }, 'the notice cannot be rendered; the delivery failed');
         return new Problem(422, 'Unprocessable Event', prepared.refused, [{ name: 'data/deliveryId', reason: prepared.refused }], {}, { recorded }).response();
       }
