@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import * as fn from './index';
 import { db } from '../../shared/db';
 import { startFunction, deliver, resetDatabase, published, type RunningFunction } from '../../../test/support/fixtures';
@@ -168,5 +170,14 @@ describe('notification-sender (KafkaSource on notification-deliveries)', functio
     assert.equal(providers.sms.messages.length, 0);
     const bad = await deliver(sender.url, { type: 'com.medlab.notification.delivery-due', data: { deliveryId: 'x' } });
     assert.equal(bad.status, 400);
+  });
+
+  it('in production refuses to start without its providers\' settings, naming each one', () => {
+    const root = path.join(__dirname, '..', '..', '..');
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', DATABASE_URL: 'postgresql://portal@db.invalid:5432/portal', KAFKA_BROKERS: 'kafka.invalid:9092', LOG_LEVEL: 'silent', SMTP_URL: 'smtp://smtp.invalid:587' };
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(root, 'node_modules/faas-js-runtime/bin/cli.js'), path.join(__dirname, 'index.ts'), '--port', '0'], { cwd: __dirname, env, encoding: 'utf8', timeout: 40_000 });
+    assert.equal(run.signal, null, 'it exited by itself rather than running until killed');
+    assert.notEqual(run.status, 0);
+    assert.match(run.stdout + run.stderr, /NOTIFICATION_EMAIL_FROM, SMS_API_URL, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM, VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT, PUBLIC_URL must be set in production/);
   });
 });
