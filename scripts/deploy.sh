@@ -10,7 +10,8 @@
 # 1. the Secret portal-secrets (database-url) from the environment (never committed; keys as
 #    knative/secret-keys.yaml), and dead-letter-alert-email (SMTP_URL, DEAD_LETTER_ALERT_EMAIL: where the
 #    dead-letter alerts are emailed until the notification system delivers them; DEAD_LETTER_ALERT_EMAIL=off
-#    then, and SMTP_URL is not needed). Tokens need no secret: they are verified with the OpenID Connect provider's
+#    then, and SMTP_URL is not needed), and notification-providers (the patients' email, SMS and Web Push
+#    providers: the keys knative/secret-keys.yaml lists under it). Tokens need no secret: they are verified with the OpenID Connect provider's
 #    public keys, whose JWKS URL, issuer and audience go into the ConfigMap portal-config (auth-jwks-url,
 #    auth-issuer, auth-audience) from AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE.
 # 2. database migrations (offline WASM engine; same records as `prisma migrate deploy`)
@@ -46,6 +47,17 @@ setting AUTH_ISSUER 'the iss of the provider tokens' https://oidc.invalid
 setting AUTH_AUDIENCE 'the aud the provider puts in portal tokens' patient-portal
 setting DEAD_LETTER_ALERT_EMAIL "the operators' addresses for dead-letter alerts (comma list), or off" ops@medlab.invalid
 if [ "$DEAD_LETTER_ALERT_EMAIL" != off ]; then setting SMTP_URL 'the SMTP server for alert email, smtp://user:pass@host:587' smtp://smtp.invalid:587; fi
+# The notification providers (knative/secret-keys.yaml, notification-providers): the sender will not start without them.
+setting NOTIFICATION_SMTP_URL "the SMTP server for patients' email, smtp://user:pass@host:587" smtp://smtp.invalid:587
+setting NOTIFICATION_EMAIL_FROM "the From of patients' email" 'MedLab <no-reply@medlab.invalid>'
+setting SMS_API_URL "the SMS provider's API base (Twilio-shaped), https://…" https://sms.invalid
+setting SMS_ACCOUNT_SID 'the SMS provider account' AC-placeholder
+setting SMS_AUTH_TOKEN "the SMS provider's auth token" sms-token-placeholder
+setting SMS_FROM 'the SMS sender id or number' MEDLAB
+setting VAPID_PUBLIC_KEY 'Web Push public key (npx web-push generate-vapid-keys)' vapid-public-placeholder
+setting VAPID_PRIVATE_KEY 'Web Push private key' vapid-private-placeholder
+setting VAPID_SUBJECT 'Web Push contact, mailto:…' mailto:ops@medlab.invalid
+setting PUBLIC_URL "the portal's public base URL, where providers call back" https://portal.invalid
 # Functions refuse to start without https keys (NODE_ENV=production); better to stop before deploying.
 case "$AUTH_JWKS_URL" in https://*) ;; *) echo "AUTH_JWKS_URL must be an https URL, not $AUTH_JWKS_URL" >&2; exit 2 ;; esac
 if [ -n "${AUTH_JWT_SECRET:-}" ]; then
@@ -65,10 +77,16 @@ if ! $dry; then
     --dry-run=client -o yaml | kubectl apply -f -
   kubectl -n "$NAMESPACE" create secret generic dead-letter-alert-email --from-literal=DEAD_LETTER_ALERT_EMAIL="$DEAD_LETTER_ALERT_EMAIL" \
     --from-literal=SMTP_URL="${SMTP_URL:-}" --dry-run=client -o yaml | kubectl apply -f -
+  kubectl -n "$NAMESPACE" create secret generic notification-providers --from-literal=SMTP_URL="$NOTIFICATION_SMTP_URL" \
+    --from-literal=NOTIFICATION_EMAIL_FROM="$NOTIFICATION_EMAIL_FROM" --from-literal=SMS_API_URL="$SMS_API_URL" \
+    --from-literal=SMS_ACCOUNT_SID="$SMS_ACCOUNT_SID" --from-literal=SMS_AUTH_TOKEN="$SMS_AUTH_TOKEN" --from-literal=SMS_FROM="$SMS_FROM" \
+    --from-literal=VAPID_PUBLIC_KEY="$VAPID_PUBLIC_KEY" --from-literal=VAPID_PRIVATE_KEY="$VAPID_PRIVATE_KEY" \
+    --from-literal=VAPID_SUBJECT="$VAPID_SUBJECT" --from-literal=PUBLIC_URL="$PUBLIC_URL" --dry-run=client -o yaml | kubectl apply -f -
   npm run db:migrate
 else
   echo "+ kubectl -n $NAMESPACE create secret generic portal-secrets (database-url) | kubectl apply -f -"
   echo "+ kubectl -n $NAMESPACE create secret generic dead-letter-alert-email (DEAD_LETTER_ALERT_EMAIL, SMTP_URL) | kubectl apply -f -"
+  echo "+ kubectl -n $NAMESPACE create secret generic notification-providers (SMTP_URL, NOTIFICATION_EMAIL_FROM, SMS_API_URL, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM, VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT, PUBLIC_URL) | kubectl apply -f -"
   echo "+ npm run db:migrate"
 fi
 

@@ -13,6 +13,7 @@ import { prepareDatabase } from './lib/laptop/prepare';
 import { demoCustomers, demoPoisonEvent, wantsDemoPoisonEvent } from './lib/seed';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
+import { startCatcher, CAUGHT_PATH } from './lib/laptop/providers/catcher';
 
 // The demo branches' days (their timezone), for the example availability call.
 const localDay = (plus: number) => branchDay(new Date(Date.now() + plus * 86_400_000), 'Asia/Ho_Chi_Minh');
@@ -30,7 +31,9 @@ async function main() {
   if (applied.length) logger.info({ applied }, 'migrations applied');
   if (seededSlots !== undefined) logger.info({ slots: seededSlots }, 'demo branches, services and slots created');
 
-  const bundle = await new Bundle({ port }).start();
+  // Every email, SMS and push is caught on this machine (unless SMTP_URL / SMS_API_URL name real providers).
+  const catcher = await startCatcher();
+  const bundle = await new Bundle({ port, localPages: { [CAUGHT_PATH]: catcher.serve } }).start();
   const poisoned = await putDemoPoisonEvent(bundle);
   await putDemoCustomers(bundle);
   const patient = signToken({ sub: 'patient-demo', role: 'patient', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
@@ -56,6 +59,7 @@ Dev tokens (30 days; mint more with npm run token):
   export ADMIN=${admin}    # staff of hcm-d1 with the admin grant: clinic resources, schedules, visit types
 
 Dead-letter console: ${u}/dead-letters   (sign in with $OPERATOR${poisoned ? '; a demo poison event is in it' : ''})
+Caught notifications: ${u}${CAUGHT_PATH}   (every email, SMS and push each patient would have received, with statuses; nothing leaves this machine${catcher.smtp && catcher.sms ? '' : ' but what SMTP_URL / SMS_API_URL send'})
 
 Try:
   curl -s '${u}/api/availability?branchId=hcm-d1&from=${localDay(0)}&to=${localDay(1)}'
@@ -73,6 +77,7 @@ Try:
     if (stopping) return;
     stopping = true;
     await bundle.stop();
+    await catcher.close();
     await closeBus();
     await closeDb();
     if (embedded) await closeEmbeddedDatabase();

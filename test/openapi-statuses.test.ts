@@ -20,6 +20,8 @@ import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientTo
 import { insertLetter, operatorToken } from './support/dead-letters';
 import { deadLetter, produce } from './support/redrive';
 import { createNotice } from './support/notification-api';
+import { channelSettingsFrom } from '../functions/notification/channels/settings';
+import { twilioSignature } from '../functions/notification/channels/twilio-signature';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -44,6 +46,14 @@ const service = token('service', 'patient-booking');
 const json = (method: string, body: unknown, tok?: string, headers: Record<string, string> = {}): Send => (url) =>
   call(url, { method, body, token: tok, headers });
 const get = (query: Record<string, string>, tok?: string): Send => (url) => call(url, { query, token: tok });
+/** The SMS provider's status callback, signed as the provider signs it (this process's laptop provider settings). */
+const smsCallback = (status: string): Send => (url) => {
+  const { sms } = channelSettingsFrom(process.env);
+  const deliveryId = randomUUID();
+  const params = { MessageSid: 'SM0123456789abcdef0123456789abcdef', MessageStatus: status };
+  const signature = twilioSignature(sms.authToken, `${sms.callbackBase}?deliveryId=${deliveryId}`, params);
+  return call(url, { query: { deliveryId }, raw: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+};
 
 describe('/openapi.json documents every status each route answers', function () {
   this.timeout(120_000);
@@ -108,6 +118,8 @@ describe('/openapi.json documents every status each route answers', function () 
 
     await drive('branches', 200, get({}));
     await drive('dead-letter-console', 200, get({}));
+    await drive('notification-sms-callback', 204, smsCallback('delivered'));
+    await drive('notification-sms-callback', 400, smsCallback('received'));
     await drive('availability', 200, get({ branchId: BRANCH, from: today, to: today }));
     await drive('availability', 404, get({ branchId: 'nowhere', from: today, to: today }));
     await drive('queue-board', 200, get({ branchId: BRANCH }));
@@ -377,6 +389,7 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'notification-push-subscribe': (url, tok) => call(url, { token: tok, body: { endpoint: 'https://push.example.com/send/x', keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 9)]).toString('base64url'), auth: Buffer.alloc(16, 3).toString('base64url') } } }),
   'notification-history': (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
   'notification-resend': (url, tok) => call(url, { token: tok, body: { notificationId: randomUUID() } }),
+  'notification-sms-callback': (url) => smsCallback('delivered')(url),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */

@@ -37,6 +37,14 @@ export interface RouteSpec<E extends EventCatalogue = EventCatalogue, B extends 
   /** A grant the (staff) caller must also hold, e.g. operator for the dead-letter API. */
   grant?: Grant;
   body?: B;
+  /** The body's media type: JSON (the default), or a form as providers post their webhooks (application/x-www-form-urlencoded). */
+  bodyType?: 'json' | 'form';
+  /**
+   * A public route whose caller is proved by something other than a token (a provider's signature over the
+   * request): runs after the method and origin checks and before the body is checked, so an unproved caller
+   * learns nothing of the body's schema. Throws a Problem (403) to refuse.
+   */
+  verify?: (request: { headers: Record<string, string | undefined>; query: Record<string, unknown>; body: unknown }) => void;
   query?: Q;
   /** Success responses by status, with the schema of each view (published in /openapi.json). */
   responses: Record<number, { description: string; schema?: JsonSchema }>;
@@ -106,14 +114,18 @@ export function statusesOf(spec: RouteSpec): Record<number, string> {
   if (spec.refuses?.['not-found']) out[404] = spec.refuses['not-found'];
   if (spec.refuses?.conflict || spec.idempotent) out[409] = [spec.refuses?.conflict, spec.idempotent ? 'a request with this Idempotency-Key is still in flight' : undefined].filter(Boolean).join('; ');
   if (spec.refuses?.invalid) out[400] += `; ${spec.refuses.invalid}`;
+  if (spec.verify) out[403] += '; a missing or wrong signature';
   if (spec.body) {
     out[413] = `The body is larger than ${MAX_BODY_BYTES} bytes`;
-    out[415] = 'The body is not application/json';
+    out[415] = `The body is not ${mediaTypeOf(spec)}`;
   }
   if (spec.idempotent) out[422] = 'The Idempotency-Key was used with a different request';
   if (spec.database !== false) out[503] = 'Temporarily unavailable (database down or a conflicting change); retry after Retry-After';
   return out;
 }
+
+/** The media type a route's body must have. */
+export const mediaTypeOf = (spec: Pick<RouteSpec, 'bodyType'>) => (spec.bodyType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json');
 
 function optionalCaller(headers: Record<string, string | string[] | undefined>): Promise<Caller | undefined> {
   return callerFrom(headers).catch(() => undefined);
@@ -186,13 +198,21 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
         if (!spec.auth.includes(caller.role)) throw forbidden(`this route is for ${spec.auth.join(' or ')}`);
         if (spec.grant && !holds(caller, spec.grant)) throw forbidden(`this route is for staff holding the ${spec.grant} grant`);
       }
+      const type = single(headers['content-type'])?.split(';')[0].trim().toLowerCase();
+      if (spec.verify) {
+        // The media type is public knowledge (the document says it); what the signature covers is read only in that type.
+        if (spec.body && type !== mediaTypeOf(spec)) throw unsupportedMediaType(mediaTypeOf(spec));
+        spec.verify({ headers: singleHeaders(headers), query: { ...context.query }, body: rawBody });
+      }
 
       let body: unknown = undefined;
       if (spec.body) {
-        const type = single(headers['content-type'])?.split(';')[0].trim().toLowerCase();
-        if (type !== 'application/json') throw unsupportedMediaType('application/json');
-        if (rawBody === undefined || rawBody === null || rawBody === '') throw badRequest('a JSON body is required', 'body', 'is required');
-        if (Buffer.isBuffer(rawBody) || typeof rawBody !== 'object' || Array.isArray(rawBody)) throw badRequest('the body must be a JSON object', 'body', 'must be an object');
+        // faas-js-runtime parses a form into an object as it parses JSON: both are then checked alike.
+        const mediaType = mediaTypeOf(spec);
+        if (type !== mediaType) throw unsupportedMediaType(mediaType);
+        const what = spec.bodyType === 'form' ? 'form' : 'JSON';
+        if (rawBody === undefined || rawBody === null || rawBody === '') throw badRequest(`a ${what} body is required`, 'body', 'is required');
+        if (Buffer.isBuffer(rawBody) || typeof rawBody !== 'object' || Array.isArray(rawBody)) throw badRequest(`the body must be a ${what} object`, 'body', 'must be an object');
         body = check(spec.body, rawBody, 'body');
       }
       const query = spec.query ? check(spec.query, { ...context.query }, 'query') : {};

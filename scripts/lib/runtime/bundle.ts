@@ -30,6 +30,8 @@ export interface BundleOptions {
   /** Start PingSource schedules (tests fire them by hand). */
   schedules?: boolean;
   functionLogLevel?: string;
+  /** Pages the laptop adds to the gateway (GET, from this machine only, like /topics and /traces): path → handler. */
+  localPages?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 export interface ScalingState {
@@ -197,6 +199,9 @@ export class Bundle {
 
     // Recent traces, to this machine only (like the topics: what the cluster's collector would hold).
     if (/^\/traces(\.json|\/|$)/.test(pathname) && fromThisMachine(req) && req.method === 'GET' && serveTraces(res, pathname)) return;
+
+    const local = this.options.localPages?.[pathname];
+    if (local && fromThisMachine(req) && req.method === 'GET') return local(req, res);
 
     const topic = /^\/topics\/([^/]*)$/.exec(pathname);
     // Not on the laptop's network: the topics are the cluster's, not the portal's.

@@ -1,7 +1,7 @@
 // OpenAPI 3.1 document of the portal API, built from what runs: each HTTPRoute rule gives the public path,
 // the route function behind it gives method, summary, auth and the JSON Schemas it validates with.
 import type { HostedFunction } from './host';
-import { statusesOf } from '../../../functions/shared/http';
+import { mediaTypeOf, statusesOf } from '../../../functions/shared/http';
 import type { RouteRule } from '../manifests';
 
 const problemSchema = {
@@ -47,7 +47,7 @@ export function openApiDocument(routes: RouteRule[], functions: HostedFunction[]
       'x-function': spec.name,
       ...(spec.auth === 'public' ? { security: [] } : { security: [{ bearer: [] }], description: `Roles: ${spec.auth.join(', ')}` }),
       ...(parameters.length ? { parameters } : {}),
-      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { [mediaTypeOf(spec)]: { schema: spec.body } } } } : {}),
       responses,
     };
   }

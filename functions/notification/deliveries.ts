@@ -1,0 +1,180 @@
+// A delivery's life in the database, shared by the sender and the updates consumer: the sender's claim, what
+// a send or a report does to the status (forward only, delivery-rules.ts), the history row per report, the
+// delivery-changed event, and the failover to the next channel of the plan (or unreachable when none is left).
+import { tableOf, type Tx } from '../shared/db';
+import { notFound } from '../shared/domain-errors';
+import type { NotificationEmit } from './system';
+import { system } from './system';
+import { advance, isFinalFailure, nextAttemptAt, nextChannel, type DeliveryStatus } from './delivery-rules';
+import type { ChannelName, SendResult } from './channels/channel';
+
+/**
+ * A claim older than this is a sender that died mid-send: another may take the delivery and send it again,
+ * with the same idempotency key. A send takes 15 s at most (the channels' timeouts), so 2 minutes is stale.
+ */
+export const CLAIM_STALE_SECONDS = 120;
+
+export interface Claimed { id: string; notificationId: string; channel: ChannelName; attempts: number }
+
+const delivery = tableOf(system, 'delivery');
+
+/**
+ * Takes a queued delivery for one send: only when no live claim holds it and its next attempt is due. The
+ * conditional UPDATE takes the row lock, so of two senders given the same delivery one claims it and the
+ * other finds it claimed. The next attempt is set to when the claim goes stale: if this sender dies, the
+ * cron's re-emitted delivery-due finds it then.
+ */
+export async function claim(tx: Tx, deliveryId: string): Promise<Claimed | { skipped: string }> {
+  const [taken] = await tx.$queryRaw<Claimed[]>`
+    UPDATE ${delivery} SET claimed_at = now(), next_attempt_at = now() + make_interval(secs => ${CLAIM_STALE_SECONDS})
+    WHERE id = ${deliveryId}::uuid AND status = 'queued'
+      AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => ${CLAIM_STALE_SECONDS}))
+      AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+    RETURNING id::text AS id, notification_id::text AS "notificationId", channel, attempts`;
+  if (taken) return taken;
+  const found = await tx.delivery.findUnique({ where: { id: deliveryId }, select: { status: true, claimedAt: true, nextAttemptAt: true } });
+  if (!found) throw notFound('deliveryId');
+  return { skipped: found.status !== 'queued' ? `already ${found.status}` : found.claimedAt ? 'another sender holds it' : 'its next attempt is not due yet' };
+}
+
+type NotificationRow = { id: string; requestId: string; patientId: string | null; team: string | null; template: string; category: string; channels: string[] };
+
+async function notificationOf(tx: Tx, id: string): Promise<NotificationRow> {
+  return tx.notification.findUniqueOrThrow({ where: { id }, select: { id: true, requestId: true, patientId: true, team: true, template: true, category: true, channels: true } });
+}
+
+async function changed(emit: NotificationEmit, n: NotificationRow, d: { id: string; channel: string }, status: DeliveryStatus, at: Date): Promise<void> {
+  await emit('com.medlab.notification.delivery-changed', {
+    notificationId: n.id, deliveryId: d.id, requestId: n.requestId, ...(n.patientId ? { patientId: n.patientId } : {}),
+    channel: d.channel as ChannelName, status, at: at.toISOString(), template: n.template, category: n.category,
+  });
+}
+
+export type Outcome =
+  | { kind: 'result'; result: SendResult }
+  /** Nothing could be sent on any channel (a template that cannot be filled): failed, with no failover. */
+  | { kind: 'refused'; errorCode: string; reason: string }
+  | { kind: 'unavailable'; reason: string; retryAfterSeconds?: number };
+
+export interface Recorded {
+  status: DeliveryStatus;
+  attempts: number;
+  /** When the next attempt is due (a passing failure). */
+  retryAt?: string;
+  /** The last attempt of an outage: the caller dead-letters the event with this reason. */
+  exhausted?: string;
+  failover?: ChannelName;
+  unreachable?: boolean;
+}
+
+/** What one send did: the status (forward only), one history row, delivery-changed; a failure hands over to the next channel. */
+export async function recordSend(tx: Tx, emit: NotificationEmit, claimed: Claimed, outcome: Outcome, now = new Date()): Promise<Recorded> {
+  const [current] = await tx.$queryRaw<Array<{ status: DeliveryStatus; attempts: number }>>`
+    SELECT status::text AS status, attempts FROM ${delivery} WHERE id = ${claimed.id}::uuid FOR UPDATE`;
+  const attempts = current.attempts + 1;
+  const n = await notificationOf(tx, claimed.notificationId);
+  if (outcome.kind === 'unavailable') {
+    const retryAt = nextAttemptAt(attempts, now, outcome.retryAfterSeconds);
+    if (retryAt) {
+      await tx.delivery.update({ where: { id: claimed.id }, data: { attempts, nextAttemptAt: retryAt, claimedAt: null, lastError: outcome.reason.slice(0, 300) } });
+      return { status: current.status, attempts, retryAt: retryAt.toISOString() };
+    }
+    const reason = `${attempts} attempts failed: ${outcome.reason}`.slice(0, 300);
+    const after = await fail(tx, emit, n, claimed, current.status, 'provider-unavailable', reason, attempts, now);
+    return { ...after, exhausted: reason };
+  }
+  if (outcome.kind === 'refused') return fail(tx, emit, n, claimed, current.status, outcome.errorCode, outcome.reason, attempts, now, undefined, false);
+  const { result } = outcome;
+  if (result.status === 'failed') return fail(tx, emit, n, claimed, current.status, result.errorCode ?? 'failed', result.errorCode ?? 'failed', attempts, now, result);
+  const next = advance(current.status, result.status);
+  await tx.delivery.update({
+    where: { id: claimed.id },
+    data: {
+      attempts, claimedAt: null, nextAttemptAt: null, lastError: null, provider: result.provider,
+      ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}),
+      ...(next ? { status: next, statusAt: now } : {}),
+    },
+  });
+  await tx.deliveryEvent.createMany({ data: [{ deliveryId: claimed.id, status: result.status, at: now, source: 'sender' }], skipDuplicates: true });
+  if (next) await changed(emit, n, claimed, next, now);
+  return { status: next ?? current.status, attempts };
+}
+
+async function fail(tx: Tx, emit: NotificationEmit, n: NotificationRow, d: Claimed, current: DeliveryStatus, errorCode: string, lastError: string, attempts: number, now: Date, result?: SendResult, failingOver = true): Promise<Recorded> {
+  const next = advance(current, 'failed');
+  await tx.delivery.update({
+    where: { id: d.id },
+    data: {
+      attempts, claimedAt: null, nextAttemptAt: null, lastError: lastError.slice(0, 300),
+      ...(result ? { provider: result.provider, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) } : {}),
+      ...(next ? { status: next, statusAt: now } : {}),
+    },
+  });
+  await tx.deliveryEvent.createMany({ data: [{ deliveryId: d.id, status: 'failed', at: now, source: 'sender', errorCode: errorCode.slice(0, 60) }], skipDuplicates: true });
+  if (!next) return { status: current, attempts };
+  await changed(emit, n, d, next, now);
+  if (!failingOver) return { status: next, attempts };
+  return { status: next, attempts, ...(await failover(tx, emit, n, d.channel, now)) };
+}
+
+/**
+ * The channel `failed` gave up: the next of the plan with no delivery yet gets one (queued) and its
+ * delivery-due; with none left and no other channel that got through, the notification is unreachable (its
+ * in-app item is there all the same).
+ */
+export async function failover(tx: Tx, emit: NotificationEmit, n: NotificationRow, failed: string, now = new Date()): Promise<{ failover?: ChannelName; unreachable?: boolean }> {
+  const existing = await tx.delivery.findMany({ where: { notificationId: n.id }, select: { channel: true, status: true, lastError: true } });
+  const next = nextChannel(n.channels, failed, existing.map((d) => d.channel));
+  if (next) {
+    // Two channels failing at once both fail over here: the unique (notification, channel) lets one create it.
+    const made = await tx.delivery.createMany({ data: [{ notificationId: n.id, channel: next }], skipDuplicates: true });
+    if (made.count === 0) return {};
+    const created = await tx.delivery.findUniqueOrThrow({ where: { notificationId_channel: { notificationId: n.id, channel: next } }, select: { id: true } });
+    await tx.deliveryEvent.create({ data: { deliveryId: created.id, status: 'queued', at: now, source: 'sender' } });
+    await changed(emit, n, { id: created.id, channel: next }, 'queued', now);
+    await emit('com.medlab.notification.delivery-due', { deliveryId: created.id, notificationId: n.id, channel: next, attempt: 1 });
+    return { failover: next };
+  }
+  const gotThrough = existing.some((d) => d.channel !== 'in-app' && ['sent', 'delivered', 'read'].includes(d.status));
+  const pending = existing.some((d) => d.channel !== 'in-app' && d.status === 'queued');
+  if (gotThrough || pending) return {};
+  const moved = await tx.notification.updateMany({ where: { id: n.id, status: { notIn: ['unreachable', 'cancelled'] } }, data: { status: 'unreachable' } });
+  if (moved.count === 0) return {};
+  const reason = existing.filter((d) => d.channel !== 'in-app').map((d) => `${d.channel} ${d.status}${d.lastError ? ` (${d.lastError.split(':')[0]})` : ''}`).join(', ');
+  await emit('com.medlab.notification.unreachable', {
+    notificationId: n.id, requestId: n.requestId, patientId: n.patientId ?? `team:${n.team ?? 'unknown'}`, template: n.template,
+    reason: (reason ? `every channel failed: ${reason}` : 'no channel but the in-app inbox').slice(0, 300),
+  });
+  return { unreachable: true };
+}
+
+export interface Report { deliveryId: string; status: DeliveryStatus; at: Date; source: string; errorCode?: string; provider?: string; providerMessageId?: string }
+
+/**
+ * A provider's report or the patient's read: one history row per (delivery, source, status), the status only
+ * forward, delivery-changed on a real change, and failover when the provider says undelivered or failed.
+ */
+export async function applyReport(tx: Tx, emit: NotificationEmit, report: Report): Promise<{ changed: boolean; status: DeliveryStatus; duplicate?: boolean; failover?: ChannelName; unreachable?: boolean }> {
+  const [current] = await tx.$queryRaw<Array<{ id: string; notificationId: string; channel: ChannelName; status: DeliveryStatus }>>`
+    SELECT id::text AS id, notification_id::text AS "notificationId", channel, status::text AS status FROM ${delivery} WHERE id = ${report.deliveryId}::uuid FOR UPDATE`;
+  if (!current) throw notFound('deliveryId');
+  const recorded = await tx.deliveryEvent.createMany({
+    data: [{ deliveryId: current.id, status: report.status, at: report.at, source: report.source.slice(0, 200), errorCode: report.errorCode ?? null }],
+    skipDuplicates: true,
+  });
+  if (recorded.count === 0) return { changed: false, status: current.status, duplicate: true };
+  const next = advance(current.status, report.status);
+  if (!next) return { changed: false, status: current.status };
+  await tx.delivery.update({
+    where: { id: current.id },
+    data: {
+      status: next, statusAt: report.at,
+      ...(isFinalFailure(next) ? { lastError: report.errorCode ? `provider ${report.errorCode}` : `provider ${next}`, nextAttemptAt: null, claimedAt: null } : {}),
+      ...(report.providerMessageId ? { providerMessageId: report.providerMessageId } : {}),
+    },
+  });
+  const n = await notificationOf(tx, current.notificationId);
+  await changed(emit, n, current, next, report.at);
+  if (!isFinalFailure(next)) return { changed: true, status: next };
+  return { changed: true, status: next, ...(await failover(tx, emit, n, current.channel)) };
+}

@@ -1,0 +1,56 @@
+// One send of a claimed delivery: the notice rendered in the patient's language, the address read from the
+// contact copy (or the live push subscriptions) at this moment and kept nowhere else, the channel's one
+// send, then what it did recorded (deliveries.ts). Addresses never reach a log line or an event.
+import { db, type Tx } from '../../shared/db';
+import { DomainError } from '../../shared/domain-errors';
+import type { Logger } from '../../shared/log';
+import { render, type Variables } from '../templates';
+import { channel } from '../channels/registry';
+import { ChannelUnavailable, type Send } from '../channels/channel';
+import type { Claimed, Outcome } from '../deliveries';
+
+export type Prepared = { send: Send } | { refused: string };
+
+/** What to send and where, as the contact copy says now; a template that cannot be filled is refused. */
+export async function prepare(claimed: Claimed): Promise<Prepared> {
+  const n = await db().notification.findUniqueOrThrow({ where: { id: claimed.notificationId } });
+  const contact = n.patientId ? await db().contactPoint.findUnique({ where: { patientId: n.patientId } }) : null;
+  const usable = contact && !contact.erased ? contact : null;
+  let message;
+  try {
+    message = render(n.template, usable?.language, (n.variables ?? {}) as Variables);
+  } catch (err) {
+    if (err instanceof DomainError) return { refused: `${err.field ?? 'template'}: ${err.message}` };
+    throw err;
+  }
+  let to: Send['to'];
+  if (claimed.channel === 'email') to = usable?.email ?? undefined;
+  else if (claimed.channel === 'sms') to = usable?.phone ?? undefined;
+  else if (claimed.channel === 'push') {
+    to = n.patientId && usable
+      ? (await db().pushSubscription.findMany({ where: { patientId: n.patientId, goneAt: null }, orderBy: { createdAt: 'asc' }, select: { id: true, endpoint: true, p256dh: true, auth: true } }))
+      : [];
+  }
+  return {
+    send: {
+      deliveryId: claimed.id, notificationId: n.id, ...(n.patientId ? { patientId: n.patientId } : {}), category: n.category,
+      message, ...(to !== undefined ? { to } : {}), idempotencyKey: claimed.id,
+    },
+  };
+}
+
+/** The channel's one send (in-app writes in the recording transaction instead: see sendInApp). */
+export async function sendOnce(send: Send, channelName: Claimed['channel'], log: Logger): Promise<Outcome> {
+  try {
+    return { kind: 'result', result: await channel(channelName).send(send) };
+  } catch (err) {
+    if (err instanceof ChannelUnavailable) return { kind: 'unavailable', reason: err.message, retryAfterSeconds: err.retryAfterSeconds };
+    // An error of our own around the provider call: retried like an outage, and logged to be fixed.
+    log.error({ err, deliveryId: send.deliveryId, channel: channelName }, 'the channel failed unexpectedly; retrying later');
+    return { kind: 'unavailable', reason: `${channelName}: unexpected error` };
+  }
+}
+
+export async function sendInApp(send: Send, tx: Tx): Promise<Outcome> {
+  return { kind: 'result', result: await channel('in-app').send(send, tx) };
+}
