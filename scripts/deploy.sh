@@ -10,7 +10,8 @@
 # 1. the Secret portal-secrets (database-url) from the environment (never committed; keys as
 #    knative/secret-keys.yaml), and dead-letter-alert-email (SMTP_URL, DEAD_LETTER_ALERT_EMAIL: where the
 #    dead-letter alerts are emailed until the notification system delivers them; DEAD_LETTER_ALERT_EMAIL=off
-#    then, and SMTP_URL is not needed), and notification-providers (the patients' email, SMS and Web Push
+#    then, and SMTP_URL is not needed), notification-links (NOTIFICATION_LINK_SECRET, which signs results
+#    links), and notification-providers (the patients' email, SMS and Web Push
 #    providers: the keys knative/secret-keys.yaml lists under it). Tokens need no secret: they are verified with the OpenID Connect provider's
 #    public keys, whose JWKS URL, issuer and audience go into the ConfigMap portal-config (auth-jwks-url,
 #    auth-issuer, auth-audience) from AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE.
@@ -58,6 +59,8 @@ setting VAPID_PUBLIC_KEY 'Web Push public key (npx web-push generate-vapid-keys)
 setting VAPID_PRIVATE_KEY 'Web Push private key' vapid-private-placeholder
 setting VAPID_SUBJECT 'Web Push contact, mailto:…' mailto:ops@medlab.invalid
 setting PUBLIC_URL "the portal's public base URL, where providers call back" https://portal.invalid
+# notification-links: the key that signs results links into the portal (the results consumer will not start without it).
+setting NOTIFICATION_LINK_SECRET 'the HMAC key of results links, at least 32 characters (e.g. openssl rand -base64 48)' dry-run-placeholder-link-secret-0123456789abcdef
 # Functions refuse to start without https keys (NODE_ENV=production); better to stop before deploying.
 case "$AUTH_JWKS_URL" in https://*) ;; *) echo "AUTH_JWKS_URL must be an https URL, not $AUTH_JWKS_URL" >&2; exit 2 ;; esac
 if [ -n "${AUTH_JWT_SECRET:-}" ]; then
@@ -82,11 +85,14 @@ if ! $dry; then
     --from-literal=SMS_ACCOUNT_SID="$SMS_ACCOUNT_SID" --from-literal=SMS_AUTH_TOKEN="$SMS_AUTH_TOKEN" --from-literal=SMS_FROM="$SMS_FROM" \
     --from-literal=VAPID_PUBLIC_KEY="$VAPID_PUBLIC_KEY" --from-literal=VAPID_PRIVATE_KEY="$VAPID_PRIVATE_KEY" \
     --from-literal=VAPID_SUBJECT="$VAPID_SUBJECT" --from-literal=PUBLIC_URL="$PUBLIC_URL" --dry-run=client -o yaml | kubectl apply -f -
+  kubectl -n "$NAMESPACE" create secret generic notification-links --from-literal=NOTIFICATION_LINK_SECRET="$NOTIFICATION_LINK_SECRET" \
+    --dry-run=client -o yaml | kubectl apply -f -
   npm run db:migrate
 else
   echo "+ kubectl -n $NAMESPACE create secret generic portal-secrets (database-url) | kubectl apply -f -"
   echo "+ kubectl -n $NAMESPACE create secret generic dead-letter-alert-email (DEAD_LETTER_ALERT_EMAIL, SMTP_URL) | kubectl apply -f -"
   echo "+ kubectl -n $NAMESPACE create secret generic notification-providers (SMTP_URL, NOTIFICATION_EMAIL_FROM, SMS_API_URL, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM, VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT, PUBLIC_URL) | kubectl apply -f -"
+  echo "+ kubectl -n $NAMESPACE create secret generic notification-links (NOTIFICATION_LINK_SECRET) | kubectl apply -f -"
   echo "+ npm run db:migrate"
 fi
 

@@ -17,6 +17,15 @@ export const CLAIM_STALE_SECONDS = 120;
 export interface Claimed { id: string; notificationId: string; channel: ChannelName; attempts: number }
 
 const delivery = tableOf(system, 'delivery');
+const notification = tableOf(system, 'notification');
+
+/** A dispatched notification with nothing left queued is done: every delivery handed to its provider or finished. */
+async function settle(tx: Tx, notificationId: string): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE ${notification} SET status = 'done', updated_at = now()
+    WHERE id = ${notificationId}::uuid AND status = 'dispatched'
+      AND NOT EXISTS (SELECT 1 FROM ${delivery} WHERE notification_id = ${notificationId}::uuid AND status = 'queued')`;
+}
 
 /**
  * Takes a queued delivery for one send: only when no live claim holds it and its next attempt is due. The
@@ -97,6 +106,7 @@ export async function recordSend(tx: Tx, emit: NotificationEmit, claimed: Claime
   });
   await tx.deliveryEvent.createMany({ data: [{ deliveryId: claimed.id, status: result.status, at: now, source: 'sender' }], skipDuplicates: true });
   if (next) await changed(emit, n, claimed, next, now);
+  await settle(tx, n.id);
   return { status: next ?? current.status, attempts };
 }
 
@@ -113,8 +123,9 @@ async function fail(tx: Tx, emit: NotificationEmit, n: NotificationRow, d: Claim
   await tx.deliveryEvent.createMany({ data: [{ deliveryId: d.id, status: 'failed', at: now, source: 'sender', errorCode: errorCode.slice(0, 60) }], skipDuplicates: true });
   if (!next) return { status: current, attempts };
   await changed(emit, n, d, next, now);
-  if (!failingOver) return { status: next, attempts };
-  return { status: next, attempts, ...(await failover(tx, emit, n, d.channel, now)) };
+  const handover = failingOver ? await failover(tx, emit, n, d.channel, now) : {};
+  await settle(tx, n.id);
+  return { status: next, attempts, ...handover };
 }
 
 /**

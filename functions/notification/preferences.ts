@@ -21,8 +21,10 @@ export function preferenceView(p: Preference) {
   };
 }
 
-/** The in-app inbox cannot be switched off; quiet hours of no length are a mistake (22:00–07:00 crosses midnight, which is fine). */
-export function checkPreference(channels: readonly string[], quietHours: { start: string; end: string } | null | undefined): void {
+/**
+ * The in-app inbox cannot be switched off. Quiet hours may cross midnight (22:00–07:00); equal start and end
+ * mean none (the patient wants to hear at any hour); none given means the clinic's (the policy's, 21:00–07:00).
+ */
+export function checkPreference(channels: readonly string[], _quietHours: { start: string; end: string } | null | undefined): void {
   if (!channels.includes('in-app')) throw invalid('must include in-app: the inbox is always on', 'channels');
-  if (quietHours && quietHours.start === quietHours.end) throw invalid('quiet hours must end at another time than they start', 'quietHours');
 }

@@ -1,8 +1,7 @@
 // Where the channels send, from the environment, read once per process. Outside production a setting left
 // unset means the laptop's catcher servers (scripts/lib/laptop/providers: npm start runs them on these ports),
-// and a VAPID key pair made for this process; in production every setting must be there, or the function
+// and the laptop's fixed VAPID key pair; in production every setting must be there, or the function
 // stops at start-up naming what is missing: a notice that silently goes nowhere is worse than no start.
-import webpush from 'web-push';
 
 /** The catcher servers npm start runs (and the defaults outside production). */
 export const LAPTOP_PROVIDERS = {
@@ -24,9 +23,16 @@ export interface ChannelSettings {
 
 const REQUIRED = ['SMTP_URL', 'NOTIFICATION_EMAIL_FROM', 'SMS_API_URL', 'SMS_ACCOUNT_SID', 'SMS_AUTH_TOKEN', 'SMS_FROM', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'PUBLIC_URL'] as const;
 
-let laptopVapid: { publicKey: string; privateKey: string } | undefined;
+/**
+ * The laptop's VAPID key pair, fixed so the push-key route (what browsers subscribe with) and the sender (what
+ * signs the pushes) agree across processes. Dev only: production refuses to start without its own pair.
+ */
+export const LAPTOP_VAPID = {
+  publicKey: 'BOqXDZuG9elQlxO6f6rny029upvEoZu0CQWqkPybVOy07qso-4QzB6mq13BKGHdZZ3bSxck9LPyAMFdR56izsa4',
+  privateKey: 'W-6H_nG6nVexl1xFNK5wBGEHFCcyI20moe66PrOjv1M',
+} as const;
 
-/** The settings from an environment (pure but for the laptop's VAPID keys, made once per process). */
+/** The settings from an environment. */
 export function channelSettingsFrom(env: NodeJS.ProcessEnv): ChannelSettings {
   const get = (name: (typeof REQUIRED)[number]) => env[name]?.trim() || undefined;
   if (env.NODE_ENV === 'production') {
@@ -43,10 +49,7 @@ export function channelSettingsFrom(env: NodeJS.ProcessEnv): ChannelSettings {
   }
   let publicKey = get('VAPID_PUBLIC_KEY');
   let privateKey = get('VAPID_PRIVATE_KEY');
-  if (!publicKey || !privateKey) {
-    laptopVapid ??= webpush.generateVAPIDKeys();
-    ({ publicKey, privateKey } = laptopVapid);
-  }
+  if (!publicKey || !privateKey) ({ publicKey, privateKey } = LAPTOP_VAPID);
   return {
     email: { smtpUrl, from: get('NOTIFICATION_EMAIL_FROM') ?? 'MedLab <no-reply@medlab.example>' },
     sms: {

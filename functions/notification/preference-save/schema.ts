@@ -11,7 +11,7 @@ export const body = {
     category,
     /** In the order to try them; must include in-app (always on). */
     channels: { type: 'array', minItems: 1, maxItems: 4, uniqueItems: true, items: channel },
-    /** "HH:MM" to "HH:MM" on the patient's clock (may cross midnight); null or absent: none. */
+    /** "HH:MM" to "HH:MM" on the patient's clock (may cross midnight); equal start and end: none; null or absent: the clinic's (21:00–07:00). */
     quietHours,
   },
 } as const;

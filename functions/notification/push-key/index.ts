@@ -1,14 +1,15 @@
 // The portal asks for the VAPID public key before the browser subscribes to Web Push (RFC 8292): the push
 // service then accepts only messages signed with its private key. Public, and served without the database.
-// VAPID_PUBLIC_KEY in production (a missing or malformed key stops the function at start-up); elsewhere a
-// fixed dev key pair (private key W-6H_nG6nVexl1xFNK5wBGEHFCcyI20moe66PrOjv1M, for the laptop's sender only).
+// VAPID_PUBLIC_KEY in production (a missing or malformed key stops the function at start-up); elsewhere the
+// laptop's fixed pair, the one the laptop's sender signs with (channels/settings.ts).
 import { route, ok } from '../../shared/http';
 import { refuse } from '../../shared/config';
 import { system } from '../system';
+import { LAPTOP_VAPID } from '../channels/settings';
 import { view } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
 
-export const DEV_VAPID_PUBLIC_KEY = 'BOqXDZuG9elQlxO6f6rny029upvEoZu0CQWqkPybVOy07qso-4QzB6mq13BKGHdZZ3bSxck9LPyAMFdR56izsa4';
+export const DEV_VAPID_PUBLIC_KEY = LAPTOP_VAPID.publicKey;
 
 /** An uncompressed P-256 public key: 65 bytes beginning 0x04, base64url without padding. */
 export function isVapidPublicKey(key: string): boolean {

@@ -6,6 +6,7 @@ import { DomainError } from '../../shared/domain-errors';
 import type { Logger } from '../../shared/log';
 import { render, type Variables } from '../templates';
 import { channel } from '../channels/registry';
+import { notificationPolicy } from '../intake/policy';
 import { ChannelUnavailable, type Send } from '../channels/channel';
 import type { Claimed, Outcome } from '../deliveries';
 
@@ -16,15 +17,18 @@ export async function prepare(claimed: Claimed): Promise<Prepared> {
   const n = await db().notification.findUniqueOrThrow({ where: { id: claimed.notificationId } });
   const contact = n.patientId ? await db().contactPoint.findUnique({ where: { patientId: n.patientId } }) : null;
   const usable = contact && !contact.erased ? contact : null;
+  // Operators read English; a team's on-call addresses come from the policy, as the intake planned them.
+  const operators = n.recipientKind === 'operators';
   let message;
   try {
-    message = render(n.template, usable?.language, (n.variables ?? {}) as Variables);
+    message = render(n.template, operators ? 'en' : usable?.language, (n.variables ?? {}) as Variables);
   } catch (err) {
     if (err instanceof DomainError) return { refused: `${err.field ?? 'template'}: ${err.message}` };
     throw err;
   }
   let to: Send['to'];
-  if (claimed.channel === 'email') to = usable?.email ?? undefined;
+  if (operators) to = claimed.channel === 'email' && n.team ? notificationPolicy().teams[n.team]?.email.join(', ') : undefined;
+  else if (claimed.channel === 'email') to = usable?.email ?? undefined;
   else if (claimed.channel === 'sms') to = usable?.phone ?? undefined;
   else if (claimed.channel === 'push') {
     to = n.patientId && usable
