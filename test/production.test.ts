@@ -17,14 +17,22 @@ const CLUSTER_ENV = {
   AUTH_JWKS_URL: 'https://login.medlab.example/jwks', AUTH_ISSUER: 'https://login.medlab.example', AUTH_AUDIENCE: 'patient-portal', LOG_LEVEL: 'silent',
   // The Web Push key browsers subscribe with (notification-push-key): any uncompressed P-256 point.
   VAPID_PUBLIC_KEY: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url'),
-  // The dead-letter-policy ConfigMap's policy.yaml, as the cluster mounts it.
-  DEAD_LETTER_POLICY_FILE: (() => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'portal-policy-')), 'policy.yaml');
-    const manifest = readFileSync(path.join(ROOT, 'knative/base/dead-letter/policy.yaml'), 'utf8');
-    writeFileSync(file, manifest.split('  policy.yaml: |\n')[1].replace(/^ {4}/gm, ''));
-    return file;
-  })(),
+  // The dead-letter-policy and notification-policy ConfigMaps' policy.yaml, as the cluster mounts them.
+  DEAD_LETTER_POLICY_FILE: mountedPolicy('knative/base/dead-letter/policy.yaml'),
+  NOTIFICATION_POLICY_FILE: mountedPolicy('knative/base/notification/policy.yaml'),
+  // The Secrets notification-links and notification-providers (knative/secret-keys.yaml), as deploy.sh makes them.
+  NOTIFICATION_LINK_SECRET: 'a-link-signing-key-of-at-least-32-characters',
+  SMTP_URL: 'smtp://mail.invalid:587', NOTIFICATION_EMAIL_FROM: 'MedLab <no-reply@medlab.invalid>',
+  SMS_API_URL: 'https://sms.invalid', SMS_ACCOUNT_SID: 'AC0', SMS_AUTH_TOKEN: 'token', SMS_FROM: 'MEDLAB',
+  VAPID_PRIVATE_KEY: Buffer.alloc(32, 7).toString('base64url'), VAPID_SUBJECT: 'mailto:ops@medlab.invalid', PUBLIC_URL: 'https://portal.invalid',
 };
+
+/** A ConfigMap's policy.yaml written to a file, as the cluster mounts it. */
+function mountedPolicy(manifest: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'portal-policy-')), 'policy.yaml');
+  writeFileSync(file, readFileSync(path.join(ROOT, manifest), 'utf8').split('  policy.yaml: |\n')[1].replace(/^ {4}/gm, ''));
+  return file;
+}
 /** Laptop packages (wherever they are installed) and the project's laptop folders. */
 const LAPTOP_PACKAGES = /node_modules[\\/](@electric-sql[\\/]pglite|pglite-prisma-adapter|croner)[\\/]/;
 const LAPTOP_FOLDERS = /^(scripts|test)[\\/]/;
@@ -49,6 +57,9 @@ describe('safe in production (NODE_ENV=production)', function () {
     ['functions/dead-letter/intake', 'DEAD_LETTER_POLICY_FILE'],
     ['functions/booking-queue/availability', 'AUTH_JWKS_URL'],
     ['functions/notification/push-key', 'VAPID_PUBLIC_KEY'],
+    ['functions/notification/cron', 'NOTIFICATION_POLICY_FILE'],
+    ['functions/notification/results-consumer', 'NOTIFICATION_LINK_SECRET'],
+    ['functions/notification/sender', 'SMS_AUTH_TOKEN'],
   ] as const) {
     it(`${fn.split('/').pop()} refuses to start without ${missing}, naming it`, () => {
       const run = startInCluster(fn, { ...CLUSTER_ENV, [missing]: undefined });

@@ -13,6 +13,7 @@ import { refuse } from '../../shared/config';
 import { events, topics } from '../events';
 import { system } from '../system';
 import { channelSettings } from '../channels/settings';
+import { assertNotificationPolicy } from '../intake/policy';
 import { claim, recordSend, type Claimed, type Recorded } from '../deliveries';
 import { prepare, sendInApp, sendOnce } from './send';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -21,10 +22,11 @@ const NAME = 'notification-sender';
 const DUE = 'com.medlab.notification.delivery-due';
 const contract = events[DUE];
 const source = `/${system.name}/${NAME}`;
-
-// Checked before the function takes events: in production a missing provider setting stops it, naming it.
+// Checked before the function takes events: in production a missing provider setting stops it, naming it, and
+// so does a policy that cannot be read (the operators' teams and their addresses come from it).
 warmBeforeReady(() => {
   refuse(() => void channelSettings());
+  assertNotificationPolicy();
   precompile(contract.schema as JsonSchema);
 });
 

@@ -45,7 +45,8 @@ export function openApiDocument(routes: RouteRule[], functions: HostedFunction[]
       summary: spec.summary,
       tags: [spec.system.name],
       'x-function': spec.name,
-      ...(spec.auth === 'public' ? { security: [] } : { security: [{ bearer: [] }], description: `Roles: ${spec.auth.join(', ')}` }),
+      // A provider's webhook (a route with verify) is public to tokens but proven by the provider's signature.
+      ...(spec.auth === 'public' ? { security: spec.verify ? [{ providerSignature: [] }] : [] } : { security: [{ bearer: [] }], description: `Roles: ${spec.auth.join(', ')}` }),
       ...(parameters.length ? { parameters } : {}),
       ...(spec.body ? { requestBody: { required: true, content: { [mediaTypeOf(spec)]: { schema: spec.body } } } } : {}),
       responses,
@@ -57,7 +58,10 @@ export function openApiDocument(routes: RouteRule[], functions: HostedFunction[]
     servers: [{ url: serverUrl }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        providerSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature', description: 'The SMS provider signs its status callbacks (HMAC-SHA1 of the URL and the sorted form fields, keyed by its auth token)' },
+      },
       schemas: { Problem: problemSchema },
     },
   };
