@@ -17,6 +17,8 @@ export interface Config {
   dlIntakeLetters: number;
   dlLetters: number;
   dlListQueries: number;
+  apptBranches: number;
+  apptQueries: number;
 }
 
 const num = (name: string, dflt: number, min = 1) => {
@@ -46,6 +48,8 @@ export function readConfig(): Config {
     dlIntakeLetters: num('BENCH_DL_INTAKE_LETTERS', 10_000),
     dlLetters: num('BENCH_DL_LETTERS', 1_000_000),
     dlListQueries: num('BENCH_DL_LIST_QUERIES', 100),
+    apptBranches: num('BENCH_APPT_BRANCHES', 50),
+    apptQueries: num('BENCH_APPT_QUERIES', 100),
   };
 }
 
