@@ -19,6 +19,7 @@ export interface Config {
   dlListQueries: number;
   apptBranches: number;
   apptQueries: number;
+  apptBookingSecs: number;
 }
 
 const num = (name: string, dflt: number, min = 1) => {
@@ -50,6 +51,7 @@ export function readConfig(): Config {
     dlListQueries: num('BENCH_DL_LIST_QUERIES', 100),
     apptBranches: num('BENCH_APPT_BRANCHES', 50),
     apptQueries: num('BENCH_APPT_QUERIES', 100),
+    apptBookingSecs: num('BENCH_APPT_BOOKING_SECS', 10),
   };
 }
 
