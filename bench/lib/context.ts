@@ -30,7 +30,7 @@ const num = (name: string, dflt: number, min = 1) => {
   return n;
 };
 
-/** Defaults fit `npm run bench` into about 8 minutes on 2 cores; each can be overridden from the environment. */
+/** Defaults fit `npm run bench` into about 16 minutes on 2 cores (rows 10 and 11 about half of it); each can be overridden from the environment. */
 export function readConfig(): Config {
   const clients = num('BENCH_CLIENTS', 32);
   return {
