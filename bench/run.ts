@@ -1,4 +1,4 @@
-// npm run bench — nine benchmarks of the patient-portal functions, each against a like-for-like reference
+// npm run bench — eleven benchmarks of the patient-portal functions, each against a like-for-like reference
 // measured in the same run (machines are noisy: ratios travel better than absolute figures), each figure the
 // median of repeated runs, each ratio next to its target. Starts what it needs itself: a fresh PostgreSQL database
 // (bench_<pid>, migrated) and more of its own, the Kafka mock broker, pgbench, and the functions built as their
@@ -27,6 +27,8 @@ import { transactionOverhead } from './transactions';
 import { deadLetterIntake } from './dead-letter-intake';
 import { deadLetterList } from './dead-letter-list';
 import { deadLetterRedrive } from './dead-letter-redrive';
+import { appointmentAvailability } from './appointment-availability';
+import { appointmentBooking } from './appointment-booking';
 
 const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Promise<Row> }> = [
   { n: 1, name: 'Booking throughput', run: bookingThroughput },
@@ -38,6 +40,8 @@ const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Prom
   { n: 7, name: 'Dead-letter intake', run: deadLetterIntake },
   { n: 8, name: 'Dead-letter list', run: deadLetterList },
   { n: 9, name: 'Dead-letter redrive', run: deadLetterRedrive },
+  { n: 10, name: 'Appointment availability', run: appointmentAvailability },
+  { n: 11, name: 'Appointment booking under contention', run: appointmentBooking },
 ];
 
 /** Built files the benchmarks serve (lib/tools.ts). */
@@ -51,9 +55,11 @@ const ENTRIES = [
   'bench/fixtures/runtime-pieces.ts',
   'functions/dead-letter/intake/index.ts',
   'functions/dead-letter/list/index.ts',
+  'functions/appointment/availability/index.ts',
+  'functions/appointment/book/index.ts',
 ];
 
-/** Hard bound on the whole run; the defaults take about 8 minutes on 2 cores. */
+/** Hard bound on the whole run; with the defaults rows 1–9 take about 8 minutes on 2 cores, rows 10 and 11 about 8 more (row 10 seeds ~700k holdings). */
 const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 1800) * 1000;
 const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
 
@@ -155,6 +161,7 @@ function settings(config: Config): string {
     httpConnections: 'BENCH_HTTP_CONNECTIONS', starts: 'BENCH_STARTS', availSlots: 'BENCH_AVAIL_SLOTS',
     availBookingsPerSlot: 'BENCH_AVAIL_BOOKINGS_PER_SLOT', availQueries: 'BENCH_AVAIL_QUERIES',
     dlIntakeLetters: 'BENCH_DL_INTAKE_LETTERS', dlLetters: 'BENCH_DL_LETTERS', dlListQueries: 'BENCH_DL_LIST_QUERIES',
+    apptBranches: 'BENCH_APPT_BRANCHES', apptQueries: 'BENCH_APPT_QUERIES', apptBookingSecs: 'BENCH_APPT_BOOKING_SECS',
   };
   return (Object.keys(names) as Array<keyof Config>).map((k) => `${names[k]}=${config[k]}`).join(' ');
 }

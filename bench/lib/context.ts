@@ -17,6 +17,9 @@ export interface Config {
   dlIntakeLetters: number;
   dlLetters: number;
   dlListQueries: number;
+  apptBranches: number;
+  apptQueries: number;
+  apptBookingSecs: number;
 }
 
 const num = (name: string, dflt: number, min = 1) => {
@@ -27,7 +30,7 @@ const num = (name: string, dflt: number, min = 1) => {
   return n;
 };
 
-/** Defaults fit `npm run bench` into about 8 minutes on 2 cores; each can be overridden from the environment. */
+/** Defaults fit `npm run bench` into about 16 minutes on 2 cores (rows 10 and 11 about half of it); each can be overridden from the environment. */
 export function readConfig(): Config {
   const clients = num('BENCH_CLIENTS', 32);
   return {
@@ -46,6 +49,9 @@ export function readConfig(): Config {
     dlIntakeLetters: num('BENCH_DL_INTAKE_LETTERS', 10_000),
     dlLetters: num('BENCH_DL_LETTERS', 1_000_000),
     dlListQueries: num('BENCH_DL_LIST_QUERIES', 100),
+    apptBranches: num('BENCH_APPT_BRANCHES', 50),
+    apptQueries: num('BENCH_APPT_QUERIES', 100),
+    apptBookingSecs: num('BENCH_APPT_BOOKING_SECS', 10),
   };
 }
 

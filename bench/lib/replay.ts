@@ -7,7 +7,8 @@
 //     cast to the type the server gives that parameter, so the server runs what the function made it run;
 //   - JS: the values for another record (the pipeline's reference consumer sends them with plain pg).
 import type pg from 'pg';
-import type { WireStatement } from './pg-wire';
+import { describeStatements, type WireStatement } from './pg-wire';
+import { fmt } from './stats';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
@@ -90,7 +91,17 @@ export function valuesFor(statement: TemplateStatement, tokens: Record<string, s
  * The type the server gives each parameter of each statement (pg_prepared_statements after PREPARE with the
  * types the client declared, unknown where it declared none), so the replay binds them the same way.
  */
-export async function parameterTypes(client: pg.ClientBase, statements: WireStatement[]): Promise<string[][]> {
+export async function parameterTypes(db: pg.Pool | pg.ClientBase, statements: WireStatement[]): Promise<string[][]> {
+  // PREPARE and pg_prepared_statements are per session: one connection of a pool for the whole probe.
+  if ('totalCount' in db) {
+    const client = await db.connect();
+    try {
+      return await parameterTypes(client, statements);
+    } finally {
+      client.release();
+    }
+  }
+  const client = db;
   const out: string[][] = [];
   for (const s of statements) {
     if (!s.values.length) { out.push([]); continue; }
@@ -197,4 +208,41 @@ export async function tableCounts(client: pg.Pool | pg.ClientBase, tables: strin
     out[t] = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoted}`)).rows[0].n);
   }
   return out;
+}
+
+/** Rows per transaction from before/after deltas of tableCounts (NaN when there was none). */
+export const perTx = (delta: Record<string, number>, n: number) => Object.fromEntries(Object.entries(delta).map(([t, d]) => [t, n ? d / n : NaN]));
+
+/** "booking 1, outbox_event 1, …" for a report. */
+export const showPerTx = (r: Record<string, number>) => Object.entries(r).map(([t, v]) => `${t.split('.').pop()} ${fmt(v)}`).join(', ');
+
+/** pgbench's -M for a capture: prepared when the driver named its statements, extended when it mostly used Parse/Bind/Execute. */
+export function pgbenchMode(statements: WireStatement[]): 'prepared' | 'extended' | 'simple' {
+  const extended = statements.filter((s) => s.protocol === 'extended').length;
+  return statements.some((s) => s.statementName) ? 'prepared' : extended >= statements.length / 2 ? 'extended' : 'simple';
+}
+
+/** A script's -D constants, one line each (long ones cut), for a report. */
+export const describeDefines = (defines: Record<string, string>) =>
+  Object.entries(defines).map(([k, v]) => `${k} = ${v.length > 160 ? `${v.slice(0, 160)}… (${v.length} chars)` : v}`);
+
+/** A booking row's appendix: what the function sent (and after its commit), the generated script and its constants. */
+export function replayAppendix(fn: string, request: WireStatement[], afterCommit: { note: string; statements: WireStatement[] }, scriptText: string, defines: Record<string, string>): string {
+  return [
+    `What ${fn} sent for one booking (wire capture; tags as PostgreSQL answered):`,
+    '',
+    ...describeStatements(request),
+    '',
+    `After the commit (${afterCommit.note}; not replayed):`,
+    '',
+    ...describeStatements(afterCommit.statements),
+    '',
+    'The generated pgbench script:',
+    '',
+    scriptText.trimEnd(),
+    '',
+    'Its constants (-D):',
+    '',
+    ...describeDefines(defines),
+  ].join('\n');
 }

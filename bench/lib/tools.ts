@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ROOT } from './procs';
 import { ensureDebianTool, findCommand } from '../../scripts/lib/services';
 import { bundle } from '../../scripts/build';
+import { exec } from './exec';
 
 function pgbenchPath(): string | undefined {
   let versioned: string[] = [];
@@ -54,4 +55,39 @@ export async function buildFunctions(entries: string[]): Promise<Build> {
     js,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** pgbench's connection arguments, environment and database name for a database URL. */
+export function pgConnArgs(databaseUrl: string): { args: string[]; env: NodeJS.ProcessEnv; db: string } {
+  const u = new URL(databaseUrl);
+  return {
+    args: ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres')],
+    env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password), PGAPPNAME: 'portal-bench' },
+    db: u.pathname.slice(1),
+  };
+}
+
+export interface PgbenchRun {
+  tps: number;
+  /** Transactions processed. */
+  tx: number;
+  /** Average latency, ms (NaN when pgbench did not say). */
+  latency: number;
+  /** Transactions that failed (pgbench 15+ reports them; 0 when it does not say). */
+  failed: number;
+}
+
+/** Runs a custom pgbench script for `secs` seconds with `clients` clients (-j 2, no vacuum); throws when pgbench fails. */
+export async function runPgbench(pgbench: string, databaseUrl: string, opts: { mode: string; clients: number; secs: number; scriptFile: string; defines: Record<string, string> }): Promise<PgbenchRun> {
+  const conn = pgConnArgs(databaseUrl);
+  const defines = Object.entries(opts.defines).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
+  const out = await exec(pgbench, [...conn.args, '-n', '-M', opts.mode, '-c', String(opts.clients), '-j', '2', '-T', String(opts.secs), '-f', opts.scriptFile, ...defines, conn.db], {
+    env: conn.env, timeoutMs: opts.secs * 1000 + 120_000,
+  });
+  const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(out.stdout);
+  const processed = /number of transactions actually processed: (\d+)/.exec(out.stdout);
+  if (out.code !== 0 || !m || !processed) throw new Error(`pgbench failed (${out.code}): ${out.stderr.slice(-2000)}${out.stdout.slice(-1000)}`);
+  const lat = /latency average = ([\d.]+) ms/.exec(out.stdout);
+  const failed = /number of failed transactions: (\d+)/.exec(out.stdout);
+  return { tps: Number(m[1]), tx: Number(processed[1]), latency: lat ? Number(lat[1]) : NaN, failed: failed ? Number(failed[1]) : 0 };
 }
