@@ -109,11 +109,13 @@ export async function calendars(db: Db | Tx, branchId: string, needs: Requiremen
   })).filter((r) => needs.some((n) => matches(n, r)));
   if (!resources.length) return [];
   if (options.lock) await lockResources(db as Tx, resources.map((r) => r.id));
-  // The exclusion constraint's GiST index (resource_id, time range) answers this without reading history.
+  // Plain comparisons on the (resource_id, starts_at) btree, bounded below by the longest a holding can last
+  // (a visit type is at most 12 hours): the exclusion constraint's GiST index answers the same question, but
+  // the planner has no statistics on its range expression and reads far more (bench row 10: 111 ms vs 3 ms).
   const busy = await db.$queryRaw<Array<{ resource_id: string; starts_at: Date; ends_at: Date }>>`
     SELECT resource_id::text, starts_at, ends_at FROM ${holdingTable}
-    WHERE released_at IS NULL AND resource_id = ANY(${resources.map((r) => r.id)}::uuid[])
-      AND tstzrange(starts_at, ends_at, '[)') && tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)')
+    WHERE resource_id = ANY(${resources.map((r) => r.id)}::uuid[]) AND released_at IS NULL
+      AND starts_at < ${to}::timestamptz AND starts_at > ${new Date(from.getTime() - MAX_HOLDING_MS)}::timestamptz AND ends_at > ${from}::timestamptz
       AND (${moving ?? null}::uuid IS NULL OR appointment_id <> ${moving ?? null}::uuid)`;
   const byResource = new Map<string, Interval[]>();
   for (const b of busy) {
@@ -144,6 +146,9 @@ const RESOURCE_LOCKS = 21;
 async function lockResources(tx: Tx, resourceIds: string[]): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RESOURCE_LOCKS}::int, hashtext(id)) FROM unnest(${[...resourceIds].sort()}::text[]) AS id ORDER BY id`;
 }
+
+/** The longest a visit (so a holding) can last: visit-type-save allows 720 minutes. */
+const MAX_HOLDING_MS = 12 * 3600_000;
 
 /** What a requirement is called in a refusal: "general-practice practitioner", "ecg device". */
 const named = (n: Requirement) => [n.capability, n.kind].filter(Boolean).join(' ');
