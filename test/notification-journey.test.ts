@@ -12,7 +12,7 @@ import { Bundle } from '../scripts/lib/runtime/bundle';
 import { closeBus } from '../functions/shared/bus';
 import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
-import { resetDatabase, eventually, freePort, call, patientToken } from './support/fixtures';
+import { resetDatabase, eventually, call, patientToken } from './support/fixtures';
 import { startStandIns, type StandIns } from '../functions/notification/testing';
 
 const brokers = process.env.TEST_KAFKA_BROKERS;
@@ -38,16 +38,16 @@ describe('notification journey through Kafka: result.released → inbox, SMS del
     assert.ok(brokers, 'TEST_KAFKA_BROKERS is set by npm test (Kafka mock broker)');
     process.env.KAFKA_BROKERS = brokers;
     await resetDatabase();
-    const port = await freePort();
-    // Providers call back at the portal's public address: here, the bundle's gateway.
-    providers = await startStandIns(`http://127.0.0.1:${port}`);
     producer = new Kafka({ clientId: 'journey-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     // The topics exist before the consumer groups subscribe (the mock creates them on first use).
     for (const topic of ['crm-customers', 'result-events', 'notification-deliveries', 'notification-updates', 'notification-events']) {
       await producer.send({ topic, messages: [] }).catch(() => undefined);
     }
-    bundle = await new Bundle({ port, schedules: false }).start();
+    bundle = await new Bundle({ port: 0, schedules: false }).start();
+    // Providers call back at the portal's public address: here, the bundle's gateway (the channels read their
+    // settings again, so the functions already running send to the stand-ins).
+    providers = await startStandIns(bundle.url);
   });
 
   after(async () => {

@@ -10,7 +10,7 @@ import { Bundle } from '../scripts/lib/runtime/bundle';
 import { closeBus } from '../functions/shared/bus';
 import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
-import { resetDatabase, eventually, freePort } from './support/fixtures';
+import { resetDatabase, eventually } from './support/fixtures';
 import { startStandIns, seedNotification, type StandIns } from '../functions/notification/testing';
 
 const brokers = process.env.TEST_KAFKA_BROKERS;
@@ -25,14 +25,14 @@ describe('notification sending through Kafka (mock broker)', function () {
     assert.ok(brokers, 'TEST_KAFKA_BROKERS is set by npm test (Kafka mock broker)');
     process.env.KAFKA_BROKERS = brokers;
     await resetDatabase();
-    const port = await freePort();
-    // The provider calls back at the portal's public address: here, the bundle's gateway.
-    providers = await startStandIns(`http://127.0.0.1:${port}`);
     producer = new Kafka({ clientId: 'notification-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     // The topics exist before the consumer groups subscribe (the mock creates them on first use).
     for (const topic of ['notification-deliveries', 'notification-updates', 'notification-events']) await producer.send({ topic, messages: [] }).catch(() => undefined);
-    bundle = await new Bundle({ port, schedules: false }).start();
+    bundle = await new Bundle({ port: 0, schedules: false }).start();
+    // Providers call back at the portal's public address: here, the bundle's gateway (the channels read their
+    // settings again, so the functions already running send to the stand-ins).
+    providers = await startStandIns(bundle.url);
   });
 
   after(async () => {
