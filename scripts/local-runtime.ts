@@ -114,6 +114,8 @@ async function putDemoCustomers(bundle: Bundle): Promise<void> {
     });
     if (res.status !== 202) logger.warn({ status: res.status }, 'a demo customer could not be put on crm-customers');
   }
+  // Their consumer is woken at once (not at KEDA's next poll): the walkthroughs' notices need the contacts.
+  await bundle.pollScalers();
 }
 
 main().catch((err) => {
