@@ -1,4 +1,4 @@
-// npm run bench — eleven benchmarks of the patient-portal functions, each against a like-for-like reference
+// npm run bench — twelve benchmarks of the patient-portal functions, each against a like-for-like reference
 // measured in the same run (machines are noisy: ratios travel better than absolute figures), each figure the
 // median of repeated runs, each ratio next to its target. Starts what it needs itself: a fresh PostgreSQL database
 // (bench_<pid>, migrated) and more of its own, the Kafka mock broker, pgbench, and the functions built as their
@@ -29,6 +29,7 @@ import { deadLetterList } from './dead-letter-list';
 import { deadLetterRedrive } from './dead-letter-redrive';
 import { appointmentAvailability } from './appointment-availability';
 import { appointmentBooking } from './appointment-booking';
+import { notifications, NOTIFICATION_ENTRIES } from './notifications';
 
 const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Promise<Row> }> = [
   { n: 1, name: 'Booking throughput', run: bookingThroughput },
@@ -42,6 +43,7 @@ const BENCHES: Array<{ n: number; name: string; run: (ctx: BenchContext) => Prom
   { n: 9, name: 'Dead-letter redrive', run: deadLetterRedrive },
   { n: 10, name: 'Appointment availability', run: appointmentAvailability },
   { n: 11, name: 'Appointment booking under contention', run: appointmentBooking },
+  { n: 12, name: 'Notifications', run: notifications },
 ];
 
 /** Built files the benchmarks serve (lib/tools.ts). */
@@ -57,6 +59,7 @@ const ENTRIES = [
   'functions/dead-letter/list/index.ts',
   'functions/appointment/availability/index.ts',
   'functions/appointment/book/index.ts',
+  ...NOTIFICATION_ENTRIES,
 ];
 
 /** Hard bound on the whole run; with the defaults rows 1–9 take about 8 minutes on 2 cores, rows 10 and 11 about 8 more (row 10 seeds ~700k holdings). */
@@ -162,6 +165,7 @@ function settings(config: Config): string {
     availBookingsPerSlot: 'BENCH_AVAIL_BOOKINGS_PER_SLOT', availQueries: 'BENCH_AVAIL_QUERIES',
     dlIntakeLetters: 'BENCH_DL_INTAKE_LETTERS', dlLetters: 'BENCH_DL_LETTERS', dlListQueries: 'BENCH_DL_LIST_QUERIES',
     apptBranches: 'BENCH_APPT_BRANCHES', apptQueries: 'BENCH_APPT_QUERIES', apptBookingSecs: 'BENCH_APPT_BOOKING_SECS',
+    notifyEvents: 'BENCH_NOTIFY_EVENTS',
   };
   return (Object.keys(names) as Array<keyof Config>).map((k) => `${names[k]}=${config[k]}`).join(' ');
 }

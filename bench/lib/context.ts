@@ -20,6 +20,7 @@ export interface Config {
   apptBranches: number;
   apptQueries: number;
   apptBookingSecs: number;
+  notifyEvents: number;
 }
 
 const num = (name: string, dflt: number, min = 1) => {
@@ -52,6 +53,7 @@ export function readConfig(): Config {
     apptBranches: num('BENCH_APPT_BRANCHES', 50),
     apptQueries: num('BENCH_APPT_QUERIES', 100),
     apptBookingSecs: num('BENCH_APPT_BOOKING_SECS', 10),
+    notifyEvents: num('BENCH_NOTIFY_EVENTS', 600),
   };
 }
 

@@ -88,11 +88,13 @@ export interface FunctionStart {
   /** Extra node flags, e.g. ['--require', 'tsx/cjs'] to serve TypeScript. */
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /** A port of the caller's choosing (a function restarted where its callers already point); default a free one. */
+  port?: number;
 }
 
 /** Starts a function under the faas-js-runtime CLI on a free loopback port and waits for /health/readiness. */
 export async function startFunctionProcess(opts: FunctionStart): Promise<FunctionProcess> {
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   // BENCH_CPU_PROF_DIR=<dir>: each function process writes a V8 CPU profile there when it stops (to see where the time goes).
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   const child = spawnTracked(process.execPath, [...profile, ...(opts.nodeArgs ?? []), FAAS_CLI, opts.file, '--port', String(port)], {
