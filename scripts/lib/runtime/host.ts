@@ -103,6 +103,18 @@ export async function hostFunction(service: ServiceManifest, logLevel = 'warn'):
     consumer: kind === 'consumer' ? spec : undefined,
     scheduled: kind === 'scheduled' ? spec : undefined,
     service,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => closeWithin(server, CLOSE_GRACE_MS),
   };
+}
+
+/** How long a stopping function may finish what it is answering, as a pod's termination grace (shortened). */
+const CLOSE_GRACE_MS = 5000;
+
+/** Closes the server; requests still open after the grace are cut, so a stuck handler cannot hold a stop forever. */
+function closeWithin(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    cut.unref();
+    server.close(() => { clearTimeout(cut); resolve(); });
+  });
 }
