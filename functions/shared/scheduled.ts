@@ -3,7 +3,7 @@
 // PingSource delivery spec retries and the failure shows in its metrics.
 import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
-import { Problem, unavailable, type FunctionResponse } from './errors';
+import { Problem, badRequest, unavailable, type FunctionResponse } from './errors';
 import { asUnavailable } from './db';
 import { functionLogger, type Logger } from './log';
 import { installRuntimeHooks } from './runtime-hooks';
@@ -45,6 +45,19 @@ function pingData(event: CloudEvent<unknown> | undefined, body: unknown): Record
     try { data = JSON.parse(data); } catch { data = undefined; }
   }
   return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+}
+
+/**
+ * The instant a job reckons from: the function's own clock. Outside production a test or a developer may
+ * replay a moment with {"now": "<ISO instant>"} in the ping; in a cluster that is refused (400), so no stray
+ * POST can make a job act before its time.
+ */
+export function pingInstant(ping: Record<string, unknown>): Date {
+  if (ping.now === undefined) return new Date();
+  if (process.env.NODE_ENV === 'production') throw badRequest('now is honoured only outside production; the job uses its own clock', 'body/now', 'is not allowed in production');
+  const at = typeof ping.now === 'string' ? new Date(ping.now) : undefined;
+  if (!at || Number.isNaN(at.getTime())) throw badRequest('now must be an ISO 8601 instant', 'body/now', 'must be a date-time');
+  return at;
 }
 
 export function scheduled(spec: ScheduledSpec, work: (log: Logger, ping: Record<string, unknown>) => Promise<Record<string, unknown>>): ScheduledHandler {

@@ -4,7 +4,7 @@
 // reminders that are due go out. Every night ({"job":"daily"}): old inbox rows, HL7 control ids,
 // idempotency records and long-lapsed holds are removed. Every step is safe to run twice at once or again
 // after a failure: nothing is cancelled, marked or reminded twice.
-import { scheduled } from '../../shared/scheduled';
+import { pingInstant, scheduled } from '../../shared/scheduled';
 import { badRequest } from '../../shared/errors';
 import { system } from '../system';
 import { assertCronSettings, cronSettings } from './settings';
@@ -18,24 +18,11 @@ const NAME = 'appointment-cron';
 const SOURCE = `/${system.name}/${NAME}`;
 assertCronSettings();
 
-/**
- * The instant the jobs reckon from: the function's own clock. Outside production a test or a developer may
- * replay a moment with {"now": "<ISO instant>"}; in a cluster that is refused, so no stray POST can make
- * reminders go early or visits no-shows before their time.
- */
-function instantOf(ping: Record<string, unknown>): Date {
-  if (ping.now === undefined) return new Date();
-  if (process.env.NODE_ENV === 'production') throw badRequest('now is honoured only outside production; the cron uses its own clock', 'body/now', 'is not allowed in production');
-  const at = typeof ping.now === 'string' ? new Date(ping.now) : undefined;
-  if (!at || Number.isNaN(at.getTime())) throw badRequest('now must be an ISO 8601 instant', 'body/now', 'must be a date-time');
-  return at;
-}
-
 export const handle = scheduled(
   { name: NAME, system, schedule: '* * * * *', summary: 'Release lapsed holds, mark no-shows and send due reminders every minute; remove what expired nightly' },
   async (log, ping) => {
     const job = ping.job ?? 'minute';
-    const now = instantOf(ping);
+    const now = pingInstant(ping);
     const settings = cronSettings();
     if (job === 'minute') {
       // Lapsed holds first: their resources are free for anyone booking this minute.

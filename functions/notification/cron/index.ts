@@ -3,7 +3,7 @@
 // sends, the end of quiet hours, closed results windows) and deliveries whose retry is due go to the sender
 // again. Every night ({"job":"daily"}): notifications, inbox items, handled-event rows and idempotency records
 // past their retention are removed. Safe to overlap: nothing is dispatched or re-emitted twice.
-import { scheduled } from '../../shared/scheduled';
+import { pingInstant, scheduled } from '../../shared/scheduled';
 import { badRequest } from '../../shared/errors';
 import { system } from '../system';
 import { assertIntakeSettings, intakeSettings } from '../intake/settings';
@@ -17,24 +17,11 @@ const SOURCE = `/${system.name}/${NAME}`;
 assertIntakeSettings();
 assertNotificationPolicy();
 
-/**
- * The instant the jobs reckon from: the function's own clock. Outside production a test or a developer may
- * replay a moment with {"now": "<ISO instant>"}; in a cluster that is refused, so no stray POST can send a
- * notice before its time.
- */
-function instantOf(ping: Record<string, unknown>): Date {
-  if (ping.now === undefined) return new Date();
-  if (process.env.NODE_ENV === 'production') throw badRequest('now is honoured only outside production; the cron uses its own clock', 'body/now', 'is not allowed in production');
-  const at = typeof ping.now === 'string' ? new Date(ping.now) : undefined;
-  if (!at || Number.isNaN(at.getTime())) throw badRequest('now must be an ISO 8601 instant', 'body/now', 'must be a date-time');
-  return at;
-}
-
 export const handle = scheduled(
   { name: NAME, system, schedule: '* * * * *', summary: 'Dispatch due notifications and re-emit due retries every minute; remove what expired nightly' },
   async (log, ping) => {
     const job = ping.job ?? 'minute';
-    const now = instantOf(ping);
+    const now = pingInstant(ping);
     const settings = intakeSettings();
     if (job === 'minute') {
       const notifications = await dispatchDue(SOURCE, now);
