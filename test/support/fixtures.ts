@@ -12,7 +12,7 @@ import type { Bundle } from '../../scripts/lib/runtime/bundle';
 const TABLES = [
   'booking_queue.ticket', 'booking_queue.booking', 'booking_queue.slot', 'booking_queue.service', 'booking_queue.branch',
   'booking_queue.outbox_event', 'booking_queue.inbox_event', 'booking_queue.idempotency_record', 'dead_letter.dead_letter',
-  'dead_letter.outbox_event', 'dead_letter.inbox_event', 'dead_letter.alert', 'dead_letter.redrive_task',
+  'dead_letter.outbox_event', 'dead_letter.inbox_event', 'dead_letter.alert', 'dead_letter.redrive_task', 'dead_letter.letter_view',
   'appointment.resource', 'appointment.visit_type', 'appointment.appointment', 'appointment.hl7_message',
   'appointment.outbox_event', 'appointment.inbox_event', 'appointment.idempotency_record',
   'notification.contact_point', 'notification.push_subscription', 'notification.preference', 'notification.notification',
