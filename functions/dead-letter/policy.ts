@@ -3,11 +3,9 @@
 // DEAD_LETTER_POLICY_FILE names the file; on a laptop the manifest itself is read, so what an operator
 // writes is what runs. A policy that does not hold together stops the function at start-up, naming the field.
 // The Services mount it at /etc/dead-letter/policy.yaml, read by default in production.
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { load as loadYaml } from 'js-yaml';
-import { problemsOf } from '../shared/validate';
-import { refuse } from '../shared/config';
+import { policyFile } from '../shared/policy-file';
+import type { JsonSchema } from '../shared/validate';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -74,16 +72,7 @@ export function durationMs(iso: string): number {
 
 type RawRetry = { maxAttempts?: number; backoff?: string; maxBackoff?: string };
 
-/** Parses and checks a policy document (the ConfigMap's policy.yaml); errors name the field at fault. */
-export function parsePolicy(text: string, where: string): Policy {
-  let doc: unknown;
-  try {
-    doc = loadYaml(text);
-  } catch (err) {
-    throw new Error(`${where}: not YAML (${(err as Error).message.split('\n')[0]})`);
-  }
-  const problems = problemsOf(schema, doc, 'policy');
-  if (problems.length) throw new Error(`${where}: ${problems.map((p) => `${p.name} ${p.reason}`).join('; ')}`);
+function build(doc: unknown): Policy {
   const raw = doc as { retry: { default: Required<RawRetry>; sources?: Record<string, RawRetry> }; retention: Policy['retention']; alerts: Policy['alerts'] };
   const retry = (r: RawRetry, base?: RetryPolicy): RetryPolicy => ({
     maxAttempts: r.maxAttempts ?? base!.maxAttempts,
@@ -95,41 +84,19 @@ export function parsePolicy(text: string, where: string): Policy {
   return { retry: { default: byDefault, sources }, retention: raw.retention, alerts: raw.alerts };
 }
 
-const MANIFEST = path.join(__dirname, '..', '..', 'knative', 'base', 'dead-letter', 'policy.yaml');
-/** Where the dead-letter Services mount the ConfigMap (knative/base/dead-letter). */
-const MOUNTED = '/etc/dead-letter/policy.yaml';
+const file = policyFile({
+  name: 'dead-letter', env: 'DEAD_LETTER_POLICY_FILE', mounted: '/etc/dead-letter/policy.yaml',
+  manifest: path.join(__dirname, '..', '..', 'knative', 'base', 'dead-letter', 'policy.yaml'), schema: schema as JsonSchema, build,
+});
 
-let loaded: Policy | undefined;
-
+/** Parses and checks a policy document (the ConfigMap's policy.yaml); errors name the field at fault. */
+export const parsePolicy = file.parse;
 /** The policy in force: the mounted file (DEAD_LETTER_POLICY_FILE), else the repository's manifest (laptops). */
-export function policy(): Policy {
-  if (loaded) return loaded;
-  const production = process.env.NODE_ENV === 'production';
-  const file = process.env.DEAD_LETTER_POLICY_FILE || (production ? MOUNTED : undefined);
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`the dead-letter policy ${file} cannot be read (${(err as NodeJS.ErrnoException).code}): mount the dead-letter-policy ConfigMap there, or set DEAD_LETTER_POLICY_FILE`);
-    }
-    return (loaded = parsePolicy(text, file));
-  }
-  if (!existsSync(MANIFEST)) throw new Error('DEAD_LETTER_POLICY_FILE must name the dead-letter policy (policy.yaml of the dead-letter-policy ConfigMap)');
-  const manifest = loadYaml(readFileSync(MANIFEST, 'utf8')) as { data?: Record<string, string> };
-  if (typeof manifest?.data?.['policy.yaml'] !== 'string') throw new Error(`${MANIFEST}: data.policy.yaml is required`);
-  return (loaded = parsePolicy(manifest.data['policy.yaml'], MANIFEST));
-}
-
+export const policy = file.get;
 /** Forget the loaded policy (tests that write their own file). */
-export function reloadPolicy(): void {
-  loaded = undefined;
-}
-
+export const reloadPolicy = file.reload;
 /** Reads the policy now: a function that needs it refuses to start without it, naming what is wrong. */
-export function assertPolicy(): void {
-  refuse(policy);
-}
+export const assertPolicy = file.assert;
 
 export function retryPolicyFor(kafkaSource: string | null): RetryPolicy {
   const p = policy().retry;

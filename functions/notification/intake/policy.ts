@@ -3,11 +3,9 @@
 // ConfigMap is mounted and NOTIFICATION_POLICY_FILE names the file (default /etc/notification/policy.yaml in
 // production); on a laptop the manifest itself is read, so what an operator writes is what runs. A policy that
 // does not hold together stops the function at start-up, naming the field.
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { load as loadYaml } from 'js-yaml';
-import { problemsOf } from '../../shared/validate';
-import { refuse } from '../../shared/config';
+import { policyFile } from '../../shared/policy-file';
+import type { JsonSchema } from '../../shared/validate';
 import { channels as CHANNELS } from '../events';
 import type { ChannelName } from '../channels/channel';
 
@@ -43,16 +41,7 @@ const schema = {
   },
 } as const;
 
-/** Parses and checks a policy document (the ConfigMap's policy.yaml); errors name the field at fault. */
-export function parsePolicy(text: string, where: string): NotificationPolicy {
-  let doc: unknown;
-  try {
-    doc = loadYaml(text);
-  } catch (err) {
-    throw new Error(`${where}: not YAML (${(err as Error).message.split('\n')[0]})`);
-  }
-  const problems = problemsOf(schema, doc, 'policy');
-  if (problems.length) throw new Error(`${where}: ${problems.map((p) => `${p.name} ${p.reason}`).join('; ')}`);
+function build(doc: unknown): NotificationPolicy {
   const policy = doc as NotificationPolicy;
   // PORTAL_URL (the environment's own portal: staging, a laptop) wins over the policy's.
   const portalUrl = process.env.PORTAL_URL?.trim() || policy.links.portalUrl;
@@ -60,38 +49,16 @@ export function parsePolicy(text: string, where: string): NotificationPolicy {
   return { ...policy, links: { ...policy.links, portalUrl: portalUrl.replace(/\/+$/, '') } };
 }
 
-const MANIFEST = path.join(__dirname, '..', '..', '..', 'knative', 'base', 'notification', 'policy.yaml');
-/** Where the notification Services mount the ConfigMap (knative/base/notification). */
-const MOUNTED = '/etc/notification/policy.yaml';
+const file = policyFile({
+  name: 'notification', env: 'NOTIFICATION_POLICY_FILE', mounted: '/etc/notification/policy.yaml',
+  manifest: path.join(__dirname, '..', '..', '..', 'knative', 'base', 'notification', 'policy.yaml'), schema: schema as JsonSchema, build,
+});
 
-let loaded: NotificationPolicy | undefined;
-
+/** Parses and checks a policy document (the ConfigMap's policy.yaml); errors name the field at fault. */
+export const parsePolicy = file.parse;
 /** The policy in force: the mounted file (NOTIFICATION_POLICY_FILE), else the repository's manifest (laptops, tests). */
-export function notificationPolicy(): NotificationPolicy {
-  if (loaded) return loaded;
-  const production = process.env.NODE_ENV === 'production';
-  const file = process.env.NOTIFICATION_POLICY_FILE || (production ? MOUNTED : undefined);
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`the notification policy ${file} cannot be read (${(err as NodeJS.ErrnoException).code}): mount the notification-policy ConfigMap there, or set NOTIFICATION_POLICY_FILE`);
-    }
-    return (loaded = parsePolicy(text, file));
-  }
-  if (!existsSync(MANIFEST)) throw new Error('NOTIFICATION_POLICY_FILE must name the notification policy (policy.yaml of the notification-policy ConfigMap)');
-  const manifest = loadYaml(readFileSync(MANIFEST, 'utf8')) as { data?: Record<string, string> };
-  if (typeof manifest?.data?.['policy.yaml'] !== 'string') throw new Error(`${MANIFEST}: data.policy.yaml is required`);
-  return (loaded = parsePolicy(manifest.data['policy.yaml'], MANIFEST));
-}
-
+export const notificationPolicy = file.get;
 /** Forget the loaded policy (tests that write their own file). */
-export function reloadNotificationPolicy(): void {
-  loaded = undefined;
-}
-
+export const reloadNotificationPolicy = file.reload;
 /** Reads the policy now: a function that needs it refuses to start without it, naming what is wrong. */
-export function assertNotificationPolicy(): void {
-  refuse(notificationPolicy);
-}
+export const assertNotificationPolicy = file.assert;
