@@ -4,48 +4,33 @@
 // consumer books the company's employees.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, type Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { closeBus } from '../functions/shared/bus';
-import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
 import { addDays, branchDay } from '../functions/shared/calendar';
 import { resetDatabase, eventually, BRANCH } from './support/fixtures';
 import { seedClinic, ZONE } from './support/clinic';
-import { readTopic } from './support/kafka';
+import { readTopic, startBundleOnKafka, type BundleOnKafka } from './support/kafka';
 
 const brokers = process.env.TEST_KAFKA_BROKERS;
 const SOURCE = 'checkup-consumer-source';
 
 describe('the check-up consumer scales from zero on Kafka lag (KEDA rules, mock broker)', function () {
   this.timeout(90_000);
+  let running: BundleOnKafka;
   let bundle: Bundle;
   let kafka: Kafka;
   let producer: Producer;
 
   before(async () => {
-    assert.ok(brokers, 'TEST_KAFKA_BROKERS is set by npm test (Kafka mock broker)');
-    process.env.KAFKA_BROKERS = brokers;
     await resetDatabase();
     await seedClinic();
-    kafka = new Kafka({ clientId: 'checkup-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING });
-    // The topic exists, empty, before the runtime reads its lag (the partner's first list is yet to come).
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'checkup-requests', numPartitions: 4 }, { topic: 'appointment-events', numPartitions: 4 }] }).catch(() => undefined);
-    await admin.disconnect();
-    producer = kafka.producer();
-    await producer.connect();
-    bundle = await new Bundle({ port: 0, schedules: false }).start();
+    // The topics exist, empty, before the runtime reads their lag (the partner's first list is yet to come).
+    running = await startBundleOnKafka('checkup-test', ['checkup-requests', 'appointment-events']);
+    ({ bundle, kafka, producer } = running);
   });
 
-  after(async () => {
-    await bundle?.stop();
-    await producer?.disconnect();
-    await settleOutbox();
-    await closeBus();
-    delete process.env.KAFKA_BROKERS;
-  });
+  after(async () => running?.stop());
 
   it('no consumer runs while nothing waits; a check-up request wakes one, and its employees are booked', async () => {
     const dispatcher = bundle.dispatchers.find((d) => d.source.name === SOURCE)!;

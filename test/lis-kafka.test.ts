@@ -2,15 +2,13 @@
 // plain records on lis-sample-status → KafkaSource-equivalent consumer group (dev.knative.kafka.event) →
 // lis-sample-status-consumer → the visit's timeline and status; an unreadable one → the dead-letter sink.
 import { strict as assert } from 'node:assert';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { closeBus } from '../functions/shared/bus';
-import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
+import { startBundleOnKafka, type BundleOnKafka } from './support/kafka';
 import { resetDatabase, seedCatalogue, call, staffToken, eventually } from './support/fixtures';
 import { seedClinic, createAppointment, at } from './support/clinic';
 
-const brokers = process.env.TEST_KAFKA_BROKERS;
 const TOPIC = 'lis-sample-status';
 
 const message = (type: string, control: string, time: string, segments: string[]) =>
@@ -18,29 +16,19 @@ const message = (type: string, control: string, time: string, segments: string[]
 
 describe('LIS sample status through Kafka (mock broker)', function () {
   this.timeout(90_000);
+  let running: BundleOnKafka;
   let bundle: Bundle;
   let producer: Producer;
 
   before(async () => {
-    assert.ok(brokers, 'TEST_KAFKA_BROKERS is set by npm test (Kafka mock broker)');
-    process.env.KAFKA_BROKERS = brokers;
     await resetDatabase();
     await seedCatalogue();
     await seedClinic();
-    producer = new Kafka({ clientId: 'lis-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
-    // The topic exists before the consumer group subscribes (the mock creates it on first use).
-    await producer.send({ topic: TOPIC, messages: [] }).catch(() => undefined);
-    bundle = await new Bundle({ port: 0, schedules: false }).start();
+    running = await startBundleOnKafka('lis-test', [TOPIC]);
+    ({ bundle, producer } = running);
   });
 
-  after(async () => {
-    await bundle?.stop();
-    await producer?.disconnect();
-    await settleOutbox();
-    await closeBus();
-    delete process.env.KAFKA_BROKERS;
-  });
+  after(async () => running?.stop());
 
   /** Waits for the KafkaSource to deliver (its ScaledObject is asked to poll now, rather than in 15 s). */
   const until = <T>(check: () => Promise<T | null | undefined | false>, what: string) =>

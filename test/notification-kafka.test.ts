@@ -5,43 +5,33 @@
 // the delivery delivered.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { closeBus } from '../functions/shared/bus';
-import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
+import { startBundleOnKafka, type BundleOnKafka } from './support/kafka';
 import { resetDatabase, eventually } from './support/fixtures';
-import { startStandIns, seedNotification, type StandIns } from '../functions/notification/testing';
+import { startStandIns, seedNotification, type StandIns } from './support/notifications';
 
-const brokers = process.env.TEST_KAFKA_BROKERS;
 
 describe('notification sending through Kafka (mock broker)', function () {
   this.timeout(90_000);
+  let running: BundleOnKafka;
   let bundle: Bundle;
   let producer: Producer;
   let providers: StandIns;
 
   before(async () => {
-    assert.ok(brokers, 'TEST_KAFKA_BROKERS is set by npm test (Kafka mock broker)');
-    process.env.KAFKA_BROKERS = brokers;
     await resetDatabase();
-    producer = new Kafka({ clientId: 'notification-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
-    // The topics exist before the consumer groups subscribe (the mock creates them on first use).
-    for (const topic of ['notification-deliveries', 'notification-updates', 'notification-events']) await producer.send({ topic, messages: [] }).catch(() => undefined);
-    bundle = await new Bundle({ port: 0, schedules: false }).start();
+    running = await startBundleOnKafka('notification-test', ['notification-deliveries', 'notification-updates', 'notification-events']);
+    ({ bundle, producer } = running);
     // Providers call back at the portal's public address: here, the bundle's gateway (the channels read their
     // settings again, so the functions already running send to the stand-ins).
     providers = await startStandIns(bundle.url);
   });
 
   after(async () => {
-    await bundle?.stop();
-    await producer?.disconnect();
+    await running?.stop();
     await providers?.close();
-    await settleOutbox();
-    await closeBus();
-    delete process.env.KAFKA_BROKERS;
   });
 
   /** Waits for the KafkaSources to deliver (their ScaledObjects are asked to poll now, rather than in 10 s). */

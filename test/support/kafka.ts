@@ -1,7 +1,11 @@
-// What the Kafka tests share: a producer, and a watcher that keeps every record of booking-events, on this
-// worker's Kafka mock broker (npm test starts one per worker).
+// What the Kafka tests share: the whole bundle on Kafka with a producer, a watcher that keeps every record of
+// booking-events, and a topic read back, on this worker's Kafka mock broker (npm test starts one per worker).
+import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Bundle } from '../../scripts/lib/runtime/bundle';
+import { closeBus } from '../../functions/shared/bus';
+import { settleOutbox } from '../../functions/shared/publisher';
 
 export interface Seen { key: string | null; headers: Record<string, string>; value: any }
 
@@ -73,4 +77,32 @@ export async function readTopic(brokers: string, topic: string): Promise<Array<{
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
+}
+
+export interface BundleOnKafka { bundle: Bundle; kafka: Kafka; producer: Producer; stop(): Promise<void> }
+
+/**
+ * Every function of the bundle wired as knative/ and keda/ declare it, its events on this worker's Kafka mock
+ * broker, and a producer for the test. `topics` exist (empty) before the consumer groups subscribe: the mock
+ * creates a topic on first use. stop() leaves the process on the in-process bus again.
+ */
+export async function startBundleOnKafka(clientId: string, topics: string[] = []): Promise<BundleOnKafka> {
+  const brokers = process.env.TEST_KAFKA_BROKERS;
+  assert.ok(brokers, 'TEST_KAFKA_BROKERS is set by npm test (Kafka mock broker)');
+  process.env.KAFKA_BROKERS = brokers;
+  const kafka = new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  for (const topic of topics) await producer.send({ topic, messages: [] }).catch(() => undefined);
+  const bundle = await new Bundle({ port: 0, schedules: false }).start();
+  return {
+    bundle, kafka, producer,
+    stop: async () => {
+      await bundle.stop();
+      await producer.disconnect();
+      await settleOutbox();
+      await closeBus();
+      delete process.env.KAFKA_BROKERS;
+    },
+  };
 }

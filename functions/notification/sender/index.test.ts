@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as fn from './index';
 import { db } from '../../shared/db';
 import { startFunction, deliver, resetDatabase, published, type RunningFunction } from '../../../test/support/fixtures';
-import { startStandIns, seedNotification, deliveryDue, type StandIns } from '../testing';
+import { startStandIns, seedNotification, deliveryDue, type StandIns } from '../../../test/support/notifications';
 import { MAX_ATTEMPTS } from '../delivery-rules';
 
 describe('notification-sender (KafkaSource on notification-deliveries)', function () {

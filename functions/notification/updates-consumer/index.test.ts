@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as fn from './index';
 import { db } from '../../shared/db';
 import { startFunction, deliver, resetDatabase, published, type RunningFunction } from '../../../test/support/fixtures';
-import { seedNotification, type Seeded } from '../testing';
+import { seedNotification, type Seeded } from '../../../test/support/notifications';
 
 describe('notification-updates-consumer (KafkaSource on notification-updates)', function () {
   this.timeout(60_000);

@@ -6,7 +6,7 @@ import * as sender from '../../../../functions/notification/sender/index';
 import { db } from '../../../../functions/shared/db';
 import { rereadChannelSettings } from '../../../../functions/notification/channels/settings';
 import { resetChannels } from '../../../../functions/notification/channels/registry';
-import { seedNotification, deliveryDue } from '../../../../functions/notification/testing';
+import { seedNotification, deliveryDue } from '../../../../test/support/notifications';
 import { startFunction, deliver, resetDatabase, freePort, type RunningFunction } from '../../../../test/support/fixtures';
 import { startCatcher, type Catcher } from './catcher';
 

@@ -1,9 +1,9 @@
 // Test data of the notification system: a patient's contacts, a notification with its channel plan and the
 // deliveries the dispatcher would have made, and the provider stand-ins pointed at by this process's channels.
 import { randomUUID } from 'node:crypto';
-import { db } from '../shared/db';
-import { rereadChannelSettings } from './channels/settings';
-import { resetChannels } from './channels/registry';
+import { db } from '../../functions/shared/db';
+import { rereadChannelSettings } from '../../functions/notification/channels/settings';
+import { resetChannels } from '../../functions/notification/channels/registry';
 import { startSmtpStandIn, type SmtpStandIn } from '../../scripts/lib/laptop/providers/smtp';
 import { startSmsStandIn, type SmsStandIn } from '../../scripts/lib/laptop/providers/sms';
 import { startPushStandIn, type PushStandIn } from '../../scripts/lib/laptop/providers/push';
