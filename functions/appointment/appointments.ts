@@ -7,6 +7,7 @@ import type { Appointment, AppointmentStatus, PaymentStatus, Resource, ScheduleE
 import { conflict, forbidden, invalid, notFound } from '../shared/domain-errors';
 import { mayView } from '../shared/access';
 import type { Caller } from '../shared/auth';
+import { DEFAULT_ZONE } from '../shared/calendar';
 import { contains, findSlots, matches, workingIntervals, type Candidate, type Interval, type Requirement, type ResourceCalendar, type WeeklyHours } from './schedule';
 import { system } from './system';
 
@@ -125,8 +126,6 @@ export async function calendars(db: Db | Tx, branchId: string, needs: Requiremen
   }
   return resources.map((r) => asCalendar(r, byResource.get(r.id)));
 }
-
-export const DEFAULT_ZONE = 'Asia/Ho_Chi_Minh';
 
 /** The branch's zone: its resources' (a branch has one); Ho Chi Minh City for a branch with none yet. */
 export async function branchZone(db: Db | Tx, branchId: string): Promise<string> {

@@ -2,7 +2,7 @@
 // before a booked visit; a visit booked closer to its start than a reminder's lead skips that reminder (the
 // confirmation just told them). The time a patient reads is the visit's start on their own wall clock, in
 // their language: a patient in Berlin of a 09:00 Ho Chi Minh City visit reads 03:00.
-import { branchDay } from '../shared/calendar';
+import { branchDay, zoneOf } from '../shared/calendar';
 
 export type Reminder = '24h' | '2h';
 export type Language = 'vi' | 'en';
@@ -13,7 +13,6 @@ const HOUR = 3600_000;
 export const REMINDER_LEAD: Record<Reminder, number> = { '24h': 24 * HOUR, '2h': 2 * HOUR };
 
 /** The zone a patient without a known one reads times in: the clinics'. */
-export const DEFAULT_ZONE = 'Asia/Ho_Chi_Minh';
 
 export interface RemindedVisit {
   status: string;
@@ -45,16 +44,6 @@ export function reminderDue(v: RemindedVisit, now: Date): Reminder | undefined {
 /** A language the portal writes in; anything else reads Vietnamese (the clinics' language). */
 export const languageOf = (language: string | null | undefined): Language => (language === 'en' ? 'en' : 'vi');
 
-/** A zone Intl knows, or the clinics' (a bad zone in a profile must not stop the visit's notices). */
-export function zoneOf(timezone: string | null | undefined): string {
-  if (!timezone) return DEFAULT_ZONE;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
-    return timezone;
-  } catch {
-    return DEFAULT_ZONE;
-  }
-}
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 function format(key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat {

@@ -72,3 +72,17 @@ export function localTimeToUtc(date: string, time: string, timezone: string): Da
 export function dayBounds(date: string, timezone: string): { start: Date; end: Date } {
   return { start: localTimeToUtc(date, '00:00', timezone), end: localTimeToUtc(addDays(date, 1), '00:00', timezone) };
 }
+
+/** The clinics' zone: where a branch, a patient or a profile says none (or one Intl does not know). */
+export const DEFAULT_ZONE = 'Asia/Ho_Chi_Minh';
+
+/** A zone Intl knows, or the clinics' (a bad zone in a profile must not stop a patient's notices). */
+export function zoneOf(timezone: string | null | undefined): string {
+  if (!timezone) return DEFAULT_ZONE;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+    return timezone;
+  } catch {
+    return DEFAULT_ZONE;
+  }
+}

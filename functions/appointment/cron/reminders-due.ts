@@ -4,7 +4,8 @@
 import { Prisma, tableOf } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
 import { facts } from '../appointments';
-import { REMINDER_LEAD, languageOf, reminderDue, zoneOf, type Reminder } from '../reminders';
+import { zoneOf } from '../../shared/calendar';
+import { REMINDER_LEAD, languageOf, reminderDue, type Reminder } from '../reminders';
 import { system } from '../system';
 
 const appointments = tableOf(system, 'appointment');

@@ -4,7 +4,8 @@
 import { route, created, ok } from '../../shared/http';
 import { assertBranch } from '../../shared/access';
 import { notFound } from '../../shared/domain-errors';
-import { DEFAULT_ZONE, knownZone } from '../appointments';
+import { DEFAULT_ZONE } from '../../shared/calendar';
+import { knownZone } from '../appointments';
 import { checkHours, resourceView, visitsOutsideSchedule } from '../clinic';
 import { system } from '../system';
 import { body, view } from './schema';

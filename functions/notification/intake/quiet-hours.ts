@@ -1,22 +1,11 @@
 // Quiet hours on the patient's own clock: from start to end local time (21:00–07:00 runs across midnight,
 // 12:00–13:30 within a day; equal start and end mean none). A non-critical notice due inside them waits
 // until they end; a critical one never waits. Pure: the zone's rules come from Intl (calendar.ts).
-import { addDays, branchDay, localTimeToUtc } from '../../shared/calendar';
+import { addDays, branchDay, localTimeToUtc, zoneOf } from '../../shared/calendar';
 
-export const DEFAULT_ZONE = 'Asia/Ho_Chi_Minh';
 
 export interface QuietHours { start: string; end: string }
 
-/** A zone Intl knows, or the clinics' (a bad zone in a CRM profile must not stop a notice). */
-export function zoneOf(timezone: string | null | undefined): string {
-  if (!timezone) return DEFAULT_ZONE;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
-    return timezone;
-  } catch {
-    return DEFAULT_ZONE;
-  }
-}
 
 const clockFormats = new Map<string, Intl.DateTimeFormat>();
 

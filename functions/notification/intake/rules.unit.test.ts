@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { quietUntil, zoneOf } from './quiet-hours';
+import { zoneOf } from '../../shared/calendar';
+import { quietUntil } from './quiet-hours';
 import { planChannels } from './channel-plan';
 import { parsePolicy, notificationPolicy } from './policy';
 
