@@ -1,6 +1,6 @@
 // Test data and helpers: a clean database per test, a branch with services and slots, tokens per role,
 // and functions started under faas-js-runtime exactly as their containers start them.
-import { freePort, startUnderRuntime } from '../../scripts/lib/runtime/host';
+import { freePort, portOf, startUnderRuntime } from '../../scripts/lib/runtime/host';
 import type { Server } from 'node:http';
 import { db } from '../../functions/shared/db';
 import { signToken, type Role } from '../../functions/shared/auth';
@@ -95,10 +95,10 @@ export interface RunningFunction {
 
 /** Starts a function module under faas-js-runtime on a free port, as `faas-js-runtime index.js` does. */
 export async function startFunction(mod: Record<string, unknown>): Promise<RunningFunction> {
-  const port = await freePort();
-  const server = await startUnderRuntime(mod, { port, logLevel: 'silent' });
+  // The port is picked as the function binds it: one probed free first could be taken meanwhile by another worker.
+  const server = await startUnderRuntime(mod, { logLevel: 'silent' });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${portOf(server)}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -43,32 +43,41 @@ export async function freePort(): Promise<number> {
  * one container, wrong here: it would stop the other functions, and turn a crash inside a test run into
  * exit code 0), so its handlers are taken off again; the host shuts down in its own order.
  */
-export async function startUnderRuntime(mod: Record<string, unknown>, options: { port: number; logLevel?: string; config?: string; host?: string }): Promise<Server> {
+export async function startUnderRuntime(mod: Record<string, unknown>, options: { port?: number; logLevel?: string; config?: string; host?: string }): Promise<Server> {
   const signals = ['uncaughtException', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as any))]));
-  const { host, ...runtimeOptions } = options;
-  if (host) listenHosts.set(options.port, host);
+  const { host, port, ...runtimeOptions } = options;
+  // Without a port the system picks one as it binds (a port probed free and bound later can be taken by another
+  // process in between, and faas-js-runtime exits the process when its listen fails). faas-js-runtime takes 0
+  // as "the default", so a placeholder goes in and the listen hook below binds port 0 in its place.
+  const key = port ?? nextPlaceholder++;
+  listenPlans.set(key, { host, port: port ?? 0 });
   try {
-    const server = (await start(mod as any, { logLevel: 'warn', ...runtimeOptions } as any)) as unknown as Server;
+    const server = (await start(mod as any, { logLevel: 'warn', ...runtimeOptions, port: key } as any)) as unknown as Server;
     for (const s of signals) for (const l of process.listeners(s as any)) if (!before.get(s)!.has(l)) process.off(s as any, l);
     return server;
   } finally {
-    listenHosts.delete(options.port);
+    listenPlans.delete(key);
   }
 }
 
+/** The port a started function listens on. */
+export const portOf = (server: Server) => (server.address() as AddressInfo).port;
+
 /**
  * faas-js-runtime always listens on '::' (right in a container, where the pod network is the boundary). In
- * the bundle the gateway is the boundary, so a hosted function listens on the host asked for (loopback),
- * told apart from other Fastify instances by the port it was given.
+ * the bundle the gateway is the boundary, so a hosted function listens on the host asked for (loopback), and
+ * on the port asked for or one the system picks; its listen is told apart from other Fastify instances by the
+ * port (or placeholder) it was given.
  */
-const listenHosts = new Map<number, string>();
+let nextPlaceholder = 100_000;
+const listenPlans = new Map<number, { host?: string; port: number }>();
 subscribe('fastify.initialization', (message: unknown) => {
   const fastify = (message as { fastify: { listen: (opts: { port?: number; host?: string }) => Promise<string> } }).fastify;
   const listen = fastify.listen.bind(fastify);
   fastify.listen = (opts) => {
-    const host = opts?.port !== undefined ? listenHosts.get(Number(opts.port)) : undefined;
-    return listen(host ? { ...opts, host } : opts);
+    const plan = opts?.port !== undefined ? listenPlans.get(Number(opts.port)) : undefined;
+    return listen(plan ? { ...opts, port: plan.port, ...(plan.host ? { host: plan.host } : {}) } : opts);
   };
 });
 
@@ -89,9 +98,9 @@ export function kindOf(mod: Record<string, any>): { kind: FunctionKind; spec?: a
 export async function hostFunction(service: ServiceManifest, logLevel = 'warn'): Promise<HostedFunction> {
   const mod = loadFunctionModule(service.functionDir);
   if (typeof mod.handle !== 'function') throw new Error(`${service.functionDir}/index.ts does not export handle (Service ${service.name})`);
-  const port = await freePort();
   // Reached only through the gateway (and the KafkaSource/PingSource wiring), as inside a cluster.
-  const server = await startUnderRuntime(mod, { port, logLevel, config: path.join(ROOT, service.functionDir), host: '127.0.0.1' });
+  const server = await startUnderRuntime(mod, { logLevel, config: path.join(ROOT, service.functionDir), host: '127.0.0.1' });
+  const port = portOf(server);
   const { kind, spec } = kindOf(mod);
   return {
     name: service.name,
