@@ -28,7 +28,7 @@ const ENUM_HOME: Record<string, string> = {
 
 /** Schemas a table lives in: its system's; the outbox, inbox and idempotency tables in every system that has one. */
 const SHARED_TABLES = new Set(['outbox_event', 'inbox_event', 'idempotency_record']);
-const homesOf = (table: string, schema: string) => (SHARED_TABLES.has(table) ? ['appointment', 'booking_queue', 'dead_letter', 'notification'] : [schema]);
+const homesOf = (table: string, schema: string) => (SHARED_TABLES.has(table) ? ['appointment', 'booking_queue', 'dead_letter', 'notification', 'patient_booking'] : [schema]);
 
 type Query = (sql: string, params?: unknown[]) => Promise<any[]>;
 type Database = { factory: () => Parameters<typeof applyMigrations>[0]; query: Query; close(): Promise<void> };

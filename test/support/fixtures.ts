@@ -17,6 +17,10 @@ const TABLES = [
   'appointment.outbox_event', 'appointment.inbox_event', 'appointment.idempotency_record',
   'notification.contact_point', 'notification.push_subscription', 'notification.preference', 'notification.notification',
   'notification.inbox_item', 'notification.outbox_event', 'notification.inbox_event', 'notification.idempotency_record',
+  'patient_booking.patient', 'patient_booking.catalogue_test', 'patient_booking.catalogue_package', 'patient_booking.recommendation',
+  'patient_booking.package_booking', 'patient_booking.visit', 'patient_booking.result_order', 'patient_booking.diagnostic_report',
+  'patient_booking.result_audit', 'patient_booking.hl7_message', 'patient_booking.outbox_event', 'patient_booking.inbox_event',
+  'patient_booking.idempotency_record',
 ];
 
 export async function resetDatabase(): Promise<void> {

@@ -1,7 +1,7 @@
-// result.released on result-events: a patient may now see a lab report. patient-booking (issue 12) emits it
-// and will own this contract; the notification system, which tells the patient, declares it through this one
-// definition until then, so there is one schema for it in the bundle. Ids and codes only: no test name,
-// value or diagnosis (the patient reads those in the portal, after signing in).
+// result.released on result-events: a patient may now see a lab report. patient-booking emits it (its lane
+// consumers and release rules); the notification system, which tells the patient, and patient-booking's own
+// recommendations consume it, so both declare it through this one definition. Ids and codes only: no test
+// name, value or diagnosis (the patient reads those in the portal, after signing in).
 
 export const resultEventsTopic = 'result-events';
 
