@@ -4,12 +4,13 @@
 //   npm run token -- patient patient-demo [--tier vip]
 //   npm run token -- staff staff-1 --branch hcm-d1      (no --branch: every branch)
 //   npm run token -- staff ops-1 --grant operator --grant phi   (the dead-letter console; phi: unmasked data)
+//   npm run token -- staff dr-lan --grant clinician --grant phi  (results: release held ones; phi: read results)
 //   npm run token -- service patient-booking
 import { signToken, type Grant, type Role } from '../functions/shared/auth';
 
 const [role, sub, ...rest] = process.argv.slice(2);
 if (!['patient', 'staff', 'service'].includes(role) || !sub) {
-  console.error('usage: npm run token -- <patient|staff|service> <subject> [--branch ID] [--tier svip|vip] [--grant operator|phi|admin]… [--days N]');
+  console.error('usage: npm run token -- <patient|staff|service> <subject> [--branch ID] [--tier svip|vip] [--grant operator|phi|admin|clinician]… [--days N]');
   process.exit(2);
 }
 const opt = (name: string) => {
@@ -18,8 +19,8 @@ const opt = (name: string) => {
 };
 const days = Number(opt('days') ?? 30);
 const grants = rest.flatMap((a, i) => (rest[i - 1] === '--grant' ? [a] : []));
-if (grants.some((g) => !['operator', 'phi', 'admin'].includes(g)) || (grants.length && role !== 'staff')) {
-  console.error('--grant is operator, phi or admin, for staff only');
+if (grants.some((g) => !['operator', 'phi', 'admin', 'clinician'].includes(g)) || (grants.length && role !== 'staff')) {
+  console.error('--grant is operator, phi, admin or clinician, for staff only');
   process.exit(2);
 }
 const tier = opt('tier');

@@ -216,10 +216,10 @@ describe('auth — bearer tokens verified with jose', () => {
       await refused(bearer(noPatientId), 401, /patient_id/);
     });
 
-    it('staff grants (operator, phi) come from the same roles claim; other values and other roles grant nothing', async () => {
+    it('staff grants (operator, phi, clinician) come from the same roles claim; other values and other roles grant nothing', async () => {
       Object.assign(process.env, { AUTH_ROLES_CLAIM: 'realm_access.roles' });
-      const ops = await providerToken(rs, { sub: 'lan', realm_access: { roles: ['staff', 'operator', 'phi', 'offline_access'] }, branch_id: '*' });
-      assert.deepEqual(await callerFrom(bearer(ops)), { role: 'staff', subject: 'lan', grants: ['operator', 'phi'] });
+      const ops = await providerToken(rs, { sub: 'lan', realm_access: { roles: ['staff', 'operator', 'phi', 'clinician', 'offline_access'] }, branch_id: '*' });
+      assert.deepEqual(await callerFrom(bearer(ops)), { role: 'staff', subject: 'lan', grants: ['operator', 'phi', 'clinician'] });
       const service = await providerToken(rs, { sub: 'lis', realm_access: { roles: ['service', 'operator'] } });
       assert.deepEqual(await callerFrom(bearer(service)), { role: 'service', subject: 'lis' });
     });

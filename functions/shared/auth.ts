@@ -4,8 +4,9 @@
 // production without AUTH_JWKS_URL: HS256 dev tokens (npm start, tests, npm run token); production refuses HS256.
 // Roles: patient (own records), staff (their branch; '*' = every branch), service (another system). Staff may
 // also hold grants, further values of the same roles claim (Keycloak realm roles, Auth0 roles): operator
-// (the dead-letter console and API), phi (event data unmasked there, every view recorded) and admin (clinic
-// resources, schedules and visit types of the appointment system).
+// (the dead-letter console and API), phi (event data unmasked there, every view recorded; patients' lab
+// results, every view audited), admin (clinic resources, schedules and visit types of the appointment system)
+// and clinician (releasing, withholding held lab results and recording the call about a critical value).
 import { createHmac } from 'node:crypto';
 import {
   createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwtVerify,
@@ -17,14 +18,14 @@ import { logger } from './log';
 export type Role = 'patient' | 'staff' | 'service';
 export type Tier = 'svip' | 'vip';
 export interface PatientCaller { role: 'patient'; subject: string; patientId: string; tier?: Tier }
-export type Grant = 'operator' | 'phi' | 'admin';
+export type Grant = 'operator' | 'phi' | 'admin' | 'clinician';
 /** No branchId = every branch. */
 export interface StaffCaller { role: 'staff'; subject: string; branchId?: string; grants?: Grant[] }
 export interface ServiceCaller { role: 'service'; subject: string }
 export type Caller = PatientCaller | StaffCaller | ServiceCaller;
 
 const ROLES: readonly Role[] = ['patient', 'staff', 'service'];
-const GRANTS: readonly Grant[] = ['operator', 'phi', 'admin'];
+const GRANTS: readonly Grant[] = ['operator', 'phi', 'admin', 'clinician'];
 /** Branch claim value of staff who cover every branch. A staff token without the claim is refused, so a
  *  misconfigured AUTH_BRANCH_CLAIM locks staff out instead of opening every branch to them. */
 export const ALL_BRANCHES = '*';
@@ -315,7 +316,7 @@ export interface DevTokenClaims {
   /** Staff: their branch; omitted = every branch (written as "*"). */
   branchId?: string;
   tier?: Tier;
-  /** Staff: grants carried beside the role in the roles claim (operator, phi, admin). */
+  /** Staff: grants carried beside the role in the roles claim (operator, phi, admin, clinician). */
   grants?: Grant[];
   exp?: number;
 }
