@@ -20,6 +20,7 @@ import { resetDatabase, seedCatalogue, createSlot, hoursFromNow, call, patientTo
 import { insertLetter, operatorToken } from './support/dead-letters';
 import { deadLetter, produce } from './support/redrive';
 import { createNotice } from './support/notification-api';
+import { seedReport, resultStaffToken } from './support/reports';
 import { channelSettingsFrom } from '../functions/notification/channels/settings';
 import { twilioSignature } from '../functions/notification/channels/twilio-signature';
 
@@ -314,6 +315,35 @@ describe('/openapi.json documents every status each route answers', function () 
     await drive('notification-template-preview', 404, get({ template: 'lottery-win' }, staff));
   });
 
+  it("the results routes' own answers", async () => {
+    const missing = randomUUID();
+    const phi = resultStaffToken(['phi']);
+    const clinician = resultStaffToken(['clinician']);
+    const observations = [{ code: 'GLU', loinc: '2345-7', value: 5.2, unit: 'mmol/L', low: 3.9, high: 5.5, flags: ['N'] }];
+    const released = await seedReport({ patientId: 'p-1', accession: 'R-1', code: 'CHEM', status: 'amended', releaseState: 'released', version: 2, releasedVersions: [1, 2], earlier: { 1: [{ ...observations[0], value: 7.1, flags: ['H'] }] }, observations });
+    const sensitive = await seedReport({ patientId: 'p-1', accession: 'R-2', code: 'HIV', status: 'final', releaseState: 'held', holdReason: 'sensitive', releaseDueAt: hoursFromNow(24), observations: [{ code: 'HIV', value: 'non-reactive' }] });
+    const critical = await seedReport({ patientId: 'p-1', accession: 'R-3', code: 'K', status: 'final', releaseState: 'held', holdReason: 'critical', critical: true, observations: [{ code: 'K', value: 7.1, unit: 'mmol/L', flags: ['HH'] }] });
+    const genetic = await seedReport({ patientId: 'p-1', accession: 'R-4', code: 'BRCA', status: 'final', releaseState: 'pending', observations: [{ code: 'BRCA1', value: 'pending' }] });
+    await drive('results', 200, get({}, patient));
+    await drive('results', 200, get({ patientId: 'p-1' }, phi));
+    await drive('result-detail', 200, get({ reportId: released.id }, patient));
+    await drive('result-detail', 200, get({ reportId: critical.id }, phi));
+    await drive('result-detail', 404, get({ reportId: sensitive.id }, patient));
+    await drive('result-trend', 200, get({ loinc: '2345-7' }, patient));
+    await drive('results-held', 200, get({}, clinician));
+    await drive('result-release', 200, json('POST', { reportId: sensitive.id, reason: 'reviewed' }, clinician));
+    await drive('result-release', 409, json('POST', { reportId: sensitive.id, reason: 'reviewed' }, clinician));
+    await drive('result-release', 404, json('POST', { reportId: missing, reason: 'reviewed' }, clinician));
+    await drive('result-call', 200, json('POST', { reportId: critical.id, note: 'called' }, clinician));
+    await drive('result-call', 409, json('POST', { reportId: critical.id }, clinician));
+    await drive('result-call', 404, json('POST', { reportId: missing }, clinician));
+    await drive('result-withhold', 200, json('POST', { reportId: genetic.id, reason: 'in person' }, clinician));
+    await drive('result-withhold', 409, json('POST', { reportId: genetic.id, reason: 'in person' }, clinician));
+    await drive('result-withhold', 404, json('POST', { reportId: missing, reason: 'in person' }, clinician));
+    await drive('result-audit', 200, get({ reportId: released.id }, phi));
+    await drive('result-audit', 404, get({ reportId: missing }, phi));
+  });
+
   it('503 with Retry-After from every route while the database is down', async () => {
     const child = await deadDatabaseBundle();
     try {
@@ -390,6 +420,14 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'notification-history': (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
   'notification-resend': (url, tok) => call(url, { token: tok, body: { notificationId: randomUUID() } }),
   'notification-sms-callback': (url) => smsCallback('delivered')(url),
+  results: (url) => call(url, { token: patient }),
+  'result-detail': (url) => call(url, { token: patient, query: { reportId: randomUUID() } }),
+  'result-trend': (url) => call(url, { token: patient, query: { loinc: '2345-7' } }),
+  'results-held': (url, tok) => call(url, { token: tok }),
+  'result-release': (url, tok) => call(url, { token: tok, body: { reportId: randomUUID(), reason: 'reviewed' } }),
+  'result-call': (url, tok) => call(url, { token: tok, body: { reportId: randomUUID() } }),
+  'result-withhold': (url, tok) => call(url, { token: tok, body: { reportId: randomUUID(), reason: 'in person' } }),
+  'result-audit': (url, tok) => call(url, { token: tok, query: { reportId: randomUUID() } }),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */
