@@ -256,8 +256,8 @@ export function patientOf(caller: Caller, patientId?: string): string {
   return patientId;
 }
 
-/** Who did it, as the timeline records it: patient:<id>, staff:<subject>, service:<subject>. */
-export const actor = (caller: Caller) => `${caller.role}:${caller.role === 'patient' ? caller.patientId : caller.subject}`;
+/** Who did it, as the timeline records it (shared/access.ts). */
+export { actorOf as actor } from '../shared/access';
 
 /** A start the patient can still come to. */
 export function futureStart(start: string, now = new Date()): Date {

@@ -6,7 +6,7 @@ import type { DeadLetter, DeadLetterStatus } from '../shared/generated/prisma/cl
 import { Prisma, tableOf, type Tx } from '../shared/db';
 import { systems } from '../shared/systems';
 import { eventTypes } from '../shared/events/catalogue';
-import { holds } from '../shared/access';
+import { actorOf, holds } from '../shared/access';
 import type { Caller } from '../shared/auth';
 import { system } from './system';
 import { retryPolicyFor, type RetryPolicy } from './policy';
@@ -68,8 +68,8 @@ export function recordAttempt(tx: Tx, letterId: string, a: { kind: AttemptKind; 
     VALUES (${letterId}::uuid, ${a.kind}, ${a.outcome}, ${a.by ?? null}, ${a.code ?? null}, ${a.reason?.slice(0, 2000) ?? null})`;
 }
 
-/** Who acted, as the history and status_by record it: an operator's token subject, or a function's name. */
-export const actor = (caller: Caller) => `${caller.role}:${caller.subject}`;
+/** Who acted, as the history and status_by record it (shared/access.ts): an operator's token subject, or a function's name. */
+export const actor = actorOf;
 
 // ---- what operators see ----
 

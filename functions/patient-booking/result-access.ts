@@ -5,15 +5,15 @@
 // one that does not exist. Every read of a report by staff or a service, and every patient read of values, is
 // audited.
 import type { Caller } from '../shared/auth';
-import { holds } from '../shared/access';
+import { actorOf, holds } from '../shared/access';
 import { forbidden, invalid, notFound } from '../shared/domain-errors';
 import { tableOf, type Tx } from '../shared/db';
 import type { DiagnosticReport } from '../shared/generated/prisma/client';
 import { audit } from './release';
 import { system } from './system';
 
-/** How the audit trail names the caller: patient:<patientId>, staff:<subject>, service:<subject>. */
-export const actorOf = (caller: Caller) => `${caller.role}:${caller.role === 'patient' ? caller.patientId : caller.subject}`;
+/** How the audit trail names the caller (shared/access.ts). */
+export { actorOf };
 
 /** Staff read results only holding phi (their reads are audited); patients and services need no grant. */
 export function assertMayRead(caller: Caller): void {

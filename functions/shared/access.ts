@@ -22,3 +22,6 @@ export function assertBranch(caller: Caller, branchId: string, field = 'branchId
 export function holds(caller: Caller | undefined, grant: Grant): boolean {
   return caller?.role === 'staff' && !!caller.grants?.includes(grant);
 }
+
+/** Who acted, as audit trails and timelines write it: 'patient:<patientId>', 'staff:<subject>', 'service:<subject>'. */
+export const actorOf = (caller: Caller): string => `${caller.role}:${caller.role === 'patient' ? caller.patientId : caller.subject}`;

@@ -3,7 +3,7 @@
 // first a page at a time. Any branch's staff may (notifications belong to no branch), and they see nothing
 // they do not need: no address, no message text, no variables.
 import { route, ok } from '../../shared/http';
-import { after, pageOf, positionOf } from '../paging';
+import { after, pageOf, positionOf } from '../../shared/paging';
 import { system } from '../system';
 import { query, view } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';

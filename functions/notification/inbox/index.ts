@@ -2,7 +2,7 @@
 // (a keyset cursor, so notices arriving meanwhile never repeat or skip an item), unread only or the archive.
 import { route, ok } from '../../shared/http';
 import { inboxItemView } from '../inbox';
-import { after, pageOf, positionOf } from '../paging';
+import { after, pageOf, positionOf } from '../../shared/paging';
 import { system } from '../system';
 import { query, view } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';

@@ -3,7 +3,7 @@
 // patient they name with where its release stands. Codes, dates and counts, no values. A read by staff or a
 // service is audited per report listed; an erased patient's detached reports are never listed.
 import { route, ok } from '../../shared/http';
-import { after, pageOf, positionOf } from '../../notification/paging';
+import { after, pageOf, positionOf } from '../../shared/paging';
 import { assertMayRead, auditReads, patientOf, shownVersion, visibleTo } from '../result-access';
 import { codeOf, isAbnormal, statusOf } from '../result-views';
 import { system } from '../system';

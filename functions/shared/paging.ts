@@ -1,7 +1,7 @@
 // Keyset pages, newest first, over (created_at, id): rows arriving meanwhile never shift a page into a gap or
 // a repeat, and every page is one index range scan. The cursor is opaque to callers (base64url of the last
 // row's time in ms and its id); one this API did not give is refused naming the field.
-import { invalid } from '../shared/domain-errors';
+import { invalid } from './domain-errors';
 
 export interface Position { createdAt: Date; id: string }
 
