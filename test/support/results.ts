@@ -137,3 +137,19 @@ export async function seedVisit(patientId: string) {
     data: { appointmentId: randomUUID(), patientId, branchId: 'hcm-d1', visitTypeId: 'gp-consult', startsAt: new Date(), status: 'fulfilled', paymentStatus: 'paid', changedAt: new Date() },
   });
 }
+
+/** A record the LIS put on lis-results, as the KafkaSource delivers it: a dev.knative.kafka.event whose data is the HL7 text. */
+export async function deliverHl7(url: string, body: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'ce-specversion': '1.0', 'ce-id': `partition:0/offset:${randomUUID()}`, 'ce-type': 'dev.knative.kafka.event',
+      'ce-source': '/apis/v1/namespaces/patient-portal/kafkasources/lis-results-consumer-source#lis-results', 'content-type': 'text/plain',
+    },
+    body,
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try { parsed = JSON.parse(text); } catch { /* keep text */ }
+  return { status: res.status, body: parsed };
+}
