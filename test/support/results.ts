@@ -2,7 +2,10 @@
 // and its OBX), and the patient-booking rows results are matched by (a patient with a tier, catalogue tests,
 // an accession's order). Used by the results consumers' tests and the end-to-end tests.
 import { randomUUID } from 'node:crypto';
+import { Hl7Message } from '@medplum/core';
 import { db } from '../../functions/shared/db';
+import { resultReports } from '../../functions/patient-booking/oru';
+import type { ResultReceived } from '../../functions/patient-booking/results';
 
 export interface OruObservation {
   /** OBX-3: the LIS's code; with loinc, coded LN as the alternate identifier. */
@@ -152,4 +155,13 @@ export async function deliverHl7(url: string, body: string): Promise<{ status: n
   let parsed: unknown = text;
   try { parsed = JSON.parse(text); } catch { /* keep text */ }
   return { status: res.status, body: parsed };
+}
+
+/** The lane event the lis-results consumer makes of a report (parsed from its ORU^R01), for a lane consumer's tests. */
+export function laneEvent(patientId: string, report: OruReport, { tier = 'standard' as ResultReceived['tier'], controlId = randomUUID() as string, receivedAt = new Date() } = {}): ResultReceived {
+  const [r] = resultReports(Hl7Message.parse(oru(patientId, [report], { control: controlId })));
+  return {
+    patientId, accession: r.accession, tier, ...(r.orderNumber ? { orderNumber: r.orderNumber } : {}),
+    message: { sender: 'LIS|MEDLAB-HCM', controlId, index: 1 }, report: r.report, receivedAt: receivedAt.toISOString(),
+  };
 }

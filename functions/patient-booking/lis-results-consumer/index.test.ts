@@ -41,7 +41,7 @@ describe('lis-results-consumer (KafkaSource on lis-results, HL7 v2 ORU^R01)', ()
     assert.equal((await deliverHl7(fn.url, oru('P-1', [chemistry('ACC-VIS', { placer: visit.appointmentId })]))).status, 200);
     assert.deepEqual(await db().resultOrder.findUnique({ where: { accession: 'ACC-PKG' }, select: { patientId: true, packageBookingId: true } }), { patientId: 'P-1', packageBookingId: booking.id });
     assert.equal((await db().resultOrder.findUniqueOrThrow({ where: { accession: 'ACC-VIS' } })).appointmentId, visit.appointmentId);
-    const routed = (await lanes()).standard.sort((a, b) => a.key.localeCompare(b.key));
+    const routed = (await lanes()).standard.sort((a, b) => String(a.key).localeCompare(String(b.key)));
     assert.deepEqual(routed.map((e) => [e.key, e.data.packageBookingId, e.data.appointmentId, e.data.orderNumber]), [['ACC-PKG', booking.id, undefined, booking.id], ['ACC-VIS', undefined, visit.appointmentId, visit.appointmentId]]);
     // A correction later names only the accession: it finds the same order.
     assert.equal((await deliverHl7(fn.url, oru('P-1', [chemistry('ACC-PKG', { status: 'C' })]))).status, 200);
