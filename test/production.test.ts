@@ -20,6 +20,7 @@ const CLUSTER_ENV = {
   // The dead-letter-policy and notification-policy ConfigMaps' policy.yaml, as the cluster mounts them.
   DEAD_LETTER_POLICY_FILE: mountedPolicy('knative/base/dead-letter/policy.yaml'),
   NOTIFICATION_POLICY_FILE: mountedPolicy('knative/base/notification/policy.yaml'),
+  PATIENT_BOOKING_RELEASE_POLICY_FILE: mountedPolicy('knative/base/patient-booking/release-policy.yaml'),
   // The Secrets notification-links and notification-providers (knative/secret-keys.yaml), as deploy.sh makes them.
   NOTIFICATION_LINK_SECRET: 'a-link-signing-key-of-at-least-32-characters',
   SMTP_URL: 'smtp://mail.invalid:587', NOTIFICATION_EMAIL_FROM: 'MedLab <no-reply@medlab.invalid>',
@@ -60,6 +61,7 @@ describe('safe in production (NODE_ENV=production)', function () {
     ['functions/notification/cron', 'NOTIFICATION_POLICY_FILE'],
     ['functions/notification/results-consumer', 'NOTIFICATION_LINK_SECRET'],
     ['functions/notification/sender', 'SMS_AUTH_TOKEN'],
+    ['functions/patient-booking/patient-results-svip1-consumer', 'PATIENT_BOOKING_RELEASE_POLICY_FILE'],
   ] as const) {
     it(`${fn.split('/').pop()} refuses to start without ${missing}, naming it`, () => {
       const run = startInCluster(fn, { ...CLUSTER_ENV, [missing]: undefined });

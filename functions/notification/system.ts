@@ -11,7 +11,6 @@ export const system = defineSystem({
   events,
   externalTopics: {
     [topics.customers]: 'the CRM (customers: contacts, language, time zone, tier; erasure requests)',
-    [topics.results]: 'the patient-booking system (released lab results), until it joins the bundle',
   },
 });
 

@@ -1,0 +1,18 @@
+// The standard results lane: a report the lis-results consumer parsed and matched to its patient is stored as
+// the next version of its DiagnosticReport and released, held or withdrawn by the release rules (results.ts,
+// release.ts), with result.released and the audit trail in the same transaction. The same report again has
+// no second effect; a version out of order is refused into the audit trail, the stored one kept.
+import { consume } from '../../shared/consume';
+import { receiveResult } from '../results';
+import { assertReleasePolicy } from '../release-policy';
+import { topics } from '../events';
+import { system } from '../system';
+export { init, shutdown } from '../../shared/lifecycle';
+
+const NAME = 'patient-results-consumer';
+assertReleasePolicy();
+
+export const handle = consume(
+  { name: NAME, system, topics: [topics.lanes.standard], summary: 'Store standard patients\' lab reports and release them by the release rules' },
+  { 'com.medlab.result.received': (data, { tx, emit }) => receiveResult(tx, emit, data, 'standard', NAME) },
+);
