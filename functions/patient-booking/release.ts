@@ -49,8 +49,10 @@ export async function releaseReport(tx: Tx, emit: PatientBookingEmit, reportId: 
   const report = await tx.diagnosticReport.findUniqueOrThrow({ where: { id: reportId } });
   if (report.releaseState === 'released' && report.releasedVersion === report.version) return false;
   // Only the version read here is released: a newer version arriving meanwhile waits for its own decision.
+  // And only if no one released it since the read: a racing release (the cron and a clinician, two lane
+  // deliveries) waits on the row, finds it released, and tells no one again.
   const { count } = await tx.diagnosticReport.updateMany({
-    where: { id: reportId, version: report.version },
+    where: { id: reportId, version: report.version, NOT: { releaseState: 'released', releasedVersion: report.version } },
     data: { releaseState: 'released', releasedAt: release.at, releasedVersion: report.version, holdReason: null, releaseDueAt: null },
   });
   if (count === 0) return false;
