@@ -23,6 +23,8 @@ import { createNotice } from './support/notification-api';
 import { seedReport, resultStaffToken } from './support/reports';
 import { channelSettingsFrom } from '../functions/notification/channels/settings';
 import { twilioSignature } from '../functions/notification/channels/twilio-signature';
+import { system as patientBookingSystem } from '../functions/patient-booking/system';
+import { seedPackage, PACKAGE } from './support/package-bookings';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -344,6 +346,30 @@ describe('/openapi.json documents every status each route answers', function () 
     await drive('result-audit', 404, get({ reportId: missing }, phi));
   });
 
+  it("the package booking routes' own answers", async () => {
+    const missing = randomUUID();
+    await seedPackage();
+    await seedPackage({ code: 'old-panel', withdrawn: true });
+    const slot = { packageCode: PACKAGE, slotId: randomUUID() };
+    const booked = await drive('package-book', 202, json('POST', slot, patient, { 'idempotency-key': 'pb1' }));
+    await drive('package-book', 202, json('POST', slot, patient, { 'idempotency-key': 'pb1' }));
+    await drive('package-book', 422, json('POST', { ...slot, slotId: missing }, patient, { 'idempotency-key': 'pb1' }));
+    await drive('package-book', 404, json('POST', { ...slot, packageCode: 'lottery' }, patient));
+    await drive('package-book', 409, json('POST', { ...slot, packageCode: 'old-panel' }, patient));
+    const release = await holdAdvisoryLock(...idempotencyLock({ system: patientBookingSystem, route: 'package-book', caller: 'patient:p-1', key: 'busy' }));
+    try {
+      await drive('package-book', 409, json('POST', slot, patient, { 'idempotency-key': 'busy' }));
+    } finally { await release(); }
+
+    await drive('package-bookings', 200, get({}, patient));
+    await drive('package-booking', 200, get({ bookingId: booked.body.bookingId }, patient));
+    await drive('package-booking', 404, get({ bookingId: missing }, patient));
+    await drive('package-cancel', 202, json('POST', { bookingId: booked.body.bookingId }, patient));
+    await drive('package-cancel', 404, json('POST', { bookingId: missing }, patient));
+    await db().packageBooking.update({ where: { id: booked.body.bookingId }, data: { status: 'cancelled' } });
+    await drive('package-cancel', 409, json('POST', { bookingId: booked.body.bookingId }, patient));
+  });
+
   it('503 with Retry-After from every route while the database is down', async () => {
     const child = await deadDatabaseBundle();
     try {
@@ -428,6 +454,10 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'result-call': (url, tok) => call(url, { token: tok, body: { reportId: randomUUID() } }),
   'result-withhold': (url, tok) => call(url, { token: tok, body: { reportId: randomUUID(), reason: 'in person' } }),
   'result-audit': (url, tok) => call(url, { token: tok, query: { reportId: randomUUID() } }),
+  'package-book': (url, tok) => call(url, { token: tok, body: { packageCode: PACKAGE, slotId: randomUUID(), patientId: 'p-1' } }),
+  'package-bookings': (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
+  'package-booking': (url, tok) => call(url, { token: tok, query: { bookingId: randomUUID() } }),
+  'package-cancel': (url, tok) => call(url, { token: tok, body: { bookingId: randomUUID() } }),
 };
 
 /** The bundle in a child process whose DATABASE_URL points at a port where no database listens. */

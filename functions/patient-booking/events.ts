@@ -183,12 +183,21 @@ export const events = {
   'com.medlab.booking.cancelled': queue['com.medlab.booking.cancelled'],
   'com.medlab.booking.rescheduled': queue['com.medlab.booking.rescheduled'],
   'com.medlab.booking.status-changed': queue['com.medlab.booking.status-changed'],
+  // Also on booking-events, and of no interest here: the booking consumer answers them 200 and moves on (a
+  // KafkaSource cannot filter by type, and a refusal would dead-letter every one).
+  'com.medlab.slot.allocated': queue['com.medlab.slot.allocated'],
+  'com.medlab.slot.released': queue['com.medlab.slot.released'],
   // The appointment system's visits: where results of a clinical visit belong.
   'com.medlab.appointment.booked': appointment['com.medlab.appointment.booked'],
   'com.medlab.appointment.changed': appointment['com.medlab.appointment.changed'],
   'com.medlab.appointment.cancelled': appointment['com.medlab.appointment.cancelled'],
   'com.medlab.appointment.status-changed': appointment['com.medlab.appointment.status-changed'],
   'com.medlab.appointment.sample-status-changed': appointment['com.medlab.appointment.sample-status-changed'],
+  // Also on appointment-events, and of no interest here (answered 200, as above).
+  'com.medlab.appointment.held': appointment['com.medlab.appointment.held'],
+  'com.medlab.appointment.payment-changed': appointment['com.medlab.appointment.payment-changed'],
+  'com.medlab.appointment.reminder-due': appointment['com.medlab.appointment.reminder-due'],
+  'com.medlab.checkup.scheduled': appointment['com.medlab.checkup.scheduled'],
   'com.medlab.notification.requested': notificationRequested,
 } as const;
 
