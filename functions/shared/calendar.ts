@@ -86,3 +86,39 @@ export function zoneOf(timezone: string | null | undefined): string {
     return DEFAULT_ZONE;
   }
 }
+
+/** The languages the portal writes in. */
+export type Language = 'vi' | 'en';
+
+/** A language the portal writes in; anything else reads Vietnamese (the clinics' language). */
+export const languageOf = (language: string | null | undefined): Language => (language === 'en' ? 'en' : 'vi');
+
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+function format(key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat {
+  let f = formats.get(key);
+  if (!f) formats.set(key, (f = make()));
+  return f;
+}
+
+export interface LocalWhen {
+  /** YYYY-MM-DD on the patient's calendar. */
+  localDate: string;
+  /** HH:MM on the patient's clock (24-hour). */
+  localTime: string;
+  /** The day's name in the patient's language: "Thứ Ba", "Tuesday". */
+  weekday: string;
+  /** The zone these are in. */
+  timezone: string;
+  language: Language;
+}
+
+/** An instant as a patient reads it: their date, clock time and weekday, in their zone and language. */
+export function localWhen(instant: Date | string, timezone?: string | null, language?: string | null): LocalWhen {
+  const at = typeof instant === 'string' ? new Date(instant) : instant;
+  const zone = zoneOf(timezone);
+  const lang = languageOf(language);
+  const time = format(`time:${zone}`, () => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit' }));
+  const weekday = format(`weekday:${zone}:${lang}`, () => new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: zone, weekday: 'long' }));
+  return { localDate: branchDay(at, zone), localTime: time.format(at), weekday: weekday.format(at), timezone: zone, language: lang };
+}

@@ -7,7 +7,7 @@ import { consume, type ConsumeContext } from '../../shared/consume';
 import { DEFAULT_ZONE } from '../../shared/calendar';
 import type { EventData } from '../../shared/system';
 import type { PackageBooking, PackageBookingStatus } from '../../shared/generated/prisma/client';
-import { localWhen } from '../../appointment/reminders';
+import { localWhen } from '../../shared/calendar';
 import { isTerminal, lockBooking, moves } from '../bookings';
 import { events, topics } from '../events';
 import { system } from '../system';
