@@ -68,3 +68,27 @@ export async function seedTestCatalogue(tests = TESTS, packages = PACKAGES): Pro
     })),
   });
 }
+
+/**
+ * A released report of one catalogue test with its one result, stored as the lane consumer leaves it (what
+ * recommendations read: released, not detached). Straight into the tables: tests about what follows a release.
+ */
+export async function releasedResult(patientId: string, testCode: string, value: number, at: Date, opts: { accession?: string; interpretation?: string[] } = {}) {
+  const test = testByCode(testCode);
+  const high = test.referenceRange?.high;
+  const low = test.referenceRange?.low;
+  const flag = high !== undefined && value > high ? ['H'] : low !== undefined && value < low ? ['L'] : ['N'];
+  return db().diagnosticReport.create({
+    data: {
+      patientId, accession: opts.accession ?? `ACC-${patientId}-${testCode}-${at.getTime()}`, code: test.code, loinc: test.loinc, display: test.name,
+      lane: 'standard', status: 'final', effectiveAt: at, issuedAt: at, receivedAt: at, contentHash: `${testCode}:${value}`,
+      releaseState: 'released', releasedAt: at, releasedVersion: 1,
+      observations: {
+        create: [{
+          reportVersion: 1, patientId, seq: 1, code: test.code, loinc: test.loinc, display: test.name, valueType: 'NM', valueNumber: value,
+          unit: test.unit ?? null, referenceLow: low ?? null, referenceHigh: high ?? null, interpretation: opts.interpretation ?? flag, status: 'final', effectiveAt: at,
+        }],
+      },
+    },
+  });
+}
