@@ -20,6 +20,8 @@ const CLUSTER_ENV = {
   // The dead-letter-policy and notification-policy ConfigMaps' policy.yaml, as the cluster mounts them.
   DEAD_LETTER_POLICY_FILE: mountedPolicy('knative/base/dead-letter/policy.yaml'),
   NOTIFICATION_POLICY_FILE: mountedPolicy('knative/base/notification/policy.yaml'),
+  // The recommendation-rules-policy ConfigMap (patient-booking's recommendation rules), as the cluster mounts it.
+  RECOMMENDATION_RULES_FILE: mountedPolicy('knative/base/patient-booking/recommendation-rules.yaml'),
   // The Secrets notification-links and notification-providers (knative/secret-keys.yaml), as deploy.sh makes them.
   NOTIFICATION_LINK_SECRET: 'a-link-signing-key-of-at-least-32-characters',
   SMTP_URL: 'smtp://mail.invalid:587', NOTIFICATION_EMAIL_FROM: 'MedLab <no-reply@medlab.invalid>',
