@@ -62,6 +62,7 @@ describe('safe in production (NODE_ENV=production)', function () {
     ['functions/notification/cron', 'NOTIFICATION_POLICY_FILE'],
     ['functions/notification/results-consumer', 'NOTIFICATION_LINK_SECRET'],
     ['functions/notification/sender', 'SMS_AUTH_TOKEN'],
+    ['functions/patient-booking/recommend-consumer', 'RECOMMENDATION_RULES_FILE'],
   ] as const) {
     it(`${fn.split('/').pop()} refuses to start without ${missing}, naming it`, () => {
       const run = startInCluster(fn, { ...CLUSTER_ENV, [missing]: undefined });

@@ -76,7 +76,10 @@ describe('recommendations (GET /api/recommendations)', () => {
     assert.equal(codes(await ask(token('service', 'portal-bff'), { patientId: 'patient-1' }))[0], 'DIABETES');
     assert.equal((await ask(staffToken(), { patientId: 'nobody' })).status, 404);
     await db().patient.update({ where: { patientId: 'patient-1' }, data: { erasedAt: new Date(), sex: null, birthDate: null } });
-    assert.equal((await ask()).status, 404);
+    const erased = await ask();
+    assert.equal(erased.status, 404);
+    assert.equal(erased.body['invalid-params'], undefined, 'the patient gave no field that was wrong');
+    assert.equal((await ask(staffToken(), { patientId: 'patient-1' })).body['invalid-params'][0].name, 'query/patientId');
   });
 
   it('a signed-in patient the CRM has not synced yet gets what fits anyone (no age or sex rule, no restricted package)', async () => {

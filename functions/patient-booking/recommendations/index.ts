@@ -4,7 +4,7 @@
 // are recomputed. A package withdrawn since is never shown. Patients see their own; staff and services name
 // the patient (one the CRM told this system of).
 import { route, ok } from '../../shared/http';
-import { forbidden, invalid, notFound } from '../../shared/domain-errors';
+import { DomainError, forbidden, invalid } from '../../shared/domain-errors';
 import { bookablePackages } from '../catalogue';
 import { current } from '../recommending';
 import { assertRecommendationRules } from '../recommendation-rules';
@@ -30,12 +30,14 @@ export const handle = route(
     const patientId = caller.role === 'patient' ? caller.patientId : query.patientId;
     if (!patientId) throw invalid('give the patientId whose recommendations to show', 'patientId');
 
+    // A patient asked for their own: no field of the request was at fault.
+    const noSuchPatient = () => new DomainError('not-found', 'no such patient', caller.role === 'patient' ? undefined : 'patientId');
     return transaction(async (tx) => {
       const profile = await tx.patient.findUnique({ where: { patientId }, select: { erasedAt: true } });
       // A signed-in patient the CRM has not synced yet still gets what fits anyone; staff name a known patient.
-      if (profile?.erasedAt || (!profile && caller.role !== 'patient')) throw notFound('patientId', 'no such patient');
+      if (profile?.erasedAt || (!profile && caller.role !== 'patient')) throw noSuchPatient();
       const computed = await current(tx, patientId, new Date());
-      if (!computed) throw notFound('patientId', 'no such patient');
+      if (!computed) throw noSuchPatient();
       const offered = new Map((await bookablePackages(tx, computed.recommendations.map((r) => r.packageCode))).map((p) => [p.code, p]));
       const shown = computed.recommendations.filter((r) => offered.has(r.packageCode));
       return ok({
