@@ -25,6 +25,7 @@ import { channelSettingsFrom } from '../functions/notification/channels/settings
 import { twilioSignature } from '../functions/notification/channels/twilio-signature';
 import { system as patientBookingSystem } from '../functions/patient-booking/system';
 import { seedPackage, PACKAGE } from './support/package-bookings';
+import { releasedResult, seedTestCatalogue } from './support/catalogue';
 
 type Send = (url: string) => Promise<Answer>;
 type Drivers = Record<string, Record<number, Send>>;
@@ -315,6 +316,13 @@ describe('/openapi.json documents every status each route answers', function () 
 
     await drive('notification-template-preview', 200, get({ template: 'results-ready', language: 'en', variables: '{"link":"/r/1"}' }, staff));
     await drive('notification-template-preview', 404, get({ template: 'lottery-win' }, staff));
+
+    await seedTestCatalogue();
+    await db().patient.create({ data: { patientId: 'p-1', sex: 'male', birthDate: new Date('1974-03-15'), language: 'en' } });
+    await releasedResult('p-1', 'HBA1C', 6.1, new Date());
+    await drive('packages', 200, get({ test: '4548-4' }));
+    await drive('recommendations', 200, get({}, patient));
+    await drive('recommendations', 404, get({ patientId: 'nobody' }, staff));
   });
 
   it("the results routes' own answers", async () => {
@@ -444,6 +452,8 @@ const DOWN_REQUESTS: Record<string, (url: string, tok?: string) => Promise<Answe
   'notification-preference-save': (url, tok) => call(url, { token: tok, body: { category: '*', channels: ['in-app'] } }),
   'notification-push-subscribe': (url, tok) => call(url, { token: tok, body: { endpoint: 'https://push.example.com/send/x', keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 9)]).toString('base64url'), auth: Buffer.alloc(16, 3).toString('base64url') } } }),
   'notification-history': (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
+  packages: (url) => call(url),
+  recommendations: (url, tok) => call(url, { token: tok, query: { patientId: 'p-1' } }),
   'notification-resend': (url, tok) => call(url, { token: tok, body: { notificationId: randomUUID() } }),
   'notification-sms-callback': (url) => smsCallback('delivered')(url),
   results: (url) => call(url, { token: patient }),

@@ -21,6 +21,8 @@ const CLUSTER_ENV = {
   DEAD_LETTER_POLICY_FILE: mountedPolicy('knative/base/dead-letter/policy.yaml'),
   NOTIFICATION_POLICY_FILE: mountedPolicy('knative/base/notification/policy.yaml'),
   PATIENT_BOOKING_RELEASE_POLICY_FILE: mountedPolicy('knative/base/patient-booking/release-policy.yaml'),
+  // The recommendation-rules-policy ConfigMap (patient-booking's recommendation rules), as the cluster mounts it.
+  PATIENT_BOOKING_RECOMMENDATION_RULES_FILE: mountedPolicy('knative/base/patient-booking/recommendation-rules.yaml'),
   // The Secrets notification-links and notification-providers (knative/secret-keys.yaml), as deploy.sh makes them.
   NOTIFICATION_LINK_SECRET: 'a-link-signing-key-of-at-least-32-characters',
   SMTP_URL: 'smtp://mail.invalid:587', NOTIFICATION_EMAIL_FROM: 'MedLab <no-reply@medlab.invalid>',
@@ -62,6 +64,7 @@ describe('safe in production (NODE_ENV=production)', function () {
     ['functions/notification/results-consumer', 'NOTIFICATION_LINK_SECRET'],
     ['functions/notification/sender', 'SMS_AUTH_TOKEN'],
     ['functions/patient-booking/patient-results-svip1-consumer', 'PATIENT_BOOKING_RELEASE_POLICY_FILE'],
+    ['functions/patient-booking/recommend-consumer', 'PATIENT_BOOKING_RECOMMENDATION_RULES_FILE'],
   ] as const) {
     it(`${fn.split('/').pop()} refuses to start without ${missing}, naming it`, () => {
       const run = startInCluster(fn, { ...CLUSTER_ENV, [missing]: undefined });
