@@ -10,7 +10,7 @@ import { closeBus } from '../functions/shared/bus';
 import { kafkaBrokers } from '../functions/shared/kafka';
 import { closeEmbeddedDatabase, embeddedDataDir, usingEmbeddedDatabase } from './lib/laptop/embedded-db';
 import { prepareDatabase } from './lib/laptop/prepare';
-import { demoCustomers, demoPoisonEvent, wantsDemoPoisonEvent } from './lib/seed';
+import { demoCatalogue, demoCustomers, demoPoisonEvent, wantsDemoPoisonEvent } from './lib/seed';
 import { signToken } from '../functions/shared/auth';
 import { logger } from '../functions/shared/log';
 import { startCatcher, CAUGHT_PATH } from './lib/laptop/providers/catcher';
@@ -35,7 +35,7 @@ async function main() {
   const catcher = await startCatcher();
   const bundle = await new Bundle({ port, localPages: { [CAUGHT_PATH]: catcher.serve } }).start();
   const poisoned = await putDemoPoisonEvent(bundle);
-  await putDemoCustomers(bundle);
+  await putDemoRecords(bundle);
   const patient = signToken({ sub: 'patient-demo', role: 'patient', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const staff = signToken({ sub: 'staff-demo', role: 'staff', branchId: 'hcm-d1', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const operator = signToken({ sub: 'ops-demo', role: 'staff', grants: ['operator', 'phi'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
@@ -105,16 +105,21 @@ async function putDemoPoisonEvent(bundle: Bundle): Promise<boolean> {
   return true;
 }
 
-/** The demo patients' contacts, put on crm-customers as the CRM would (SEED_DEMO=false: none). */
-async function putDemoCustomers(bundle: Bundle): Promise<void> {
+/**
+ * The demo patients, put on crm-customers as the CRM would, and the test catalogue on test-master-data as the
+ * master data source would (SEED_DEMO=false: none).
+ */
+async function putDemoRecords(bundle: Bundle): Promise<void> {
   if (process.env.SEED_DEMO === 'false') return;
-  for (const customer of demoCustomers) {
-    const res = await fetch(`${bundle.url}/topics/crm-customers`, {
-      method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(customer),
-    });
-    if (res.status !== 202) logger.warn({ status: res.status }, 'a demo customer could not be put on crm-customers');
+  for (const [topic, events] of [['crm-customers', demoCustomers], ['test-master-data', demoCatalogue]] as const) {
+    for (const event of events) {
+      const res = await fetch(`${bundle.url}/topics/${topic}`, {
+        method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event),
+      });
+      if (res.status !== 202) logger.warn({ status: res.status, topic }, 'a demo record could not be put on its topic');
+    }
   }
-  // Their consumer is woken at once (not at KEDA's next poll): the walkthroughs' notices need the contacts.
+  // Their consumers are woken at once (not at KEDA's next poll): the walkthroughs need the contacts and packages.
   await bundle.pollScalers();
 }
 

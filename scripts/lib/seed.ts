@@ -103,10 +103,52 @@ export async function wantsDemoPoisonEvent(): Promise<boolean> {
  * Fixed ids and version 1: a restart puts them again and changes nothing.
  */
 export const demoCustomers = [
-  { patientId: 'patient-demo', email: 'patient-demo@example.com', phone: '+84900000001', language: 'vi', timezone: 'Asia/Ho_Chi_Minh', tier: 'standard' },
-  { patientId: 'patient-42', email: 'patient-42@example.com', phone: '+84900000042', language: 'en', timezone: 'Asia/Ho_Chi_Minh', tier: 'svip1' },
-  { patientId: 'patient-7', email: 'patient-7@example.com', phone: '+84900000007', language: 'vi', timezone: 'Asia/Ho_Chi_Minh', tier: 'standard' },
+  { patientId: 'patient-demo', email: 'patient-demo@example.com', phone: '+84900000001', language: 'vi', timezone: 'Asia/Ho_Chi_Minh', tier: 'standard', sex: 'male', birthDate: '1974-03-15' },
+  { patientId: 'patient-42', email: 'patient-42@example.com', phone: '+84900000042', language: 'en', timezone: 'Asia/Ho_Chi_Minh', tier: 'svip1', sex: 'female', birthDate: '1981-09-02' },
+  { patientId: 'patient-7', email: 'patient-7@example.com', phone: '+84900000007', language: 'vi', timezone: 'Asia/Ho_Chi_Minh', tier: 'standard', sex: 'female', birthDate: '1992-05-20' },
 ].map((c) => ({
   specversion: '1.0', type: 'com.medlab.crm.customer-updated', source: '/demo/crm', id: `demo-customer-${c.patientId}`,
   datacontenttype: 'application/json', data: { ...c, version: 1 },
+}));
+
+// ---- patient-booking: the test catalogue as the master data source sends it (test-master-data) ----
+// Tests with LOINC codes, UCUM units and adult reference ranges, and four packages taken in the booking
+// queue's 'blood-draw' service. The recommendation rules (knative/base/patient-booking/recommendation-rules.yaml)
+// name these package codes; the tests (test/support/catalogue.ts) use the same catalogue.
+
+export interface TestFacts {
+  code: string; version: number; loinc: string; name: string; unit?: string;
+  referenceRange?: { low?: number; high?: number; text?: string }; category?: string; priceVnd: number;
+}
+export interface PackageFacts {
+  code: string; version: number; name: string; description?: string; testCodes: string[]; priceVnd: number; serviceId: string;
+  sex?: 'female' | 'male'; minAge?: number; maxAge?: number;
+}
+
+export const TESTS: TestFacts[] = [
+  { code: 'HBA1C', version: 1, loinc: '4548-4', name: 'Hemoglobin A1c', unit: '%', referenceRange: { low: 4, high: 5.6 }, priceVnd: 150_000 },
+  { code: 'GLU', version: 1, loinc: '2345-7', name: 'Glucose, fasting (serum)', unit: 'mg/dL', referenceRange: { low: 70, high: 99 }, priceVnd: 40_000 },
+  { code: 'CHOL', version: 1, loinc: '2093-3', name: 'Cholesterol, total', unit: 'mg/dL', referenceRange: { high: 200 }, priceVnd: 50_000 },
+  { code: 'LDL', version: 1, loinc: '13457-7', name: 'LDL cholesterol (calculated)', unit: 'mg/dL', referenceRange: { high: 100 }, priceVnd: 60_000 },
+  { code: 'HDL', version: 1, loinc: '2085-9', name: 'HDL cholesterol', unit: 'mg/dL', referenceRange: { low: 40 }, priceVnd: 60_000 },
+  { code: 'TG', version: 1, loinc: '2571-8', name: 'Triglycerides', unit: 'mg/dL', referenceRange: { high: 150 }, priceVnd: 50_000 },
+  { code: 'ALT', version: 1, loinc: '1742-6', name: 'Alanine aminotransferase (ALT)', unit: 'U/L', referenceRange: { low: 7, high: 56 }, priceVnd: 40_000 },
+  { code: 'CREA', version: 1, loinc: '2160-0', name: 'Creatinine', unit: 'mg/dL', referenceRange: { low: 0.7, high: 1.3 }, priceVnd: 40_000 },
+  { code: 'CBC', version: 1, loinc: '58410-2', name: 'Complete blood count (CBC) panel', referenceRange: { text: 'see each count' }, priceVnd: 90_000 },
+  { code: 'PSA', version: 1, loinc: '2857-1', name: 'Prostate specific antigen (PSA)', unit: 'ng/mL', referenceRange: { high: 4 }, category: 'tumour-marker', priceVnd: 250_000 },
+];
+
+export const PACKAGES: PackageFacts[] = [
+  { code: 'DIABETES', version: 1, name: 'Diabetes screening', description: 'HbA1c and fasting glucose', testCodes: ['HBA1C', 'GLU'], priceVnd: 170_000, serviceId: 'blood-draw', minAge: 18 },
+  { code: 'LIPID', version: 1, name: 'Heart health (lipid panel)', description: 'Total, LDL and HDL cholesterol, triglycerides', testCodes: ['CHOL', 'LDL', 'HDL', 'TG'], priceVnd: 200_000, serviceId: 'blood-draw', minAge: 18 },
+  { code: 'GENERAL', version: 1, name: 'General health check', description: 'Blood count, glucose, cholesterol, liver and kidney', testCodes: ['CBC', 'GLU', 'CHOL', 'ALT', 'CREA'], priceVnd: 230_000, serviceId: 'blood-draw' },
+  { code: 'PROSTATE', version: 1, name: 'Prostate screening (men 50+)', testCodes: ['PSA'], priceVnd: 250_000, serviceId: 'blood-draw', sex: 'male', minAge: 50 },
+];
+
+/** The demo catalogue as CloudEvents on test-master-data (tests first). Fixed ids and version 1: a restart changes nothing. */
+export const demoCatalogue = [
+  ...TESTS.map((data) => ({ type: 'com.medlab.catalogue.test-upserted', data })),
+  ...PACKAGES.map((data) => ({ type: 'com.medlab.catalogue.package-upserted', data })),
+].map((e) => ({
+  specversion: '1.0', type: e.type, source: '/demo/master-data', id: `demo-catalogue-${e.data.code}`, datacontenttype: 'application/json', data: e.data,
 }));

@@ -6,34 +6,10 @@
 import { db } from '../../functions/shared/db';
 import { deliver } from './fixtures';
 
-export interface TestFacts {
-  code: string; version: number; loinc: string; name: string; unit?: string;
-  referenceRange?: { low?: number; high?: number; text?: string }; category?: string; priceVnd: number;
-}
-export interface PackageFacts {
-  code: string; version: number; name: string; description?: string; testCodes: string[]; priceVnd: number; serviceId: string;
-  sex?: 'female' | 'male'; minAge?: number; maxAge?: number;
-}
-
-export const TESTS: TestFacts[] = [
-  { code: 'HBA1C', version: 1, loinc: '4548-4', name: 'Hemoglobin A1c', unit: '%', referenceRange: { low: 4, high: 5.6 }, priceVnd: 150_000 },
-  { code: 'GLU', version: 1, loinc: '2345-7', name: 'Glucose, fasting (serum)', unit: 'mg/dL', referenceRange: { low: 70, high: 99 }, priceVnd: 40_000 },
-  { code: 'CHOL', version: 1, loinc: '2093-3', name: 'Cholesterol, total', unit: 'mg/dL', referenceRange: { high: 200 }, priceVnd: 50_000 },
-  { code: 'LDL', version: 1, loinc: '13457-7', name: 'LDL cholesterol (calculated)', unit: 'mg/dL', referenceRange: { high: 100 }, priceVnd: 60_000 },
-  { code: 'HDL', version: 1, loinc: '2085-9', name: 'HDL cholesterol', unit: 'mg/dL', referenceRange: { low: 40 }, priceVnd: 60_000 },
-  { code: 'TG', version: 1, loinc: '2571-8', name: 'Triglycerides', unit: 'mg/dL', referenceRange: { high: 150 }, priceVnd: 50_000 },
-  { code: 'ALT', version: 1, loinc: '1742-6', name: 'Alanine aminotransferase (ALT)', unit: 'U/L', referenceRange: { low: 7, high: 56 }, priceVnd: 40_000 },
-  { code: 'CREA', version: 1, loinc: '2160-0', name: 'Creatinine', unit: 'mg/dL', referenceRange: { low: 0.7, high: 1.3 }, priceVnd: 40_000 },
-  { code: 'CBC', version: 1, loinc: '58410-2', name: 'Complete blood count (CBC) panel', referenceRange: { text: 'see each count' }, priceVnd: 90_000 },
-  { code: 'PSA', version: 1, loinc: '2857-1', name: 'Prostate specific antigen (PSA)', unit: 'ng/mL', referenceRange: { high: 4 }, category: 'tumour-marker', priceVnd: 250_000 },
-];
-
-export const PACKAGES: PackageFacts[] = [
-  { code: 'DIABETES', version: 1, name: 'Diabetes screening', description: 'HbA1c and fasting glucose', testCodes: ['HBA1C', 'GLU'], priceVnd: 170_000, serviceId: 'blood-draw', minAge: 18 },
-  { code: 'LIPID', version: 1, name: 'Heart health (lipid panel)', description: 'Total, LDL and HDL cholesterol, triglycerides', testCodes: ['CHOL', 'LDL', 'HDL', 'TG'], priceVnd: 200_000, serviceId: 'blood-draw', minAge: 18 },
-  { code: 'GENERAL', version: 1, name: 'General health check', description: 'Blood count, glucose, cholesterol, liver and kidney', testCodes: ['CBC', 'GLU', 'CHOL', 'ALT', 'CREA'], priceVnd: 230_000, serviceId: 'blood-draw' },
-  { code: 'PROSTATE', version: 1, name: 'Prostate screening (men 50+)', testCodes: ['PSA'], priceVnd: 250_000, serviceId: 'blood-draw', sex: 'male', minAge: 50 },
-];
+// The catalogue itself is npm start's demo catalogue (scripts/lib/seed.ts): one catalogue for the laptop,
+// README's walkthroughs and the tests.
+import { TESTS, PACKAGES, type TestFacts, type PackageFacts } from '../../scripts/lib/seed';
+export { TESTS, PACKAGES, type TestFacts, type PackageFacts };
 
 export const testByCode = (code: string) => TESTS.find((t) => t.code === code)!;
 
