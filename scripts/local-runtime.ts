@@ -40,6 +40,7 @@ async function main() {
   const staff = signToken({ sub: 'staff-demo', role: 'staff', branchId: 'hcm-d1', exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const operator = signToken({ sub: 'ops-demo', role: 'staff', grants: ['operator', 'phi'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const admin = signToken({ sub: 'admin-demo', role: 'staff', branchId: 'hcm-d1', grants: ['admin'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
+  const clinician = signToken({ sub: 'dr-demo', role: 'staff', grants: ['clinician', 'phi'], exp: Math.floor(Date.now() / 1000) + 30 * 86400 });
   const u = bundle.url;
   process.stdout.write(`
 Patient portal bundle is up: ${bundle.functions.length} functions, ${bundle.manifests.kafkaSources.length} KafkaSource(s), ${bundle.manifests.pingSources.length} PingSource(s)
@@ -57,11 +58,13 @@ Dev tokens (30 days; mint more with npm run token):
   export STAFF=${staff}
   export OPERATOR=${operator}    # staff with the operator and phi grants: the dead-letter console and API
   export ADMIN=${admin}    # staff of hcm-d1 with the admin grant: clinic resources, schedules, visit types
+  export CLINICIAN=${clinician}    # staff with the clinician and phi grants: lab results, held results released, critical values called
 
 Dead-letter console: ${u}/dead-letters   (sign in with $OPERATOR${poisoned ? '; a demo poison event is in it' : ''})
 Caught notifications: ${u}${CAUGHT_PATH}   (every email, SMS and push each patient would have received, with statuses; nothing leaves this machine${catcher.smtp && catcher.sms ? '' : ' but what SMTP_URL / SMS_API_URL send'})
 
 Try:
+  curl -s ${u}/api/recommendations -H "authorization: Bearer $PATIENT"
   curl -s '${u}/api/availability?branchId=hcm-d1&from=${localDay(0)}&to=${localDay(1)}'
   curl -s -X POST ${u}/api/bookings -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"slotId":"<slotId>"}'
   curl -s -X POST ${u}/api/queue/check-in -H "authorization: Bearer $PATIENT" -H 'content-type: application/json' -d '{"branchId":"hcm-d1","bookingId":"<bookingId>"}'
