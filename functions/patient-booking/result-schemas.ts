@@ -79,7 +79,7 @@ export const diagnosticReport = {
 const side = {
   type: 'object', additionalProperties: false, required: ['value', 'unit', 'interpretation', 'referenceRange'],
   properties: {
-    value: { type: ['number', 'string', 'null'] },
+    value: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'null' }] },
     unit: { type: ['string', 'null'] },
     interpretation: { type: 'array', items: { type: 'string' } },
     /** low-high, or the LIS's text. */
