@@ -6,7 +6,8 @@ import type { Caller } from '../shared/auth';
 import { mayView } from '../shared/access';
 import { forbidden, invalid, notFound } from '../shared/domain-errors';
 import type { PackageBooking, PackageBookingStatus } from '../shared/generated/prisma/client';
-import { system } from './system';
+import { DEFAULT_ZONE, localWhen } from '../shared/calendar';
+import { system, type PatientBookingEmit } from './system';
 
 const bookingTable = tableOf(system, 'package_booking');
 
@@ -109,3 +110,23 @@ export function bookingView(b: PackageBooking) {
 
 /** Where the portal polls a booking. */
 export const locationOf = (bookingId: string) => `/api/package-bookings/detail?bookingId=${bookingId}`;
+
+/**
+ * The patient is told of their booking (confirmed, rejected, a reminder), with the time as the branch's clock
+ * reads it: booking-events do not say the branch's zone, and every branch is in the clinics' (DEFAULT_ZONE).
+ * Ids, codes and times only: not the package (its name can say what is tested). One notice per booking and
+ * template, whichever event, redelivery or cron run brought it.
+ */
+export async function bookingNotice(emit: PatientBookingEmit, template: 'booking-confirmed' | 'booking-rejected' | 'booking-reminder', b: PackageBooking, extra: Record<string, string> = {}) {
+  const when = b.startsAt ? localWhen(b.startsAt, DEFAULT_ZONE) : undefined;
+  await emit('com.medlab.notification.requested', {
+    requestId: `package-booking:${b.id}:${template}`,
+    template, recipient: { kind: 'patient', patientId: b.patientId }, category: template === 'booking-reminder' ? 'reminder' : 'booking',
+    variables: {
+      bookingId: b.id, link: `/package-bookings/${b.id}`,
+      ...(b.branchId ? { branchId: b.branchId } : {}),
+      ...(when && b.startsAt ? { start: b.startsAt.toISOString(), localDate: when.localDate, localTime: when.localTime, timezone: when.timezone } : {}),
+      ...extra,
+    },
+  });
+}

@@ -3,6 +3,7 @@ import * as fn from './index';
 import { db } from '../../shared/db';
 import { call, published, resetDatabase, startFunction, type RunningFunction } from '../../../test/support/fixtures';
 import { seedPatient } from '../../../test/support/results';
+import { placeBooking } from '../../../test/support/package-bookings';
 
 const NOW = new Date('2026-12-08T03:00:00Z');
 const DAY = 86_400_000;
@@ -30,6 +31,27 @@ describe('patient-booking-cron (PingSources every minute and every night)', () =
     assert.equal(await db().resultAudit.count({ where: { action: 'auto-released', actor: 'system:patient-booking-cron' } }), 5);
     for (const r of [critical, later]) assert.equal((await db().diagnosticReport.findUniqueOrThrow({ where: { id: r.id } })).releaseState, 'held');
     assert.equal((await db().diagnosticReport.findUniqueOrThrow({ where: { id: pending.id } })).releaseState, 'pending');
+  });
+
+  it('a package booking a day away is reminded once (two runs at once), in the branch\'s time; one booked within the day, a cancelled one and one further ahead are not', async () => {
+    const booking = (startsIn: number, bookedAgo: number, status: 'confirmed' | 'cancelled' = 'confirmed') =>
+      placeBooking({ patientId: 'P-1', status, startsAt: new Date(NOW.getTime() + startsIn), createdAt: ago(bookedAgo) });
+    const HOUR = 3_600_000;
+    const due = await booking(20 * HOUR, 3 * DAY);
+    await booking(20 * HOUR, 2 * HOUR);
+    await booking(20 * HOUR, 3 * DAY, 'cancelled');
+    const later = await booking(30 * HOUR, 3 * DAY);
+    const [a, b] = await Promise.all([ping('minute'), ping('minute')]);
+    assert.equal(a.body.reminded + b.body.reminded, 1);
+    const requests = (await published('notification-requests')).filter((e) => e.data.template === 'booking-reminder');
+    assert.deepEqual(requests.map((e) => e.data.variables.bookingId), [due.id]);
+    // 03:00Z + 20 h is 23:00Z: 06:00 the next morning on the branch's clock (Asia/Ho_Chi_Minh, UTC+7).
+    assert.deepEqual([requests[0].data.variables.localDate, requests[0].data.variables.localTime, requests[0].data.category], ['2026-12-09', '06:00', 'reminder']);
+    assert.equal(requests[0].data.recipient.patientId, 'P-1');
+    // A day later the further booking's turn comes; the reminded one is not reminded again.
+    const next = await ping('minute', new Date(NOW.getTime() + 10 * HOUR));
+    assert.equal(next.body.reminded, 1);
+    assert.deepEqual((await published('notification-requests')).filter((e) => e.data.template === 'booking-reminder').map((e) => e.data.variables.bookingId), [due.id, later.id]);
   });
 
   it('nightly: HL7 control ids and handled events past 30 days, outbox rows published over 7 days ago go; unpublished rows and reports stay', async () => {

@@ -4,11 +4,9 @@
 // ignored. A status only moves forward (bookings.ts moves()), so a late or repeated event changes nothing.
 // The patient hears of a confirmation or a rejection through notification-requests, in the same transaction.
 import { consume, type ConsumeContext } from '../../shared/consume';
-import { DEFAULT_ZONE } from '../../shared/calendar';
 import type { EventData } from '../../shared/system';
 import type { PackageBooking, PackageBookingStatus } from '../../shared/generated/prisma/client';
-import { localWhen } from '../../shared/calendar';
-import { isTerminal, lockBooking, moves } from '../bookings';
+import { bookingNotice, isTerminal, lockBooking, moves } from '../bookings';
 import { events, topics } from '../events';
 import { system } from '../system';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -31,26 +29,6 @@ async function answered(tx: Ctx['tx'], requestId: string, patientId: string): Pr
   return booking && booking.patientId === patientId ? booking : undefined;
 }
 
-/**
- * The patient is told, with the time as the branch's clock reads it: booking-events do not say the branch's
- * zone, and every branch is in the clinics' (DEFAULT_ZONE). Ids, codes and times only: not the package (its
- * name can say what is tested).
- */
-async function tell(template: 'booking-confirmed' | 'booking-rejected', b: PackageBooking, { emit }: Ctx, extra: Record<string, string> = {}) {
-  const when = b.startsAt ? localWhen(b.startsAt, DEFAULT_ZONE) : undefined;
-  await emit('com.medlab.notification.requested', {
-    // One notice per booking and outcome, whichever event (or redelivery under a new id) brought it.
-    requestId: `package-booking:${b.id}:${template}`,
-    template, recipient: { kind: 'patient', patientId: b.patientId }, category: 'booking',
-    variables: {
-      bookingId: b.id, link: `/package-bookings/${b.id}`,
-      ...(b.branchId ? { branchId: b.branchId } : {}),
-      ...(when && b.startsAt ? { start: b.startsAt.toISOString(), localDate: when.localDate, localTime: when.localTime, timezone: when.timezone } : {}),
-      ...extra,
-    },
-  });
-}
-
 /** The queue placed our booking (confirmed, or pending staff's confirmation). */
 async function placed(e: Placed, status: 'confirmed' | 'pending', ctx: Ctx) {
   const booking = e.requestId ? await answered(ctx.tx, e.requestId, e.patientId) : undefined;
@@ -64,7 +42,7 @@ async function placed(e: Placed, status: 'confirmed' | 'pending', ctx: Ctx) {
     if (!firstAnswer || !moves(booking.status, 'rejected')) return { unchanged: booking.status };
     const rejected = await ctx.tx.packageBooking.update({ where: { id: booking.id }, data: { ...where, status: 'rejected', rejectReason: WRONG_SERVICE } });
     await ctx.emit('com.medlab.booking.cancel-requested', { bookingId: e.bookingId, patientId: e.patientId, reason: WRONG_SERVICE });
-    if (booking.status === 'requested') await tell('booking-rejected', rejected, ctx, { reason: WRONG_SERVICE });
+    if (booking.status === 'requested') await bookingNotice(ctx.emit, 'booking-rejected', rejected, { reason: WRONG_SERVICE });
     return { status: 'rejected', reason: WRONG_SERVICE };
   }
   if (booking.status === 'cancel_requested' && firstAnswer) {
@@ -78,7 +56,7 @@ async function placed(e: Placed, status: 'confirmed' | 'pending', ctx: Ctx) {
     return { unchanged: booking.status };
   }
   const updated = await ctx.tx.packageBooking.update({ where: { id: booking.id }, data: { ...where, status } });
-  if (status === 'confirmed') await tell('booking-confirmed', updated, ctx);
+  if (status === 'confirmed') await bookingNotice(ctx.emit, 'booking-confirmed', updated);
   return { status };
 }
 
@@ -91,7 +69,7 @@ async function followed(e: { bookingId: string }, ctx: Ctx, change: (b: PackageB
   if (!moving && !Object.keys(facts).length) return { unchanged: booking.status };
   const updated = await ctx.tx.packageBooking.update({ where: { id: booking.id }, data: { ...facts, ...(moving ? { status } : {}) } });
   // Staff confirmed a booking that was pending their word.
-  if (moving && status === 'confirmed') await tell('booking-confirmed', updated, ctx);
+  if (moving && status === 'confirmed') await bookingNotice(ctx.emit, 'booking-confirmed', updated);
   return { status: updated.status };
 }
 
@@ -111,7 +89,7 @@ export const handle = consume(
       }
       if (booking.status !== 'requested') return { unchanged: booking.status };
       const rejected = await ctx.tx.packageBooking.update({ where: { id: booking.id }, data: { status: 'rejected', rejectReason: e.reason } });
-      await tell('booking-rejected', rejected, ctx, { reason: e.reason });
+      await bookingNotice(ctx.emit, 'booking-rejected', rejected, { reason: e.reason });
       return { status: 'rejected', reason: e.reason };
     },
 
