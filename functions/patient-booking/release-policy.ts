@@ -12,6 +12,8 @@ export interface CriticalLimit {
   /** The LIS's test code (OBX-3) or LOINC: one of the two names the test. */
   code?: string;
   loinc?: string;
+  /** The unit the limits are in (UCUM, as OBX-6 writes it): only a value reported in it is compared. */
+  unit: string;
   /** A value below low or above high is critical. */
   low?: number;
   high?: number;
@@ -43,8 +45,11 @@ const schema = {
         limits: {
           type: 'array',
           items: {
-            type: 'object', additionalProperties: false,
-            properties: { code: { type: 'string', minLength: 1, maxLength: 60 }, loinc: { type: 'string', pattern: '^[0-9]{1,7}-[0-9]$' }, low: { type: 'number' }, high: { type: 'number' } },
+            type: 'object', additionalProperties: false, required: ['unit'],
+            properties: {
+              code: { type: 'string', minLength: 1, maxLength: 60 }, loinc: { type: 'string', pattern: '^[0-9]{1,7}-[0-9]$' },
+              unit: { type: 'string', minLength: 1, maxLength: 40 }, low: { type: 'number' }, high: { type: 'number' },
+            },
           },
         },
       },

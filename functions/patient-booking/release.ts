@@ -75,7 +75,7 @@ export interface ReportFacts {
   status: FhirStatus;
   code: string;
   loinc?: string | null;
-  observations: Array<{ code: string; loinc?: string | null; value?: number | string | null; interpretation?: readonly string[] }>;
+  observations: Array<{ code: string; loinc?: string | null; value?: number | string | null; unit?: string | null; interpretation?: readonly string[] }>;
   /** The catalogue categories of the report's test and its observations' tests (hiv, genetic …). */
   categories: readonly string[];
 }
@@ -111,7 +111,9 @@ export function criticalCodes(policy: ReleasePolicy, facts: ReportFacts): string
     if (o.interpretation?.some((f) => flags.has(f))) return true;
     if (typeof o.value !== 'number') return false;
     const v = o.value;
-    return policy.critical.limits.some((l) => (l.code === o.code || (!!l.loinc && l.loinc === o.loinc)) && ((l.low !== undefined && v < l.low) || (l.high !== undefined && v > l.high)));
+    // A limit holds only for a value in its own unit: 92 mg/dL is not above a limit of 25 mmol/L.
+    return policy.critical.limits.some((l) => (l.code === o.code || (!!l.loinc && l.loinc === o.loinc)) && l.unit === o.unit
+      && ((l.low !== undefined && v < l.low) || (l.high !== undefined && v > l.high)));
   }).map((o) => o.code);
 }
 

@@ -78,6 +78,14 @@ describe('patient-results-consumer (the standard lane: store, release rules, res
     assert.equal((await released()).length, 0);
   });
 
+  it('a limit holds only in its own unit: a fasting glucose of 92 mg/dL is released, 30 mg/dL is held as critical', async () => {
+    await send(chemistry('ACC-1', { observations: [{ code: 'GLU', loinc: '2345-7', value: '92', unit: 'mg/dL', range: '70-99' }] }));
+    await send(chemistry('ACC-2', { observations: [{ code: 'GLU', loinc: '2345-7', value: '30', unit: 'mg/dL', range: '70-99', flags: ['L'] }] }));
+    const state = async (accession: string) => (await db().diagnosticReport.findUniqueOrThrow({ where: { accession_code: { accession, code: 'CHEM7' } } }));
+    assert.deepEqual([(await state('ACC-1')).releaseState, (await state('ACC-1')).critical], ['released', false]);
+    assert.deepEqual([(await state('ACC-2')).releaseState, (await state('ACC-2')).critical], ['held', true]);
+  });
+
   it('an amendment after release is version 2, released again as amended; version 1\'s observations are kept', async () => {
     await send(chemistry('ACC-1'));
     const amended = chemistry('ACC-1', { observations: [{ code: 'K', value: '4.6', unit: 'mmol/L', range: '3.5-5.0', status: 'A' }, { code: 'GLU', value: '5.4', unit: 'mmol/L', range: '3.9-6.1' }] });
