@@ -27,8 +27,11 @@ export const letters = tableOf(system, 'dead_letter');
 export const attempts = tableOf(system, 'attempt');
 
 /** The system whose contract declares the event type (its emitter, or its consumer for a type from outside). */
-export function systemOf(type: string): string {
-  return systems().find((s) => Object.prototype.hasOwnProperty.call(s.events, type))?.name ?? 'unknown';
+export function systemOf(type: string, topic?: string | null): string {
+  const all = systems();
+  const has = (o: object | undefined, k: string) => !!o && Object.prototype.hasOwnProperty.call(o, k);
+  // A record that is no CloudEvent of ours (the LIS's HL7) belongs to the system that reads its external topic.
+  return all.find((s) => has(s.events, type))?.name ?? (topic ? all.find((s) => has(s.externalTopics, topic))?.name : undefined) ?? 'unknown';
 }
 
 /**

@@ -117,6 +117,16 @@ describe('dead-letter intake', () => {
     assert.equal(letter.kafkaSource, 'lab-results-source');
     assert.equal(letter.topic, 'lab-results');
     assert.equal(letter.consumer, 'lab-results');
+    assert.equal(letter.system, 'unknown', 'no system reads lab-results');
+  });
+
+  it('an HL7 record from the LIS belongs to the system that reads its topic (lis-results: patient-booking)', async () => {
+    const id = randomUUID();
+    const res = await deliver(intake.url, { id, type: 'dev.knative.kafka.event', source: '/apis/v1/namespaces/patient-portal/kafkasources/lis-results-consumer-source#lis-results', data: 'MSH|^~\\&|LIS' },
+      { ...failure(422, { title: 'Unprocessable' }, 'http://lis-results-consumer.patient-portal.svc.cluster.local'), 'content-type': 'text/plain' });
+    assert.equal(res.status, 201);
+    const letter = await db().deadLetter.findFirstOrThrow({ where: { eventId: id } });
+    assert.deepEqual([letter.topic, letter.system], ['lis-results', 'patient-booking']);
   });
 
   it('an event holding a NUL character (which PostgreSQL cannot keep) is kept with U+FFFD in its place and flagged, never lost', async () => {

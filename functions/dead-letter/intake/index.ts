@@ -103,6 +103,7 @@ function failureOf(event: CloudEvent<unknown>, context: Context, letter: { json:
   const wrapped = WRAPPED.exec(event.source);
   const named = (context.query as Record<string, unknown> | undefined)?.kafkasource;
   const kafkaSource = typeof named === 'string' && named ? named.slice(0, 253) : wrapped?.[1] ?? null;
+  const topic = Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : wrapped?.[2] ?? null;
   const consumer = consumerOf(errorDest);
   const policy = retryPolicyFor(kafkaSource);
   const { partition, offset } = positionOf(ext, event.subject);
@@ -111,7 +112,7 @@ function failureOf(event: CloudEvent<unknown>, context: Context, letter: { json:
     event_id: event.id,
     event_source: event.source,
     event_type: event.type,
-    topic: Object.prototype.hasOwnProperty.call(eventTypes, event.type) ? eventTypes[event.type].topic : wrapped?.[2] ?? null,
+    topic,
     kafka_source: kafkaSource,
     consumer,
     error_dest: errorDest,
@@ -121,7 +122,7 @@ function failureOf(event: CloudEvent<unknown>, context: Context, letter: { json:
     fingerprint: failureFingerprint({ consumer, dest: errorDest, type: event.type, code: errorCode, reason }),
     event: letter.json,
     truncated: letter.truncated,
-    system: systemOf(event.type),
+    system: systemOf(event.type, topic),
     partition,
     kafka_offset: offset,
     record_key: recordKeyOf(ext, event.data),
