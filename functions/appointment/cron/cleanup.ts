@@ -3,7 +3,7 @@
 // expected), idempotency records past theirs, and holds that lapsed unconfirmed long ago, with their rows
 // (holdings, timeline: ON DELETE CASCADE). Each DELETE is safe to run twice, or in two runs at once.
 import { tableOf, Prisma } from '../../shared/db';
-import { RETENTION_BATCH, daysBefore, deleteInBatches } from '../../shared/retention';
+import { RETENTION_BATCH, daysBefore, deleteInBatches, deleteOlderThan } from '../../shared/retention';
 import { system } from '../system';
 import type { CronSettings } from './settings';
 
@@ -19,12 +19,9 @@ export async function cleanUp(now: Date, settings: CronSettings): Promise<Record
   const idempotencyCutoff = daysBefore(now, settings.idempotencyRetentionDays);
   const holdCutoff = daysBefore(now, settings.expiredHoldRetentionDays);
   return {
-    inbox: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${inbox} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${inbox} WHERE processed_at < ${inboxCutoff}::timestamptz LIMIT ${RETENTION_BATCH}))`),
-    hl7Messages: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${hl7} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${hl7} WHERE received_at < ${hl7Cutoff}::timestamptz LIMIT ${RETENTION_BATCH}))`),
-    idempotencyRecords: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${idempotency} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${idempotency} WHERE created_at < ${idempotencyCutoff}::timestamptz LIMIT ${RETENTION_BATCH}))`),
+    inbox: await deleteOlderThan(inbox, 'processed_at', inboxCutoff),
+    hl7Messages: await deleteOlderThan(hl7, 'received_at', hl7Cutoff),
+    idempotencyRecords: await deleteOlderThan(idempotency, 'created_at', idempotencyCutoff),
     // A lapsed hold was cancelled within a minute of its holdExpiresAt: that is when it was cancelled.
     expiredHolds: await deleteInBatches(() => Prisma.sql`
       DELETE FROM ${appointments} WHERE id IN (

@@ -3,7 +3,7 @@
 // history (ON DELETE CASCADE), inbox items as old, consumer inbox rows (CloudEvents already handled) past
 // theirs, idempotency records past theirs. Each DELETE is safe to run twice, or in two runs at once.
 import { tableOf, Prisma } from '../../shared/db';
-import { RETENTION_BATCH, daysBefore, deleteInBatches } from '../../shared/retention';
+import { RETENTION_BATCH, daysBefore, deleteInBatches, deleteOlderThan } from '../../shared/retention';
 import { system } from '../system';
 import type { IntakeSettings } from '../intake/settings';
 
@@ -22,9 +22,7 @@ export async function cleanUp(now: Date, settings: IntakeSettings): Promise<Reco
       DELETE FROM ${notifications} WHERE id IN (SELECT id FROM ${notifications} WHERE created_at < ${kept}::timestamptz LIMIT ${RETENTION_BATCH})`),
     inboxItems: await deleteInBatches(() => Prisma.sql`
       DELETE FROM ${inboxItems} WHERE id IN (SELECT id FROM ${inboxItems} WHERE created_at < ${kept}::timestamptz LIMIT ${RETENTION_BATCH})`),
-    events: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${events} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${events} WHERE processed_at < ${eventsKept}::timestamptz LIMIT ${RETENTION_BATCH}))`),
-    idempotencyRecords: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${idempotency} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${idempotency} WHERE created_at < ${idempotencyKept}::timestamptz LIMIT ${RETENTION_BATCH}))`),
+    events: await deleteOlderThan(events, 'processed_at', eventsKept),
+    idempotencyRecords: await deleteOlderThan(idempotency, 'created_at', idempotencyKept),
   };
 }

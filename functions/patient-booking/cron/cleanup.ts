@@ -2,8 +2,8 @@
 // HL7 control ids and inbox rows past their retention (a LIS resend or a redelivery older than that is not
 // expected), outbox rows published long ago, idempotency records past theirs. Reports, observations and
 // their audit trail are the lab's record and are never removed here. Each DELETE is safe to run twice.
-import { tableOf, Prisma } from '../../shared/db';
-import { RETENTION_BATCH, daysBefore, deleteInBatches } from '../../shared/retention';
+import { tableOf } from '../../shared/db';
+import { daysBefore, deleteOlderThan } from '../../shared/retention';
 import { system } from '../system';
 import type { CronSettings } from './settings';
 
@@ -18,14 +18,10 @@ export async function cleanUp(now: Date, settings: CronSettings): Promise<Record
   const outboxCutoff = daysBefore(now, settings.outboxRetentionDays);
   const idempotencyCutoff = daysBefore(now, settings.idempotencyRetentionDays);
   return {
-    hl7Messages: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${hl7} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${hl7} WHERE received_at < ${hl7Cutoff}::timestamptz LIMIT ${RETENTION_BATCH}))`),
-    inbox: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${inbox} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${inbox} WHERE processed_at < ${inboxCutoff}::timestamptz LIMIT ${RETENTION_BATCH}))`),
+    hl7Messages: await deleteOlderThan(hl7, 'received_at', hl7Cutoff),
+    inbox: await deleteOlderThan(inbox, 'processed_at', inboxCutoff),
     // Only published rows: one still waiting for the publisher is never lost to a cleanup.
-    outbox: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${outbox} WHERE seq IN (SELECT seq FROM ${outbox} WHERE published_at < ${outboxCutoff}::timestamptz LIMIT ${RETENTION_BATCH})`),
-    idempotencyRecords: await deleteInBatches(() => Prisma.sql`
-      DELETE FROM ${idempotency} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${idempotency} WHERE created_at < ${idempotencyCutoff}::timestamptz LIMIT ${RETENTION_BATCH}))`),
+    outbox: await deleteOlderThan(outbox, 'published_at', outboxCutoff),
+    idempotencyRecords: await deleteOlderThan(idempotency, 'created_at', idempotencyCutoff),
   };
 }
