@@ -27,7 +27,7 @@ import pg from 'pg';
 import { load as loadYaml } from 'js-yaml';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Hl7Message } from '@medplum/core';
-import type { Consumer, Message, Producer } from 'kafkajs';
+import { CompressionTypes, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
 import { kafkaClient } from '../functions/shared/kafka';
 import { resultReports } from '../functions/patient-booking/oru';
 import { contentHash, type ResultReceived } from '../functions/patient-booking/results';
@@ -63,7 +63,11 @@ const SVIP_TARGET = 3;
 // HTTP deliveries between.
 const THROUGHPUT_TARGET = 0.25;
 
-const PARTITIONS_NOTE = 'the Kafka mock broker makes a topic with 4 partitions on first use';
+// Ordered delivery keeps one record in flight per partition, so partitions set the path's concurrency. The mock
+// broker makes every topic with 4 on first use, and its admin API cannot make them otherwise (kafkajs finds
+// no controller there); production has more (keda/*-source.yaml: lis-results 8, patient-results 10,
+// patient-results-svip1 4), so the standard path here runs with less concurrency than it would there.
+const PARTITIONS_NOTE = 'the Kafka mock broker makes every topic with 4 partitions (production: lis-results 8, patient-results 10, patient-results-svip1 4; keda/)';
 
 interface Analyte { code: string; loinc: string; display: string; unit: string; low: number; high: number; digits: number }
 interface Panel { code: string; loinc: string; display: string; category: string; analytes: Analyte[] }
@@ -119,11 +123,17 @@ interface OruMessage { accession: string; patientId: string; text: string; repor
 /** A batch of messages under one tag (its accessions' middle part), and how many reports they hold. */
 interface Batch { tag: string; messages: OruMessage[]; reports: number }
 
-async function until(done: () => boolean, timeoutMs: number, what: () => string, pollMs = 5): Promise<number> {
+/** Polls until done(); throws after timeoutMs, or after stallMs without progress() moving. */
+async function until(done: () => boolean, timeoutMs: number, what: () => string, pollMs = 5, progress?: () => number, stallMs = Infinity): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  let seen = progress?.();
+  let movedAt = Date.now();
   for (;;) {
     if (done()) return Date.now();
     if (Date.now() > deadline) throw new Error(`${what()} within ${timeoutMs / 1000} s`);
+    const now = progress?.();
+    if (now !== seen) { seen = now; movedAt = Date.now(); }
+    if (Date.now() - movedAt > stallMs) throw new Error(`${what()}, and none for ${stallMs / 1000} s`);
     await sleep(pollMs);
   }
 }
@@ -197,6 +207,7 @@ export async function resultsPipeline(ctx: BenchContext): Promise<Row> {
   let producer: Producer | undefined;
   let watch: ReleaseWatch | undefined;
   let refPool: pg.Pool | undefined;
+  let admin: Admin | undefined;
   try {
     // ---------- seeds: the catalogue, patients, the accessions' orders ----------
     const tests = PANELS.flatMap((p) => [
@@ -249,10 +260,10 @@ export async function resultsPipeline(ctx: BenchContext): Promise<Row> {
     }
     producer = kafkaClient('bench-results-producer', brokers).producer({ allowAutoTopicCreation: true });
     await producer.connect();
-    for (const topic of [topics.lisResults, topics.lanes.standard, topics.lanes.svip1, topics.results]) await producer.send({ topic, messages: [] }).catch(() => undefined);
-    const admin = kafkaClient('bench-results-admin', brokers).admin();
+    admin = kafkaClient('bench-results-admin', brokers).admin();
     await admin.connect();
-    const partitionsOf = async (topic: string) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 1;
+    for (const topic of [topics.lisResults, topics.lanes.standard, topics.lanes.svip1, topics.results]) await producer.send({ topic, messages: [] }).catch(() => undefined);
+    const partitionsOf = async (topic: string) => (await admin!.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 1;
     const manifests = loadManifests();
     const sourceOf = (service: string): KafkaSourceManifest => {
       const s = manifests.kafkaSources.find((x) => x.sink.service === service);
@@ -273,16 +284,17 @@ export async function resultsPipeline(ctx: BenchContext): Promise<Row> {
     const lisSource = bindings.lis.source;
     const lisPartitions = await partitionsOf(lisSource.topics[0]);
     const lanePartitions = await partitionsOf(bindings.standard.source.topics[0]);
+    const svipPartitions = await partitionsOf(bindings.svip1.source.topics[0]);
     const inFlight = (lisSource.ordering === 'ordered' ? 1 : 50) * lisPartitions;
-    await admin.disconnect();
+    const lowWatermarks = async (topic: string) => new Map((await admin!.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.low)]));
     watch = await ReleaseWatch.start(brokers, prefix);
     const handled = (d: KafkaDispatcher) => d.counts.delivered + d.counts['dead-lettered'] + d.counts.dropped;
     const released = (batch: Batch) => watch!.releasedOf(batch.tag);
     const send = async (batch: Batch) => {
       for (let k = 0; k < batch.messages.length; k += 200) await producer!.send({ topic: topics.lisResults, messages: batch.messages.slice(k, k + 200).map(recordOf), acks: -1 });
     };
-    const allReleased = (batch: Batch, timeoutMs: number, what: string) =>
-      until(() => released(batch) >= batch.reports, timeoutMs, () => `${what}: ${batch.reports - released(batch)} of ${batch.reports} reports not released`, 20);
+    const allReleased = (batch: Batch, timeoutMs: number, what: string, stallMs = Infinity) =>
+      until(() => released(batch) >= batch.reports, timeoutMs, () => `${what}: ${batch.reports - released(batch)} of ${batch.reports} reports not released`, 20, () => released(batch), stallMs);
     /** When the last report of the batch was released (read back). */
     const lastOf = (batch: Batch) => Math.max(...batch.messages.map((m) => watch!.doneAt(m) ?? Infinity));
 
@@ -459,8 +471,12 @@ export async function resultsPipeline(ctx: BenchContext): Promise<Row> {
     }
     const laneH0 = handled(disp.standard);
     const backlogLeft = () => BACKLOG - (handled(disp.standard) - laneH0);
+    // Gzip, because the mock broker keeps at most 5 MB of a partition's log (librdkafka's rdkafka_mock.c drops
+    // the oldest records past it, read or not): 20,000 lane events of ~2 KB over 4 partitions would lose most.
+    // The dispatcher's consumer reads them as any compressed batch; nothing else changes.
+    const highBefore = new Map((await admin.fetchTopicOffsets(topics.lanes.standard)).map((p) => [p.partition, Number(p.high)]));
     const b0 = Date.now();
-    for (let k = 0; k < laneRecords.length; k += 500) await producer.send({ topic: topics.lanes.standard, messages: laneRecords.slice(k, k + 500), acks: -1 });
+    for (let k = 0; k < laneRecords.length; k += 500) await producer.send({ topic: topics.lanes.standard, messages: laneRecords.slice(k, k + 500), acks: -1, compression: CompressionTypes.GZIP });
     const producedMs = Date.now() - b0;
     ctx.log(`  backlog: ${BACKLOG} standard reports on ${topics.lanes.standard} in ${fmt(producedMs)} ms; SVIP messages spread over its drain`);
     const loaded = await svipRun('VB', (k) => {
@@ -470,7 +486,10 @@ export async function resultsPipeline(ctx: BenchContext): Promise<Row> {
       return Math.min(10_000, Math.max(100, Math.round((0.7 * 1000 * backlogLeft()) / Math.max(1, rate) / (SVIP - k))));
     }, backlogLeft);
     const svipDoneLeft = backlogLeft();
-    const drainEnd = await allReleased(backlog, 1_800_000, 'standard backlog');
+    const lows = await lowWatermarks(topics.lanes.standard);
+    const truncated = [...lows].filter(([p, low]) => low > (highBefore.get(p) ?? 0));
+    if (truncated.length) throw new Error(`the mock broker dropped backlog records before they were read (partitions ${truncated.map(([p]) => p).join(', ')}): lower BENCH_RESULTS_BACKLOG`);
+    const drainEnd = await allReleased(backlog, 1_800_000, 'standard backlog', 120_000);
     const drainLast = Math.min(drainEnd, lastOf(backlog));
     const drainMs = drainLast - b0;
     ctx.log(`  SVIP behind the backlog: p50 ${ms(percentile(loaded.lat, 50))}, p99 ${ms(percentile(loaded.lat, 99))}; backlog left when the SVIP were done ${svipDoneLeft}; drained in ${fmt(drainMs / 1000)} s`);
@@ -528,7 +547,7 @@ export async function resultsPipeline(ctx: BenchContext): Promise<Row> {
       inputs: [
         `${N} ORU^R01 per throughput run (BENCH_RESULTS_MESSAGES), built by test/support/results.ts oru(): one accession and one standard patient each (${STANDARD_PATIENTS} patients), 1–3 reports (BMP 8, CBC 10, lipid 5, hepatic 7 results, SI units with LOINC, reference ranges, 1 in 8 results flagged H or L, none critical, none sensitive), final; each accession's ResultOrder seeded; produced to lis-results (key = accession, no headers: the dispatcher wraps them as dev.knative.kafka.event) in sends of 200, acks all; messages/s = N / (first produce → the last of their reports' result.released read back from result-events)`,
         `functions (built, faas-js-runtime CLI, 1 process each): lis-results-consumer, patient-results-consumer, patient-results-svip1-consumer; NODE_ENV=production, LOG_LEVEL=info, DATABASE_POOL_SIZE=10, the release-policy ConfigMap as PATIENT_BOOKING_RELEASE_POLICY_FILE, a fresh database of this row`,
-        `dispatchers: KafkaDispatcher per KafkaSource of knative/ (lis-results ${lisSource.ordering}, ${Math.max(1, lisSource.consumers)} member(s) over ${lisPartitions} partitions; patient-results ${bindings.standard.source.ordering} over ${lanePartitions}; ${PARTITIONS_NOTE}); maxWaitTimeInMs=${FETCH_WAIT_MS}; result.released read back by a kafkajs consumer in the bench process`,
+        `dispatchers: KafkaDispatcher per KafkaSource of knative/ (lis-results ${lisSource.ordering}, ${Math.max(1, lisSource.consumers)} member(s) over ${lisPartitions} partitions; patient-results ${bindings.standard.source.ordering} over ${lanePartitions}; patient-results-svip1 over ${svipPartitions}; ${PARTITIONS_NOTE}); lane backlog produced gzip-compressed (the mock broker keeps 5 MB a partition); maxWaitTimeInMs=${FETCH_WAIT_MS}; result.released read back by a kafkajs consumer in the bench process`,
         `reference: the same message texts, after each pipeline run, parsed with Hl7Message.parse + oru.ts resultReports and inserted by ${inFlight} workers (lis-results' in-flight limit) over pg (pool of ${inFlight}) into a second database of the same migrations: per message BEGIN, per report an INSERT of the report (released, its content hash) and one multi-row INSERT of its observations, COMMIT`,
         `backlog: ${BACKLOG.toLocaleString('en-US')} com.medlab.result.received lane events (BENCH_RESULTS_BACKLOG) made from parsed ORU^R01 of the same kind, produced straight to patient-results in sends of 500 (through lis-results they would take longer to put there than the lane takes to drain them); then ${SVIP} SVIP1 ORU^R01 (BENCH_RESULTS_SVIP, ${SVIP_PATIENTS} svip1 patients) produced to lis-results one at a time, spread over about 70% of the drain (before each, the drain still expected at the rate so far shared among those left; 100 ms–10 s apart); the idle reference: the same number, ${IDLE_GAP_MS} ms apart, before the backlog; one backlog run`,
         `${config.repeats} throughput runs after a warm-up of 24 + 4 messages (BENCH_REPEATS)`,
@@ -546,6 +565,7 @@ export async function resultsPipeline(ctx: BenchContext): Promise<Row> {
   } finally {
     await Promise.all(dispatchers.map((d) => d.stop().catch(() => undefined)));
     await watch?.stop().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await Promise.all(Object.values(procs).map((p) => p?.stop()));
     await refPool?.end().catch(() => undefined);
