@@ -21,6 +21,9 @@ export interface Config {
   apptQueries: number;
   apptBookingSecs: number;
   notifyEvents: number;
+  resultsMessages: number;
+  resultsBacklog: number;
+  resultsSvip: number;
 }
 
 const num = (name: string, dflt: number, min = 1) => {
@@ -54,6 +57,10 @@ export function readConfig(): Config {
     apptQueries: num('BENCH_APPT_QUERIES', 100),
     apptBookingSecs: num('BENCH_APPT_BOOKING_SECS', 10),
     notifyEvents: num('BENCH_NOTIFY_EVENTS', 600),
+    resultsMessages: num('BENCH_RESULTS_MESSAGES', 500),
+    // The backlog: an SVIP result arriving behind 20,000 standard results.
+    resultsBacklog: num('BENCH_RESULTS_BACKLOG', 20_000),
+    resultsSvip: num('BENCH_RESULTS_SVIP', 100),
   };
 }
 

@@ -74,12 +74,15 @@ export async function publishPending(system: System, limit = 500, target: Bus = 
   const table = outboxTable(system);
   return db().$transaction(async (tx) => {
     // The lock and the oldest unsent events in one round trip. An event committed while this statement began
-    // is left for the next drain: its own transaction asks for one after it commits (publishSoon).
+    // is left for the next drain: its own transaction asks for one after it commits (publishSoon). FOR UPDATE
+    // because the statement's snapshot is older than the lock: a publisher that committed in between left its
+    // rows unsent in that snapshot, and FOR UPDATE rereads them as they are now (published: skipped), so no
+    // event is sent twice.
     const found = await tx.$queryRaw<Array<{ locked: boolean } & OutboxRow>>`
       SELECT l.locked, o.* FROM (SELECT pg_try_advisory_xact_lock(1, hashtext(${system.schema})) AS locked) l
       LEFT JOIN LATERAL (
         SELECT seq, id::text AS id, topic, key, type, source, subject, time, data, traceparent, tracestate
-        FROM ${table} WHERE l.locked AND published_at IS NULL ORDER BY seq LIMIT ${limit}) o ON true`;
+        FROM ${table} WHERE l.locked AND published_at IS NULL ORDER BY seq LIMIT ${limit} FOR UPDATE) o ON true`;
     if (!found[0].locked) return { published: 0, locked: false };
     const rows: OutboxRow[] = found[0].seq === null ? [] : found;
     if (!rows.length) return { published: 0, locked: true };
