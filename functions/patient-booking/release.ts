@@ -4,6 +4,7 @@
 // consumers release at once by default; held reports are released by a clinician (the results API) or by
 // the cron when their automatic release time comes.
 import type { Tx } from '../shared/db';
+import type { DiagnosticReport } from '../shared/generated/prisma/client';
 import type { PatientBookingEmit } from './system';
 import type { ReleasePolicy } from './release-policy';
 
@@ -22,11 +23,18 @@ export interface AuditEntry {
   at?: Date;
 }
 
+const auditRow = (entry: AuditEntry) => ({
+  reportId: entry.reportId, patientId: entry.patientId, action: entry.action, actor: entry.actor, reason: entry.reason ?? null, version: entry.version ?? null, ...(entry.at ? { at: entry.at } : {}),
+});
+
 /** One line of a report's audit trail: who, when, what, why. Never the result itself. */
 export async function audit(tx: Tx, entry: AuditEntry): Promise<void> {
-  await tx.resultAudit.create({
-    data: { reportId: entry.reportId, patientId: entry.patientId, action: entry.action, actor: entry.actor, reason: entry.reason ?? null, version: entry.version ?? null, ...(entry.at ? { at: entry.at } : {}) },
-  });
+  await tx.resultAudit.create({ data: auditRow(entry) });
+}
+
+/** Several lines of the trail in one statement, in their order. */
+export async function auditAll(tx: Tx, entries: AuditEntry[]): Promise<void> {
+  await tx.resultAudit.createMany({ data: entries.map(auditRow) });
 }
 
 export interface Release {
@@ -57,13 +65,18 @@ export async function releaseReport(tx: Tx, emit: PatientBookingEmit, reportId: 
   });
   if (count === 0) return false;
   await audit(tx, { reportId, patientId: report.patientId, action: release.action ?? 'released', actor: release.actor, reason: release.reason, version: report.version, at: release.at });
+  await tellReleased(emit, report, release.at);
+  return true;
+}
+
+/** result.released of a report's version just released (ids and codes only). */
+export async function tellReleased(emit: PatientBookingEmit, report: Pick<DiagnosticReport, 'id' | 'patientId' | 'accession' | 'status' | 'critical'>, at: Date): Promise<void> {
   await emit('com.medlab.result.released', {
-    reportId, patientId: report.patientId, accession: report.accession,
+    reportId: report.id, patientId: report.patientId, accession: report.accession,
     status: releasedStatus(report.status) as 'final' | 'amended' | 'corrected',
-    releasedAt: release.at.toISOString(),
+    releasedAt: at.toISOString(),
     ...(report.critical ? { critical: true } : {}),
   });
-  return true;
 }
 
 // ---- the release rules: what a new version of a report does to what the patient sees ----

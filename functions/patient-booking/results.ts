@@ -12,7 +12,7 @@ import { tableOf, type Tx } from '../shared/db';
 import { conflict } from '../shared/domain-errors';
 import type { EventData } from '../shared/system';
 import type { DiagnosticReport, ReportStatus as DbStatus } from '../shared/generated/prisma/client';
-import { audit, decide, releaseReport, statusRank, type FhirStatus, type Prior } from './release';
+import { audit, auditAll, decide, statusRank, tellReleased, type AuditEntry, type FhirStatus, type Prior } from './release';
 import { releasePolicy } from './release-policy';
 import type { events, Tier } from './events';
 import { system, type PatientBookingEmit } from './system';
@@ -68,12 +68,29 @@ export async function receiveResult(tx: Tx, emit: PatientBookingEmit, data: Resu
   }
 
   const version = existing ? existing.version + 1 : 1;
+  // The rules decide before anything is written, so the version is written once, in the state they give.
+  const tests = await tx.catalogueTest.findMany({ where: { code: { in: [report.code, ...report.observations.map((o) => o.code)] } }, select: { category: true } });
+  const prior: Prior | undefined = existing ? {
+    status: fhirStatus(existing.status), releaseState: existing.releaseState, releasedVersion: existing.releasedVersion,
+    releaseDueAt: existing.releaseDueAt, holdReason: existing.holdReason, critical: existing.critical,
+  } : undefined;
+  const decision = decide(releasePolicy(), {
+    status: incoming, code: report.code, loinc: report.loinc, observations: report.observations,
+    categories: tests.map((t) => t.category).filter((c): c is string => !!c),
+  }, prior, now);
+  // The new version is released here, under the report's lock and the row's: no other release of this
+  // version can race it (the cron and clinicians release only held versions already written).
+  const state = decision.action === 'release' ? { releaseState: 'released' as const, releasedAt: now, releasedVersion: version, holdReason: null, releaseDueAt: null, critical: false }
+    : decision.action === 'hold' ? { releaseState: 'held' as const, holdReason: decision.reason, releaseDueAt: decision.releaseDueAt, critical: decision.critical }
+    : decision.action === 'withhold' ? { releaseState: 'withheld' as const, holdReason: decision.reason, releaseDueAt: null }
+    : { releaseState: 'pending' as const, holdReason: null, releaseDueAt: null };
+
   const fields = {
     loinc: report.loinc ?? null, display: report.display ?? null, orderNumber: data.orderNumber ?? null,
     packageBookingId: data.packageBookingId ?? null, appointmentId: data.appointmentId ?? null, lane,
     status: dbStatus(incoming), version, priority: report.priority ?? null,
     effectiveAt: report.effectiveAt ? new Date(report.effectiveAt) : null, issuedAt: report.issuedAt ? new Date(report.issuedAt) : null,
-    receivedAt: new Date(data.receivedAt), contentHash: hash,
+    receivedAt: new Date(data.receivedAt), contentHash: hash, ...state,
   };
   const stored = existing
     ? await tx.diagnosticReport.update({ where: { id: existing.id }, data: fields })
@@ -88,37 +105,17 @@ export async function receiveResult(tx: Tx, emit: PatientBookingEmit, data: Resu
     })),
   });
   const base = { reportId: stored.id, patientId: data.patientId, actor, version, at: now };
-  await audit(tx, { ...base, action: 'received', reason: `${incoming} from the LIS on the ${lane} lane` });
-  if (existing) await audit(tx, { ...base, action: 'amended', reason: `version ${version} (${incoming}) replaces version ${existing.version}` });
-
-  const tests = await tx.catalogueTest.findMany({ where: { code: { in: [report.code, ...report.observations.map((o) => o.code)] } }, select: { category: true } });
-  const prior: Prior | undefined = existing ? {
-    status: fhirStatus(existing.status), releaseState: existing.releaseState, releasedVersion: existing.releasedVersion,
-    releaseDueAt: existing.releaseDueAt, holdReason: existing.holdReason, critical: existing.critical,
-  } : undefined;
-  const decision = decide(releasePolicy(), {
-    status: incoming, code: report.code, loinc: report.loinc, observations: report.observations,
-    categories: tests.map((t) => t.category).filter((c): c is string => !!c),
-  }, prior, now);
-
-  switch (decision.action) {
-    case 'release':
-      await tx.diagnosticReport.update({ where: { id: stored.id }, data: { critical: false } });
-      await releaseReport(tx, emit, stored.id, { actor, reason: decision.reason, at: now });
-      return { reportId: stored.id, version, outcome: 'stored', releaseState: 'released' };
-    case 'hold':
-      await tx.diagnosticReport.update({ where: { id: stored.id }, data: { releaseState: 'held', holdReason: decision.reason, releaseDueAt: decision.releaseDueAt, critical: decision.critical } });
-      await audit(tx, { ...base, action: 'held', reason: decision.reason });
-      return { reportId: stored.id, version, outcome: 'stored', releaseState: 'held' };
-    case 'withhold':
-      await tx.diagnosticReport.update({ where: { id: stored.id }, data: { releaseState: 'withheld', holdReason: decision.reason, releaseDueAt: null } });
-      await audit(tx, { ...base, action: 'withheld', reason: decision.reason });
-      return { reportId: stored.id, version, outcome: 'stored', releaseState: 'withheld' };
-    case 'pending':
-      // Not final yet (a preliminary after a final never gets here: it is out of order).
-      await tx.diagnosticReport.update({ where: { id: stored.id }, data: { releaseState: 'pending', holdReason: null, releaseDueAt: null } });
-      return { reportId: stored.id, version, outcome: 'stored', releaseState: 'pending' };
-  }
+  const decided: AuditEntry | undefined = decision.action === 'release' ? { ...base, action: 'released', reason: decision.reason }
+    : decision.action === 'hold' ? { ...base, action: 'held', reason: decision.reason }
+    : decision.action === 'withhold' ? { ...base, action: 'withheld', reason: decision.reason }
+    : undefined;
+  await auditAll(tx, [
+    { ...base, action: 'received', reason: `${incoming} from the LIS on the ${lane} lane` },
+    ...(existing ? [{ ...base, action: 'amended' as const, reason: `version ${version} (${incoming}) replaces version ${existing.version}` }] : []),
+    ...(decided ? [decided] : []),
+  ]);
+  if (decision.action === 'release') await tellReleased(emit, stored, now);
+  return { reportId: stored.id, version, outcome: 'stored', releaseState: state.releaseState };
 }
 
 /** Reports held for a sensitive test whose automatic release time came (none critical), locked for release. */
