@@ -10,11 +10,15 @@ import type { ChannelName, SendResult } from './channels/channel';
 
 /**
  * A claim older than this is a sender that died mid-send: another may take the delivery and send it again,
- * with the same idempotency key. A send takes 15 s at most (the channels' timeouts), so 2 minutes is stale.
+ * with the same send key. A send takes 15 s at most (the channels' timeouts), so 2 minutes is stale.
  */
 export const CLAIM_STALE_SECONDS = 120;
 
-export interface Claimed { id: string; notificationId: string; channel: ChannelName; attempts: number }
+export interface Claimed {
+  id: string; notificationId: string; channel: ChannelName; attempts: number;
+  /** The send's identity for the provider: the delivery id, or the one a staff resend made. */
+  sendKey: string;
+}
 
 const delivery = tableOf(system, 'delivery');
 const notification = tableOf(system, 'notification');
@@ -39,7 +43,7 @@ export async function claim(tx: Tx, deliveryId: string): Promise<Claimed | { ski
     WHERE id = ${deliveryId}::uuid AND status = 'queued'
       AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => ${CLAIM_STALE_SECONDS}))
       AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-    RETURNING id::text AS id, notification_id::text AS "notificationId", channel, attempts`;
+    RETURNING id::text AS id, notification_id::text AS "notificationId", channel, attempts, COALESCE(send_key, id)::text AS "sendKey"`;
   if (taken) return taken;
   const found = await tx.delivery.findUnique({ where: { id: deliveryId }, select: { status: true, claimedAt: true, nextAttemptAt: true } });
   if (!found) throw notFound('deliveryId');

@@ -38,7 +38,7 @@ export async function prepare(claimed: Claimed): Promise<Prepared> {
   return {
     send: {
       deliveryId: claimed.id, notificationId: n.id, ...(n.patientId ? { patientId: n.patientId } : {}), category: n.category,
-      message, ...(to !== undefined ? { to } : {}), idempotencyKey: claimed.id,
+      message, ...(to !== undefined ? { to } : {}), idempotencyKey: claimed.sendKey,
     },
   };
 }
