@@ -6,7 +6,7 @@
 // one external channel) on notification-deliveries; notification-sender takes each, claims it, sends it to the
 // provider stand-ins (scripts/lib/laptop/providers: a real SMTP server, a Twilio-shaped SMS API, a Web Push
 // service that checks VAPID and decrypts) and records it; the SMS stand-in's signed callbacks reach the built
-// notification-sms-callback, whose delivery-reported events the updates consumer applies. Every function runs
+// notification-sms-callback through the gateway's rewrite of its HTTPRoute (the public path to the function's root), whose delivery-reported events the updates consumer applies. Every function runs
 // as its container runs it (faas-js-runtime CLI, the built bundle), each in its own process.
 // Measured: events/s = N / (first produce → last message accepted by a stand-in, the stand-in's receive time).
 // Reference, same run: a bare sender that sends the very messages the stand-ins caught in the pipeline run
@@ -101,6 +101,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
   let sms: SmsStandIn | undefined;
   let push: PushStandIn | undefined;
   let noop: http.Server | undefined;
+  let gateway: http.Server | undefined;
   try {
     // The stand-ins, and a no-op callback receiver for the reference's SMS (its messages name no delivery).
     smtp = await startSmtpStandIn();
@@ -155,8 +156,25 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
     await start('results');
     await start('sender');
     await start('updates');
-    await start('callback', callbackPort);
+    await start('callback');
     await start('cron');
+    // The SMS provider calls back on the portal's public address; there the gateway's HTTPRoute
+    // (knative/base/notification/routes-callbacks.yaml) takes the callback's exact path and sends it to the
+    // function at "/" with the query kept, as functions answer at their root. PUBLIC_URL is this rewrite.
+    const manifests = loadManifests();
+    const callbackRoute = manifests.routes.find((r) => r.service === FUNCTIONS.callback.name && r.method === 'POST');
+    if (!callbackRoute) throw new Error(`knative/ declares no HTTPRoute for ${FUNCTIONS.callback.name}`);
+    gateway = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', publicUrl);
+      if (req.method !== callbackRoute.method || url.pathname !== callbackRoute.path) return void req.resume().on('end', () => res.writeHead(404).end());
+      const upstream = http.request(`${procs.callback!.url}/${url.search}`, { method: req.method, headers: { ...req.headers, host: new URL(procs.callback!.url).host } }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => { if (!res.headersSent) res.writeHead(502).end(); else res.end(); });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => gateway!.listen(callbackPort, '127.0.0.1', () => r()));
 
     producer = kafkaClient('bench-notify-producer', brokers).producer({ allowAutoTopicCreation: true });
     await producer.connect();
@@ -166,7 +184,6 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
     await admin.connect();
     const partitionsOf = async (topic: string) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 1;
 
-    const manifests = loadManifests();
     const sourceOf = (service: string): KafkaSourceManifest => {
       const s = manifests.kafkaSources.find((x) => x.sink.service === service);
       if (!s) throw new Error(`knative/ declares no KafkaSource for ${service}`);
@@ -407,6 +424,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
     const callbackCodes = new Map<number, number>();
     for (const m of sms.messages) for (const c of m.callbacks) callbackCodes.set(c.answered, (callbackCodes.get(c.answered) ?? 0) + 1);
 
+    if (callbacksOk < callbacks) problems.push(`SMS status callbacks: ${callbacks - callbacksOk} of ${callbacks} not answered 2xx through the gateway's route`);
     const refPeak = median(ref.map((p) => p.perSec));
     const met = peak / refPeak >= 0.5 && losses === 0 && duplicates === 0;
     const counts = Object.entries(disp).map(([k, d]) => `${k} ${d.counts.delivered} delivered/${d.counts.dropped} dropped`).join(', ');
@@ -450,7 +468,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
     await sms?.close().catch(() => undefined);
     await smtp?.close().catch(() => undefined);
     await push?.close().catch(() => undefined);
-    if (noop) { noop.closeAllConnections(); await new Promise<void>((r) => noop!.close(() => r())); }
+    for (const server of [noop, gateway]) if (server) { server.closeAllConnections(); await new Promise<void>((r) => server.close(() => r())); }
     await pool.end();
     rmSync(tmp, { recursive: true, force: true });
   }
