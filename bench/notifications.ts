@@ -2,8 +2,8 @@
 // accession each, critical: see below) are produced to result-events; the KafkaSource-equivalent dispatchers
 // (scripts/lib/runtime/dispatcher.ts, configured from knative/'s KafkaSources) deliver them to the built
 // notification-results-consumer, which writes the notice and plans it (intake/dispatch.ts: the patient's
-// preference, contacts, push subscriptions) in its transaction and publishes two delivery-due (in-app and the
-// one external channel) on notification-deliveries; notification-sender takes each, claims it, sends it to the
+// preference, contacts, push subscriptions) in its transaction, writes the in-app inbox item there, and
+// publishes the one external channel's delivery-due on notification-deliveries; notification-sender takes it, claims it, sends it to the
 // provider stand-ins (scripts/lib/laptop/providers: a real SMTP server, a Twilio-shaped SMS API, a Web Push
 // service that checks VAPID and decrypts) and records it; the SMS stand-in's signed callbacks reach the built
 // notification-sms-callback through the gateway's rewrite of its HTTPRoute (the public path to the function's root), whose delivery-reported events the updates consumer applies. Every function runs
@@ -38,7 +38,7 @@ import { startSmsStandIn, type SmsStandIn, type CaughtSms } from '../scripts/lib
 import { startPushStandIn, type PushStandIn, type CaughtPush } from '../scripts/lib/laptop/providers/push';
 import { LAPTOP_VAPID } from '../functions/notification/channels/settings';
 import type { BenchContext, Row } from './lib/context';
-import { startFunctionProcess, ROOT, sleep, type FunctionProcess } from './lib/procs';
+import { startFunctionProcess, ROOT, sleep, cpuMs, type FunctionProcess } from './lib/procs';
 import { freePort } from '../scripts/lib/runtime/host';
 import { shortFetchWait, FETCH_WAIT_MS } from './lib/kafka-fetch-wait';
 import { median, percentile, fmt, ms, ratio, runs } from './lib/stats';
@@ -287,8 +287,14 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       return { perSec: jobs.length / (tookMs / 1000), ms: tookMs };
     };
 
+    // CPU used by each process (ms): the functions, and this one (dispatchers, stand-ins, the reference).
+    const cpuNow = (): Record<string, number> => ({
+      ...Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p!.child.pid ? cpuMs(p!.child.pid) : 0])),
+      bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    });
+
     // ---------- the measured runs ----------
-    const pipe: Array<{ perSec: number; p50: number; p99: number; byChannel: Record<string, number>; resultsDoneMs: number; senderDoneMs: number; execMs: Record<string, number> }> = [];
+    const pipe: Array<{ perSec: number; p50: number; p99: number; byChannel: Record<string, number>; resultsDoneMs: number; senderDoneMs: number; execMs: Record<string, number>; cpu: Record<string, number> }> = [];
     const handled = (d: KafkaDispatcher) => d.counts.delivered + d.counts['dead-lettered'] + d.counts.dropped;
     const ref: Array<{ perSec: number; ms: number }> = [];
     const problems: string[] = [];
@@ -303,17 +309,19 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       const before: Record<string, Sample[]> = {};
       for (const k of ['results', 'sender'] as const) before[k] = await scrape(procs[k]!.url);
       const h0 = { results: handled(disp.results), sender: handled(disp.sender) };
+      const cpu0 = cpuNow();
       const stageDone: { results?: number; sender?: number } = {};
       const t0 = Date.now();
       await producer.send({ topic: 'result-events', messages: batch.messages, acks: -1 });
-      // Where the time goes: when the results consumer had taken all N, when the sender had taken all 2N (in-app and the external channel).
+      // Where the time goes: when the results consumer had taken all N, when the sender had taken all N (the external channel's).
       await until(() => {
         if (!stageDone.results && handled(disp.results) - h0.results >= N) stageDone.results = Date.now();
-        if (!stageDone.sender && handled(disp.sender) - h0.sender >= 2 * N) stageDone.sender = Date.now();
+        if (!stageDone.sender && handled(disp.sender) - h0.sender >= N) stageDone.sender = Date.now();
         return total(marks(standIns)) - total(m0);
       }, N, 300_000, `pipeline run ${r + 1}`);
-      await until(() => { if (!stageDone.sender && handled(disp.sender) - h0.sender >= 2 * N) stageDone.sender = Date.now(); return stageDone.sender ? 1 : 0; }, 1, 60_000, `sender run ${r + 1}`);
+      await until(() => { if (!stageDone.sender && handled(disp.sender) - h0.sender >= N) stageDone.sender = Date.now(); return stageDone.sender ? 1 : 0; }, 1, 60_000, `sender run ${r + 1}`);
       stageDone.results ??= Date.now();
+      const cpu = Object.fromEntries(Object.entries(cpuNow()).map(([k, v]) => [k, v - cpu0[k]]));
       const execMs: Record<string, number> = {};
       for (const k of ['results', 'sender'] as const) execMs[k] = (meanBetween(before[k], await scrape(procs[k]!.url), 'faas_execution_latency')?.mean ?? NaN) * 1000;
       const { caught, unknown } = await caughtSince(m0);
@@ -322,7 +330,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       const lat = batch.accessions.filter((a) => first.has(a)).map((a) => first.get(a)! - t0);
       const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, caught.filter((x) => x.channel === c).length]));
       if (unknown) problems.push(`pipeline run ${r + 1}: ${unknown} message(s) at the stand-ins name no delivery of this run`);
-      pipe.push({ perSec: N / ((last - t0) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), byChannel, resultsDoneMs: stageDone.results - t0, senderDoneMs: stageDone.sender! - t0, execMs });
+      pipe.push({ perSec: N / ((last - t0) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), byChannel, resultsDoneMs: stageDone.results - t0, senderDoneMs: stageDone.sender! - t0, execMs, cpu });
       // The reference sends the very messages the stand-ins caught in this run.
       const jobs: Job[] = [
         ...smtp.emails.slice(m0.email).map((m) => ({ channel: 'email' as const, m })),
@@ -452,7 +460,8 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       met,
       notes: [
         `release → first channel accepting (the stand-in's receive time) at half the peak (${fmt(rate)} events/s): p50 ${ms(median(lat.map((l) => l.p50)))}, p99 ${ms(median(lat.map((l) => l.p99)))}`,
-        `where the time goes (burst of ${N}, medians): the results consumer had handled all ${N} after ${ms(median(pipe.map((p) => p.resultsDoneMs)))} (its own time per event ${ms(median(pipe.map((p) => p.execMs.results)))}, ${bindings.results.source.ordering}, ${Math.max(1, bindings.results.source.consumers)} member(s) over ${resultsPartitions} partitions); the sender had handled all ${2 * N} delivery-due (in-app and external) after ${ms(median(pipe.map((p) => p.senderDoneMs)))} (its own time per event ${ms(median(pipe.map((p) => p.execMs.sender)))}); the bare sender took ${ms(median(ref.map((p) => p.ms)))} for the ${N} messages`,
+        `where the time goes (burst of ${N}, medians): the results consumer had handled all ${N} after ${ms(median(pipe.map((p) => p.resultsDoneMs)))} (its own time per event ${ms(median(pipe.map((p) => p.execMs.results)))}, ${bindings.results.source.ordering}, ${Math.max(1, bindings.results.source.consumers)} member(s) over ${resultsPartitions} partitions); the sender had handled all ${N} delivery-due (the external channel's; the inbox item is written by the results consumer) after ${ms(median(pipe.map((p) => p.senderDoneMs)))} (its own time per event ${ms(median(pipe.map((p) => p.execMs.sender)))}); the bare sender took ${ms(median(ref.map((p) => p.ms)))} for the ${N} messages`,
+        `CPU used during a burst of ${N} (median ms per process; 2 cores shared with PostgreSQL and the Kafka mock): ${Object.keys(pipe[0].cpu).map((k) => `${k} ${fmt(median(pipe.map((p) => p.cpu[k])))}`).join(', ')}`,
         `burst of ${N} (first produce → each release's message accepted): p50 ${ms(median(pipe.map((p) => p.p50)))}, p99 ${ms(median(pipe.map((p) => p.p99)))}`,
         `killed sender: SIGKILL with ${atKill} of ${N} messages accepted, restarted on its port; ${held.n} deliveries held by the dead sender's claims${cronRuns ? ', re-emitted by the cron once stale (120 s)' : ''}; what the patients see: duplicates ${duplicates}, losses ${losses} (releases seen exactly once: ${[...seenPer.values()].filter((n) => n === 1).length} of ${N}); what the providers accepted: ${kc.length} messages, ${sentNote}`,
         `channels per run: ${pipe.map((p) => Object.entries(p.byChannel).map(([c, n]) => `${c} ${n}`).join(', ')).join(' / ')}; SMS status callbacks made ${callbacks}, answered 2xx ${callbacksOk} (answers: ${[...callbackCodes].map(([c, n]) => `${c || 'none'} ×${n}`).join(', ')})`,

@@ -82,10 +82,14 @@ export interface Recorded {
 
 /** What one send did: the status (forward only), one history row, delivery-changed; a failure hands over to the next channel. */
 export async function recordSend(tx: Tx, emit: NotificationEmit, claimed: Claimed, outcome: Outcome, now = new Date()): Promise<Recorded> {
-  const [current] = await tx.$queryRaw<Array<{ status: DeliveryStatus; attempts: number }>>`
-    SELECT status::text AS status, attempts FROM ${delivery} WHERE id = ${claimed.id}::uuid FOR UPDATE`;
+  // The delivery as it is now (a provider's callback may have come first) and its notification, in one read.
+  const [row] = await tx.$queryRaw<Array<{ status: DeliveryStatus; attempts: number } & NotificationRow>>`
+    SELECT d.status::text AS status, d.attempts, n.id::text AS id, n.request_id AS "requestId", n.patient_id AS "patientId", n.team,
+      n.template, n.category, n.channels
+    FROM ${delivery} d JOIN ${notification} n ON n.id = d.notification_id WHERE d.id = ${claimed.id}::uuid FOR UPDATE OF d`;
+  const current = { status: row.status, attempts: row.attempts };
   const attempts = current.attempts + 1;
-  const n = await notificationOf(tx, claimed.notificationId);
+  const n: NotificationRow = { id: row.id, requestId: row.requestId, patientId: row.patientId, team: row.team, template: row.template, category: row.category, channels: row.channels };
   if (outcome.kind === 'unavailable') {
     const retryAt = nextAttemptAt(attempts, now, outcome.retryAfterSeconds);
     if (retryAt) {

@@ -1,15 +1,18 @@
 // A notification whose time has come (a request due now, a results window closed, the end of quiet hours):
 // checked against the patient's quiet hours once more (a non-critical notice due inside them waits, pending,
-// until they end), planned (channels.ts: preference, policy, contacts), and handed to the sender: its
-// in-app delivery and the first external channel's are created queued, and a delivery-due for each commits
-// in the same transaction. A patient with no usable external channel gets the inbox alone and is counted
+// until they end), planned (channels.ts: preference, policy, contacts), and delivered: the in-app inbox item
+// is written here, in this transaction (no provider to wait for, so no trip through the sender), and the
+// first external channel's delivery is created queued with its delivery-due for the sender. A patient with no usable external channel gets the inbox alone and is counted
 // unreachable (the reason says why, never the contact). The caller holds the notification (a fresh row, or
 // one claimed FOR UPDATE SKIP LOCKED), so it is dispatched once.
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../shared/db';
+import { DomainError } from '../../shared/domain-errors';
 import type { Notification } from '../../shared/generated/prisma/client';
 import type { NotificationEmit } from '../system';
 import type { ChannelName } from '../channels/channel';
+import { inAppChannel } from '../channels/in-app';
+import { render, type Variables } from '../templates';
 import { notificationPolicy } from './policy';
 import { planChannels, preferenceFor } from './channel-plan';
 import { quietUntil } from './quiet-hours';
@@ -19,12 +22,38 @@ export type Dispatched =
   | { status: 'dispatched' | 'unreachable'; channels: ChannelName[] }
   | { status: 'cancelled'; reason: string };
 
-type Row = Pick<Notification, 'id' | 'requestId' | 'recipientKind' | 'patientId' | 'team' | 'template' | 'category' | 'critical'>;
+type Row = Pick<Notification, 'id' | 'requestId' | 'recipientKind' | 'patientId' | 'team' | 'template' | 'category' | 'critical' | 'variables'>;
 
-async function queue(tx: Tx, emit: NotificationEmit, n: Row, channels: ChannelName[]): Promise<void> {
+/**
+ * The deliveries of the plan's first channels. The inbox item is the in-app delivery, written now and
+ * delivered; a notice whose template cannot be filled leaves it queued for the sender, which refuses it with
+ * the reason (the dead-letter system keeps it). The other channels are queued with their delivery-due.
+ */
+async function queue(tx: Tx, emit: NotificationEmit, n: Row, channels: ChannelName[], language?: string): Promise<void> {
   const deliveries = channels.map((channel) => ({ id: randomUUID(), notificationId: n.id, channel }));
-  await tx.delivery.createMany({ data: deliveries });
-  for (const d of deliveries) await emit('com.medlab.notification.delivery-due', { deliveryId: d.id, notificationId: n.id, channel: d.channel, attempt: 1 });
+  const inApp = deliveries.find((d) => d.channel === 'in-app');
+  let message;
+  try {
+    message = inApp && n.patientId ? render(n.template, language, (n.variables ?? {}) as Variables) : undefined;
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+  }
+  const now = new Date();
+  const delivered = inApp && message ? inApp : undefined;
+  await tx.delivery.createMany({
+    data: deliveries.map((d) => (d === delivered ? { ...d, status: 'delivered' as const, statusAt: now, attempts: 1, provider: 'inbox', providerMessageId: n.id } : d)),
+  });
+  if (delivered && message) {
+    await inAppChannel.send({ deliveryId: delivered.id, notificationId: n.id, patientId: n.patientId!, category: n.category, message, idempotencyKey: delivered.id }, tx);
+    await tx.deliveryEvent.create({ data: { deliveryId: delivered.id, status: 'delivered', at: now, source: 'sender' } });
+    await emit('com.medlab.notification.delivery-changed', {
+      notificationId: n.id, deliveryId: delivered.id, requestId: n.requestId, patientId: n.patientId!,
+      channel: 'in-app', status: 'delivered', at: now.toISOString(), template: n.template, category: n.category,
+    });
+  }
+  for (const d of deliveries) {
+    if (d !== delivered) await emit('com.medlab.notification.delivery-due', { deliveryId: d.id, notificationId: n.id, channel: d.channel, attempt: 1 });
+  }
 }
 
 export async function dispatch(tx: Tx, emit: NotificationEmit, n: Row, now: Date): Promise<Dispatched> {
@@ -60,7 +89,7 @@ export async function dispatch(tx: Tx, emit: NotificationEmit, n: Row, now: Date
   const status = plan.unreachable ? 'unreachable' : 'dispatched';
   await tx.notification.update({ where: { id: n.id }, data: { channels: plan.channels, status } });
   // The inbox and the first external channel; the sender moves down the plan when that one fails.
-  await queue(tx, emit, n, plan.channels.slice(0, 2));
+  await queue(tx, emit, n, plan.channels.slice(0, 2), contact.language);
   if (plan.unreachable) {
     await emit('com.medlab.notification.unreachable', { notificationId: n.id, requestId: n.requestId, patientId, template: n.template, reason: plan.unreachable });
   }
