@@ -6,21 +6,26 @@
 // unreachable (the reason says why, never the contact). The caller holds the notification (a fresh row, or
 // one claimed FOR UPDATE SKIP LOCKED), so it is dispatched once.
 import { randomUUID } from 'node:crypto';
-import type { Tx } from '../../shared/db';
+import { tableOf, type Tx } from '../../shared/db';
 import { DomainError } from '../../shared/domain-errors';
 import type { Notification } from '../../shared/generated/prisma/client';
-import type { NotificationEmit } from '../system';
+import { system, type NotificationEmit } from '../system';
 import type { ChannelName } from '../channels/channel';
-import { inAppChannel } from '../channels/in-app';
 import { render, type Variables } from '../templates';
 import { notificationPolicy } from './policy';
-import { planChannels, preferenceFor } from './channel-plan';
+import { planChannels, preferenceFor, type PreferenceRow } from './channel-plan';
 import { quietUntil } from './quiet-hours';
 
 export type Dispatched =
   | { status: 'pending'; sendAt: string; reason: 'quiet-hours' }
   | { status: 'dispatched' | 'unreachable'; channels: ChannelName[] }
   | { status: 'cancelled'; reason: string };
+
+const contactTable = tableOf(system, 'contact_point');
+const preferenceTable = tableOf(system, 'preference');
+const pushTable = tableOf(system, 'push_subscription');
+const inboxTable = tableOf(system, 'inbox_item');
+const historyTable = tableOf(system, 'delivery_event');
 
 type Row = Pick<Notification, 'id' | 'requestId' | 'recipientKind' | 'patientId' | 'team' | 'template' | 'category' | 'critical' | 'variables'>;
 
@@ -44,8 +49,13 @@ async function queue(tx: Tx, emit: NotificationEmit, n: Row, channels: ChannelNa
     data: deliveries.map((d) => (d === delivered ? { ...d, status: 'delivered' as const, statusAt: now, attempts: 1, provider: 'inbox', providerMessageId: n.id } : d)),
   });
   if (delivered && message) {
-    await inAppChannel.send({ deliveryId: delivered.id, notificationId: n.id, patientId: n.patientId!, category: n.category, message, idempotencyKey: delivered.id }, tx);
-    await tx.deliveryEvent.create({ data: { deliveryId: delivered.id, status: 'delivered', at: now, source: 'sender' } });
+    // The inbox item and the delivery's history row in one statement (the in-app channel's row, as channels/in-app.ts writes it).
+    await tx.$executeRaw`
+      WITH item AS (
+        INSERT INTO ${inboxTable} (id, patient_id, notification_id, delivery_id, category, title, body, link)
+        VALUES (${randomUUID()}::uuid, ${n.patientId}, ${n.id}::uuid, ${delivered.id}::uuid, ${n.category}, ${message.title}, ${message.body}, ${message.link ?? null})
+        ON CONFLICT DO NOTHING)
+      INSERT INTO ${historyTable} (delivery_id, status, at, source) VALUES (${delivered.id}::uuid, 'delivered', ${now}, 'sender')`;
     await emit('com.medlab.notification.delivery-changed', {
       notificationId: n.id, deliveryId: delivered.id, requestId: n.requestId, patientId: n.patientId!,
       channel: 'in-app', status: 'delivered', at: now.toISOString(), template: n.template, category: n.category,
@@ -66,13 +76,19 @@ export async function dispatch(tx: Tx, emit: NotificationEmit, n: Row, now: Date
   }
 
   const patientId = n.patientId!;
-  const contact = await tx.contactPoint.findUnique({ where: { patientId } });
+  // The contact copy, the preferences and whether a push subscription is live, in one read.
+  const [contact] = await tx.$queryRaw<Array<{ erased: boolean; email: string | null; phone: string | null; language: string; timezone: string; preferences: PreferenceRow[]; push: boolean }>>`
+    SELECT c.erased, c.email, c.phone, c.language, c.timezone,
+      COALESCE((SELECT json_agg(json_build_object('category', p.category, 'channels', p.channels, 'quietStart', p.quiet_start, 'quietEnd', p.quiet_end))
+        FROM ${preferenceTable} p WHERE p.patient_id = c.patient_id), '[]'::json) AS preferences,
+      EXISTS (SELECT 1 FROM ${pushTable} s WHERE s.patient_id = c.patient_id AND s.gone_at IS NULL) AS push
+    FROM ${contactTable} c WHERE c.patient_id = ${patientId}`;
   if (!contact || contact.erased) {
     // Erased (or gone) while it waited: nobody to tell.
     await tx.notification.update({ where: { id: n.id }, data: { status: 'cancelled' } });
     return { status: 'cancelled', reason: contact ? 'the patient was erased' : 'no such patient' };
   }
-  const preferences = await tx.preference.findMany({ where: { patientId } });
+  const { preferences } = contact;
 
   if (!n.critical) {
     const row = preferenceFor(preferences, n.category);
@@ -84,8 +100,7 @@ export async function dispatch(tx: Tx, emit: NotificationEmit, n: Row, now: Date
     }
   }
 
-  const push = await tx.pushSubscription.count({ where: { patientId, goneAt: null } });
-  const plan = planChannels(preferences, n.category, policy.channels.defaults, { email: Boolean(contact.email), phone: Boolean(contact.phone), push: push > 0 });
+  const plan = planChannels(preferences, n.category, policy.channels.defaults, { email: Boolean(contact.email), phone: Boolean(contact.phone), push: contact.push });
   const status = plan.unreachable ? 'unreachable' : 'dispatched';
   await tx.notification.update({ where: { id: n.id }, data: { channels: plan.channels, status } });
   // The inbox and the first external channel; the sender moves down the plan when that one fails.
