@@ -2,9 +2,10 @@
 // checked against the patient's quiet hours once more (a non-critical notice due inside them waits, pending,
 // until they end), planned (channels.ts: preference, policy, contacts), and delivered: the in-app inbox item
 // is written here, in this transaction (no provider to wait for, so no trip through the sender), and the
-// first external channel's delivery is created queued with its delivery-due for the sender. A patient with no usable external channel gets the inbox alone and is counted
-// unreachable (the reason says why, never the contact). The caller holds the notification (a fresh row, or
-// one claimed FOR UPDATE SKIP LOCKED), so it is dispatched once.
+// first external channel's delivery is created queued with its delivery-due for the sender. A patient with
+// no usable external channel gets the inbox alone and is counted unreachable (the reason says why, never the
+// contact). The caller holds the notification (a fresh row, or one claimed FOR UPDATE SKIP LOCKED), so it is
+// dispatched once.
 import { randomUUID } from 'node:crypto';
 import { tableOf, type Tx } from '../../shared/db';
 import { DomainError } from '../../shared/domain-errors';
