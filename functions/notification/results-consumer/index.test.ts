@@ -58,6 +58,13 @@ describe('notification-results-consumer (result-events → one notice per visit)
     assert.equal((await minute(at(T, 11))).body.notifications.dispatched, 0, 'a second run sends nothing again');
   });
 
+  it('reports of one accession taken at the same moment (the visit\'s lock) make one notice that counts them all', async () => {
+    await Promise.all(['rep-1', 'rep-2', 'rep-3', 'rep-4'].map((id, i) => release(report(id, at(T, i)))));
+    const [n, ...more] = await notices();
+    assert.deepEqual(more, [], 'one notice for the visit');
+    assert.equal((n.variables as Record<string, unknown>).reports, 4);
+  });
+
   it('the notice links into the portal with a signature that verifies and expires after 7 days', async () => {
     await release(report('rep-1', T));
     const [n] = await notices();
