@@ -310,9 +310,10 @@ describe('/openapi.json documents every status each route answers', function () 
     await drive('notification-push-key', 200, get({}));
 
     await drive('notification-history', 200, get({ patientId: 'p-1' }, staff));
-    await drive('notification-resend', 202, json('POST', { notificationId: notice.notification.id, channel: 'sms' }, staff));
+    await drive('notification-resend', 202, json('POST', { notificationId: notice.notification.id, channel: 'sms' }, staff, { 'idempotency-key': 'r1' }));
     await drive('notification-resend', 404, json('POST', { notificationId: missing }, staff));
     await drive('notification-resend', 409, json('POST', { notificationId: notice.notification.id, channel: 'sms' }, staff));
+    await drive('notification-resend', 422, json('POST', { notificationId: notice.notification.id, channel: 'email' }, staff, { 'idempotency-key': 'r1' }));
 
     await drive('notification-template-preview', 200, get({ template: 'results-ready', language: 'en', variables: '{"link":"/r/1"}' }, staff));
     await drive('notification-template-preview', 404, get({ template: 'lottery-win' }, staff));

@@ -49,6 +49,13 @@ export function vmRssKb(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** CPU time a process has used so far (user + system, ms), from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls GET url until it answers 200; resolves with the performance.now() of that answer. */

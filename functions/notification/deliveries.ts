@@ -10,11 +10,15 @@ import type { ChannelName, SendResult } from './channels/channel';
 
 /**
  * A claim older than this is a sender that died mid-send: another may take the delivery and send it again,
- * with the same idempotency key. A send takes 15 s at most (the channels' timeouts), so 2 minutes is stale.
+ * with the same send key. A send takes 15 s at most (the channels' timeouts), so 2 minutes is stale.
  */
 export const CLAIM_STALE_SECONDS = 120;
 
-export interface Claimed { id: string; notificationId: string; channel: ChannelName; attempts: number }
+export interface Claimed {
+  id: string; notificationId: string; channel: ChannelName; attempts: number;
+  /** The send's identity for the provider: the delivery id, or the one a staff resend made. */
+  sendKey: string;
+}
 
 const delivery = tableOf(system, 'delivery');
 const notification = tableOf(system, 'notification');
@@ -39,7 +43,7 @@ export async function claim(tx: Tx, deliveryId: string): Promise<Claimed | { ski
     WHERE id = ${deliveryId}::uuid AND status = 'queued'
       AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => ${CLAIM_STALE_SECONDS}))
       AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-    RETURNING id::text AS id, notification_id::text AS "notificationId", channel, attempts`;
+    RETURNING id::text AS id, notification_id::text AS "notificationId", channel, attempts, COALESCE(send_key, id)::text AS "sendKey"`;
   if (taken) return taken;
   const found = await tx.delivery.findUnique({ where: { id: deliveryId }, select: { status: true, claimedAt: true, nextAttemptAt: true } });
   if (!found) throw notFound('deliveryId');
@@ -78,10 +82,14 @@ export interface Recorded {
 
 /** What one send did: the status (forward only), one history row, delivery-changed; a failure hands over to the next channel. */
 export async function recordSend(tx: Tx, emit: NotificationEmit, claimed: Claimed, outcome: Outcome, now = new Date()): Promise<Recorded> {
-  const [current] = await tx.$queryRaw<Array<{ status: DeliveryStatus; attempts: number }>>`
-    SELECT status::text AS status, attempts FROM ${delivery} WHERE id = ${claimed.id}::uuid FOR UPDATE`;
+  // The delivery as it is now (a provider's callback may have come first) and its notification, in one read.
+  const [row] = await tx.$queryRaw<Array<{ status: DeliveryStatus; attempts: number } & NotificationRow>>`
+    SELECT d.status::text AS status, d.attempts, n.id::text AS id, n.request_id AS "requestId", n.patient_id AS "patientId", n.team,
+      n.template, n.category, n.channels
+    FROM ${delivery} d JOIN ${notification} n ON n.id = d.notification_id WHERE d.id = ${claimed.id}::uuid FOR UPDATE OF d`;
+  const current = { status: row.status, attempts: row.attempts };
   const attempts = current.attempts + 1;
-  const n = await notificationOf(tx, claimed.notificationId);
+  const n: NotificationRow = { id: row.id, requestId: row.requestId, patientId: row.patientId, team: row.team, template: row.template, category: row.category, channels: row.channels };
   if (outcome.kind === 'unavailable') {
     const retryAt = nextAttemptAt(attempts, now, outcome.retryAfterSeconds);
     if (retryAt) {

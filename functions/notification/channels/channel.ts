@@ -25,7 +25,10 @@ export interface Send {
   message: RenderedMessage;
   /** email address, E.164 phone, or push subscriptions; in-app needs none. */
   to?: string | Array<{ endpoint: string; p256dh: string; auth: string; id: string }>;
-  /** One key per delivery, for providers that take one (a retry after a timeout is not a second message). */
+  /**
+   * The send's identity, the same on every retry of it (a retry after a timeout or a crash is not a second
+   * message): the SMS provider's idempotency token, the email's Message-ID, the push Topic. A staff resend has a new one.
+   */
   idempotencyKey: string;
 }
 

@@ -1,5 +1,6 @@
 // The in-app inbox: the notice is written as the patient's InboxItem in the caller's transaction (with the
-// delivery's status), so it is there exactly once whatever redeliveries; delivered at once.
+// delivery's status), so it is there exactly once whatever redeliveries; delivered at once. Dispatch writes
+// it with the notice (intake/dispatch.ts); the sender does, through here, for an in-app delivery left queued.
 import type { Tx } from '../../shared/db';
 import type { Channel, Send, SendResult } from './channel';
 

@@ -2,6 +2,10 @@
 // patient. The payload is {title, body, link, notificationId}: the neutral words of the template, never
 // health data. A push service that says the subscription is gone (404/410) has it marked gone, never used
 // again; delivered when any browser's push service took it (201), failed 'no-subscription' when none is left.
+// A send carries its identity twice, so the same send again (after a sender died before recording it) is one
+// notice to the patient: the Topic (the send key), with which the push service replaces a message it still
+// holds for an offline browser (RFC 8030 §5.4), and the notificationId, the portal's service worker's
+// notification tag, with which the browser replaces the notification on screen.
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import webpush, { WebPushError } from 'web-push';
@@ -32,7 +36,7 @@ export function pushChannel(settings: VapidSettings, markGone: (subscriptionIds:
         try {
           const res = await webpush.sendNotification({ endpoint: t.endpoint, keys: { p256dh: t.p256dh, auth: t.auth } }, payload, {
             vapidDetails: vapid, TTL: TTL_SECONDS, timeout: TIMEOUT_MS, urgency: 'normal', ...(agent ? { agent } : {}),
-            // The same topic replaces a message the push service still holds: a resend after a crash is not a second notice.
+            // At most 32 characters of the URL-safe base64 alphabet (RFC 8030 §5.4): the send key's hex digits.
             topic: request.idempotencyKey.replace(/[^A-Za-z0-9]/g, '').slice(0, 32),
           });
           return { id: t.id, status: res.statusCode, location: res.headers?.location as string | undefined };

@@ -34,15 +34,17 @@ describe('notification-requests-consumer (notification-requests → notification
   const minute = (now: Date | string) => call(cron.url, { method: 'POST', raw: JSON.stringify({ job: 'minute', now: new Date(now).toISOString() }), headers: { 'content-type': 'application/json' } });
 
   describe('channels', () => {
-    it('by the policy when the patient set nothing: in-app, then SMS (appointment); the inbox and the first external channel are queued and due', async () => {
+    it('by the policy when the patient set nothing: in-app, then SMS (appointment); the inbox item is written at once and the first external channel is queued and due', async () => {
       await patient();
       const res = await deliver(consumer.url, { type: REQUESTED, data: request() });
       assert.equal(res.status, 200);
       const [n] = await notices();
       assert.deepEqual([n.status, n.channels, n.patientId, n.critical], ['dispatched', ['in-app', 'sms', 'email'], 'patient-1', false]);
-      assert.deepEqual(n.deliveries.map((d) => [d.channel, d.status]).sort(), [['in-app', 'queued'], ['sms', 'queued']]);
+      assert.deepEqual(n.deliveries.map((d) => [d.channel, d.status]).sort(), [['in-app', 'delivered'], ['sms', 'queued']]);
+      const item = await db().inboxItem.findUniqueOrThrow({ where: { notificationId: n.id } });
+      assert.deepEqual([item.patientId, item.deliveryId], ['patient-1', n.deliveries.find((d) => d.channel === 'in-app')!.id]);
       const events = await due();
-      assert.deepEqual(events.map((e) => e.channel).sort(), ['in-app', 'sms']);
+      assert.deepEqual(events.map((e) => e.channel), ['sms']);
       assert.ok(events.every((e) => e.notificationId === n.id && e.attempt === 1 && n.deliveries.some((d) => d.id === e.deliveryId)));
     });
 
@@ -68,7 +70,8 @@ describe('notification-requests-consumer (notification-requests → notification
       const [unreachable, ...more] = (await published('notification-events')).filter((e) => e.type === 'com.medlab.notification.unreachable').map((e) => e.data);
       assert.deepEqual(more, []);
       assert.deepEqual(unreachable, { notificationId: n.id, requestId: n.requestId, patientId: 'patient-1', template: 'appointment-confirmed', reason: 'no usable channel for appointment: sms (no phone number), email (no email address)' });
-      assert.deepEqual((await due()).map((e) => e.channel), ['in-app']);
+      assert.deepEqual(await due(), [], 'the inbox item is written with the notice: nothing for the sender');
+      assert.equal(await db().inboxItem.count({ where: { notificationId: n.id } }), 1);
     });
 
     it('operators: email to the team of the policy, recorded without a patient', async () => {
@@ -93,7 +96,7 @@ describe('notification-requests-consumer (notification-requests → notification
       assert.deepEqual((await minute(NEXT_0700)).body.notifications.dispatched, 1);
       const [n] = await notices();
       assert.deepEqual([n.status, n.deliveries.length], ['dispatched', 2]);
-      assert.equal((await due()).length, 2);
+      assert.equal((await due()).length, 1);
     });
 
     it('a patient\'s own quiet hours on their own clock: 23:00 in Ho Chi Minh City is 17:00 in Berlin', async () => {
@@ -113,7 +116,7 @@ describe('notification-requests-consumer (notification-requests → notification
       await deliver(consumer.url, { type: REQUESTED, data: request({ requestId: 'call-clinic', template: 'results-call-clinic', category: 'results', variables: { link: 'https://portal.example/results' } }) });
       const all = await notices();
       assert.deepEqual(all.map((n) => [n.requestId, n.status, n.critical]).sort(), [['call-clinic', 'dispatched', true], ['same-day-cancel', 'dispatched', true]]);
-      assert.equal((await due()).length, 4);
+      assert.equal((await due()).length, 2);
     });
 
     it('variables.sendAt schedules it: pending until then, sent by the cron at that minute', async () => {
@@ -123,7 +126,7 @@ describe('notification-requests-consumer (notification-requests → notification
       assert.deepEqual([res.body.result.status, res.body.result.sendAt, res.body.result.reason], ['pending', at, 'scheduled']);
       assert.equal((await minute('2026-12-10T01:59:00Z')).body.notifications.dispatched, 0);
       assert.equal((await minute(at)).body.notifications.dispatched, 1);
-      assert.equal((await due()).length, 2);
+      assert.equal((await due()).length, 1);
       const bad = await deliver(consumer.url, { type: REQUESTED, data: request({ variables: { ...visit, sendAt: 'tomorrow' } }) });
       assert.deepEqual([bad.status, bad.body['invalid-params'][0].name], [422, 'data/variables/sendAt']);
     });
@@ -154,7 +157,8 @@ describe('notification-requests-consumer (notification-requests → notification
       const again = await deliver(consumer.url, { type: REQUESTED, data, id: 'ce-2' });
       assert.deepEqual([first.body.status, again.status, again.body.status], ['processed', 200, 'duplicate']);
       assert.equal(await db().notification.count(), 1);
-      assert.equal((await due()).length, 2);
+      assert.equal((await due()).length, 1);
+      assert.equal(await db().inboxItem.count(), 1);
     });
   });
 });

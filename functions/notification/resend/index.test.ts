@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as resend from './index';
+import * as sender from '../sender/index';
 import { db } from '../../shared/db';
-import { resetDatabase, startFunction, call, patientToken, staffToken, published, type RunningFunction } from '../../../test/support/fixtures';
+import { resetDatabase, startFunction, call, deliver, patientToken, staffToken, published, type RunningFunction } from '../../../test/support/fixtures';
 import { createNotice } from '../../../test/support/notification-api';
+import { startStandIns, seedNotification, deliveryDue, type StandIns } from '../../../test/support/notifications';
 
 describe('notification-resend (POST /api/notifications/resend)', () => {
   let fn: RunningFunction;
@@ -61,6 +63,49 @@ describe('notification-resend (POST /api/notifications/resend)', () => {
     assert.equal(again.status, 202, JSON.stringify(again.body));
     assert.equal(again.body.delivery.history.length, 1);
     assert.equal((await due()).length, 2);
+  });
+
+  describe('with the sender and the SMS provider (which sends nothing for a token it has seen)', () => {
+    let sending: RunningFunction;
+    let providers: StandIns;
+    before(async () => {
+      providers = await startStandIns('https://portal.medlab.example');
+      sending = await startFunction(sender);
+    });
+    after(async () => {
+      await sending.close();
+      await providers.close();
+    });
+    beforeEach(() => providers.sms.reset());
+
+    it('a resend is a new message with a new provider key, sent once however often its request (one Idempotency-Key) or its delivery-due comes', async () => {
+      const s = await seedNotification();
+      assert.equal((await deliver(sending.url, deliveryDue(s, 'sms'))).status, 200);
+      const [first] = providers.sms.messages;
+      assert.equal(first.idempotencyKey, s.deliveries.sms, 'the first send\'s key is the delivery id');
+
+      const ask = () => call(fn.url, { token: staffToken(), body: { notificationId: s.notificationId, channel: 'sms' }, headers: { 'idempotency-key': 'resend-1' } });
+      const [answer, retried] = [await ask(), await ask()];
+      assert.deepEqual([answer.status, retried.status], [202, 202], JSON.stringify(retried.body));
+      assert.deepEqual(retried.body, answer.body, 'the retried request is answered with the first answer');
+      const dues = await due();
+      assert.equal(dues.length, 1, 'one resend for one Idempotency-Key');
+
+      const again = { type: 'com.medlab.notification.delivery-due', data: dues[0].data };
+      assert.equal((await deliver(sending.url, again)).status, 200);
+      assert.equal((await deliver(sending.url, { ...again, id: randomUUID() })).body.result.skipped, 'already sent');
+      assert.equal(providers.sms.messages.length, 2, 'the provider sent the resend: its key is not the first send\'s');
+      const [, second] = providers.sms.messages;
+      assert.notEqual(second.idempotencyKey, first.idempotencyKey);
+      assert.equal(second.deliveryId, s.deliveries.sms);
+      assert.equal((await db().delivery.findUniqueOrThrow({ where: { id: s.deliveries.sms } })).sendKey, second.idempotencyKey);
+
+      // A second resend request (another key) is another deliberate message, with a key of its own.
+      const later = await call(fn.url, { token: staffToken(), body: { notificationId: s.notificationId, channel: 'sms' }, headers: { 'idempotency-key': 'resend-2' } });
+      assert.equal(later.status, 202);
+      assert.equal((await deliver(sending.url, { type: 'com.medlab.notification.delivery-due', data: (await due())[1].data })).status, 200);
+      assert.equal(new Set(providers.sms.messages.map((m) => m.idempotencyKey)).size, 3);
+    });
   });
 
   it('a missing notification is 404; a pending or cancelled one 409; patients cannot resend', async () => {

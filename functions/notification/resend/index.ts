@@ -2,7 +2,9 @@
 // channel's delivery goes back to queued (its attempts kept, the history saying which staff member asked),
 // or is made when the failover chain had not reached it, and the sender is told it is due. Only a channel
 // of the notification's plan, and not while a send on it is still queued: two staff asking at once make one
-// send, not two.
+// send, not two. A resend is a new message on purpose: it gets a new send key (the provider's idempotency
+// token, Message-ID and push Topic), so a provider that drops a repeated key does not drop it; the request
+// itself honours Idempotency-Key, so staff retrying the same request make one resend.
 import { randomUUID } from 'node:crypto';
 import { route } from '../../shared/http';
 import { conflict, notFound } from '../../shared/domain-errors';
@@ -21,7 +23,7 @@ const returning = Prisma.sql`RETURNING id::text AS id, channel, status::text AS 
 export const handle = route(
   {
     name: 'notification-resend', system, method: 'POST', path: '/api/notifications/resend',
-    summary: 'Send a notification again on one channel of its plan (staff)', auth: ['staff'], body,
+    summary: 'Send a notification again on one channel of its plan (staff)', auth: ['staff'], body, idempotent: true,
     responses: { 202: { description: 'the delivery, queued again; the sender takes it', schema: view } },
     refuses: {
       'not-found': 'no such notification',
@@ -40,7 +42,7 @@ export const handle = route(
 
     // The row lock makes a second resend meanwhile wait, then find the delivery queued and refuse.
     const [again] = await tx.$queryRaw<DeliveryRow[]>`
-      UPDATE ${deliveries} SET status = 'queued', status_at = now(), next_attempt_at = NULL, claimed_at = NULL
+      UPDATE ${deliveries} SET status = 'queued', status_at = now(), next_attempt_at = NULL, claimed_at = NULL, send_key = gen_random_uuid()
       WHERE notification_id = ${notice.id}::uuid AND channel = ${channel} AND status <> 'queued' ${returning}`;
     const [made] = again ? [again] : await tx.$queryRaw<DeliveryRow[]>`
       INSERT INTO ${deliveries} (id, notification_id, channel) VALUES (${randomUUID()}::uuid, ${notice.id}::uuid, ${channel})

@@ -53,8 +53,16 @@ describe('notification-results-consumer (result-events → one notice per visit)
     assert.equal((await minute(at(T, 10))).body.notifications.dispatched, 1);
     const [sent] = await notices();
     assert.deepEqual([sent.status, sent.channels], ['dispatched', ['in-app', 'push', 'sms', 'email']]);
-    assert.deepEqual((await due()).map((e) => e.channel).sort(), ['in-app', 'push']);
+    assert.deepEqual((await due()).map((e) => e.channel), ['push'], 'the inbox item is written as the notice goes; push is the sender\'s');
+    assert.equal(await db().inboxItem.count({ where: { notificationId: sent.id } }), 1);
     assert.equal((await minute(at(T, 11))).body.notifications.dispatched, 0, 'a second run sends nothing again');
+  });
+
+  it('reports of one accession taken at the same moment (the visit\'s lock) make one notice that counts them all', async () => {
+    await Promise.all(['rep-1', 'rep-2', 'rep-3', 'rep-4'].map((id, i) => release(report(id, at(T, i)))));
+    const [n, ...more] = await notices();
+    assert.deepEqual(more, [], 'one notice for the visit');
+    assert.equal((n.variables as Record<string, unknown>).reports, 4);
   });
 
   it('the notice links into the portal with a signature that verifies and expires after 7 days', async () => {
@@ -100,7 +108,7 @@ describe('notification-results-consumer (result-events → one notice per visit)
     assert.equal(res.body.result.status, 'dispatched');
     const [n] = await notices();
     assert.deepEqual([n.template, n.critical, n.status, n.deliveries.length], ['results-call-clinic', true, 'dispatched', 2]);
-    assert.equal((await due()).length, 2);
+    assert.equal((await due()).length, 1);
   });
 
   it('a report delivered again under another event id counts once; an unknown patient is refused naming data/patientId', async () => {

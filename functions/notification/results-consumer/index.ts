@@ -26,6 +26,7 @@ assertLinkSecret();
 
 const DAY = 86_400_000;
 const notifications = tableOf(system, 'notification');
+const contacts = tableOf(system, 'contact_point');
 const WINDOWED = ['results-ready', 'results-updated'];
 
 /** The releases a notice counts, each a short hash of report, status and release time (never a test's name). */
@@ -37,12 +38,15 @@ export const handle = consume(
   {
     'com.medlab.result.released': async (report, { tx, emit }) => {
       const now = intakeNow();
-      const contact = await tx.contactPoint.findUnique({ where: { patientId: report.patientId }, select: { erased: true } });
+      // The patient, and the visit's lock with it (one round trip): the statements after it see what the
+      // lock's last holder committed.
+      const groupKey = `results:${report.patientId}:${report.accession}`;
+      const [contact] = await tx.$queryRaw<Array<{ erased: boolean }>>`
+        WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('notification-results'), hashtext(${groupKey})))
+        SELECT c.erased FROM locked, ${contacts} c WHERE c.patient_id = ${report.patientId}`;
       if (!contact) throw notFound('patientId', 'no such patient (the CRM has not sent them yet)');
       if (contact.erased) return { ignored: 'the patient was erased' };
 
-      const groupKey = `results:${report.patientId}:${report.accession}`;
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('notification-results'), hashtext(${groupKey}))`;
       // The same release seen before (a redelivery under another event id, a redrive) counts once, wherever it went.
       const release = releaseKey(report);
       const seen = await tx.$queryRaw<unknown[]>`

@@ -7,6 +7,7 @@ import { db } from '../../shared/db';
 import { startFunction, deliver, resetDatabase, published, type RunningFunction } from '../../../test/support/fixtures';
 import { startStandIns, seedNotification, deliveryDue, type StandIns } from '../../../test/support/notifications';
 import { MAX_ATTEMPTS } from '../delivery-rules';
+import { CLAIM_STALE_SECONDS } from '../deliveries';
 
 describe('notification-sender (KafkaSource on notification-deliveries)', function () {
   this.timeout(60_000);
@@ -89,6 +90,40 @@ describe('notification-sender (KafkaSource on notification-deliveries)', functio
     assert.equal((await deliver(sender.url, deliveryDue(s, 'push'))).status, 200);
     assert.deepEqual(providers.push.received.map((r) => r.payload), [{ title: 'Kết quả xét nghiệm đã sẵn sàng', body: 'Kết quả xét nghiệm của bạn đã có. Vui lòng đăng nhập cổng thông tin bệnh nhân để xem.', link: '/results/acc-1', notificationId: s.notificationId }]);
     assert.equal((await deliveryOf(s.deliveries.push)).status, 'delivered');
+  });
+
+  it('a sender killed after the provider took a send and before recording it: the send again carries the same identity, so the patient sees one SMS, one email, one push', async () => {
+    const s = await seedNotification({ plan: ['in-app', 'sms', 'email', 'push'], deliver: ['sms', 'email', 'push'] });
+    const browser = providers.push.subscribe();
+    await db().pushSubscription.create({ data: { id: browser.id, patientId: s.patientId, endpoint: browser.endpoint, p256dh: browser.p256dh, auth: browser.auth } });
+    for (const channel of ['sms', 'email', 'push']) assert.equal((await deliver(sender.url, deliveryDue(s, channel))).status, 200);
+    // What a killed sender leaves: the provider took it, the delivery still queued under a claim now stale.
+    const stale = new Date(Date.now() - (CLAIM_STALE_SECONDS + 5) * 1000);
+    await db().delivery.updateMany({ where: { notificationId: s.notificationId }, data: { status: 'queued', attempts: 0, claimedAt: stale, nextAttemptAt: stale } });
+    for (const channel of ['sms', 'email', 'push']) assert.equal((await deliver(sender.url, deliveryDue(s, channel))).status, 200);
+
+    assert.equal(providers.sms.messages.length, 1, 'the SMS provider sends nothing for an idempotency token it has taken');
+    assert.equal(providers.smtp.emails.length, 2, 'SMTP takes no key: the email goes again…');
+    assert.equal(new Set(providers.smtp.emails.map((e) => e.messageId)).size, 1, '…with the same Message-ID');
+    assert.equal(providers.smtp.mailbox().length, 1, 'and the mailbox holds it once');
+    assert.equal(providers.push.received.length, 2, 'the push service takes it again…');
+    assert.deepEqual(new Set(providers.push.received.map((p) => p.topic)), new Set([s.deliveries.push.replace(/-/g, '')]), '…with the same Topic');
+    assert.deepEqual(providers.push.shown.map((n) => [n.tag, n.replaced]), [[s.notificationId, 1]], 'the browser shows one notification, replaced');
+    for (const channel of ['sms', 'email', 'push']) assert.equal((await deliveryOf(s.deliveries[channel])).attempts, 1);
+  });
+
+  it('a phone offline holds its pushes at the push service; the same send again replaces the one held (RFC 8030 Topic), so one arrives', async () => {
+    const s = await seedNotification({ plan: ['in-app', 'push'] });
+    const browser = providers.push.subscribe();
+    await db().pushSubscription.create({ data: { id: browser.id, patientId: s.patientId, endpoint: browser.endpoint, p256dh: browser.p256dh, auth: browser.auth } });
+    providers.push.setOnline(browser.id, false);
+    assert.equal((await deliver(sender.url, deliveryDue(s, 'push'))).status, 200);
+    const stale = new Date(Date.now() - (CLAIM_STALE_SECONDS + 5) * 1000);
+    await db().delivery.update({ where: { id: s.deliveries.push }, data: { status: 'queued', attempts: 0, claimedAt: stale, nextAttemptAt: stale } });
+    assert.equal((await deliver(sender.url, deliveryDue(s, 'push'))).status, 200);
+    assert.equal(providers.push.shown.length, 0);
+    providers.push.setOnline(browser.id, true);
+    assert.deepEqual(providers.push.shown.map((n) => [n.tag, n.replaced]), [[s.notificationId, 0]], 'one message reached the browser');
   });
 
   it('a provider outage is retried with backoff: attempts+1, the next attempt 15 s on, and nothing sent before it is due', async () => {

@@ -4,6 +4,10 @@
 // decrypted with the subscription's private key (RFC 8291 aes128gcm) before it is kept. 201 when taken;
 // 410 for a subscription marked gone; the next answers can be made 500 or 429. The tests' push service and
 // the laptop catcher's (POST /subscriptions makes a subscription a portal can register).
+// Behind it, each subscription's browser as the patient has it: while offline, the service holds its messages
+// and one with the Topic of a message still held replaces it (RFC 8030 §5.4); online, the service worker
+// shows each message as a notification tagged with its notificationId, and a notification with the tag of
+// one still shown replaces it (Notifications API `tag`): `shown` is what the patient sees.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createECDH, randomBytes, randomUUID, type ECDH } from 'node:crypto';
@@ -13,6 +17,9 @@ import { decrypt } from 'http_ece';
 
 export interface CaughtPush { at: string; subscriptionId: string; payload: any; ttl: number; urgency?: string; topic?: string; vapidSubject: string }
 
+/** A notification on a browser's screen: the service worker's showNotification(title, { body, tag: notificationId }). */
+export interface ShownNotification { subscriptionId: string; tag: string; title: string; at: string; replaced: number }
+
 export interface StandInSubscription { id: string; endpoint: string; p256dh: string; auth: string }
 
 export interface PushStandIn {
@@ -20,7 +27,10 @@ export interface PushStandIn {
   port: number;
   /** The PEM of this run's certificate: what a sender must trust (WEB_PUSH_EXTRA_CA). */
   ca: string;
+  /** Every message the service accepted (201), in order: what was sent. */
   received: CaughtPush[];
+  /** The notifications on the patients' screens, one per subscription and tag: what the patients see. */
+  shown: ShownNotification[];
   /** Refused messages, with why (a bad VAPID JWT, an undecryptable body). */
   refused: Array<{ subscriptionId: string; status: number; reason: string }>;
   /** A browser's subscription: a real P-256 key pair and auth secret, kept here to decrypt with. */
@@ -28,6 +38,8 @@ export interface PushStandIn {
   /** The push service forgets the subscription: it answers 410 Gone from now on. */
   expire(subscriptionId: string): void;
   failNext(status: number, count?: number): void;
+  /** The browser goes offline (the service holds its messages, a Topic replacing a held one) or online (the held ones arrive). */
+  setOnline(subscriptionId: string, online: boolean): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -59,8 +71,15 @@ async function checkVapid(req: IncomingMessage, origin: string): Promise<string>
 export async function startPushStandIn(options: { port?: number; host?: string } = {}): Promise<PushStandIn> {
   const host = options.host ?? '127.0.0.1';
   const { key, cert } = certificate();
-  const subscriptions = new Map<string, { ecdh: ECDH; auth: Buffer; gone: boolean }>();
+  const subscriptions = new Map<string, { ecdh: ECDH; auth: Buffer; gone: boolean; online: boolean; held: CaughtPush[] }>();
   const received: CaughtPush[] = [];
+  const shown: ShownNotification[] = [];
+  const show = (m: CaughtPush) => {
+    const tag = typeof m.payload?.notificationId === 'string' ? m.payload.notificationId : `untagged-${randomUUID()}`;
+    const same = shown.find((n) => n.subscriptionId === m.subscriptionId && n.tag === tag);
+    if (same) Object.assign(same, { title: String(m.payload?.title ?? ''), at: m.at, replaced: same.replaced + 1 });
+    else shown.push({ subscriptionId: m.subscriptionId, tag, title: String(m.payload?.title ?? ''), at: m.at, replaced: 0 });
+  };
   const refused: PushStandIn['refused'] = [];
   const failing: number[] = [];
   let url = '';
@@ -70,7 +89,7 @@ export async function startPushStandIn(options: { port?: number; host?: string }
     ecdh.generateKeys();
     const auth = randomBytes(16);
     const id = randomUUID();
-    subscriptions.set(id, { ecdh, auth, gone: false });
+    subscriptions.set(id, { ecdh, auth, gone: false, online: true, held: [] });
     return { id, endpoint: `${url}/push/${id}`, p256dh: b64url(ecdh.getPublicKey()), auth: b64url(auth) };
   };
 
@@ -106,10 +125,19 @@ export async function startPushStandIn(options: { port?: number; host?: string }
       refused.push({ subscriptionId: m[1], status: 400, reason: `cannot decrypt: ${(err as Error).message}` });
       return end(400);
     }
-    received.push({
+    const topic = req.headers.topic ? String(req.headers.topic) : undefined;
+    if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic)) { refused.push({ subscriptionId: m[1], status: 400, reason: 'Topic must be 1–32 characters of the URL-safe base64 alphabet' }); return end(400); }
+    const message: CaughtPush = {
       at: new Date().toISOString(), subscriptionId: m[1], payload, ttl, vapidSubject,
-      ...(req.headers.urgency ? { urgency: String(req.headers.urgency) } : {}), ...(req.headers.topic ? { topic: String(req.headers.topic) } : {}),
-    });
+      ...(req.headers.urgency ? { urgency: String(req.headers.urgency) } : {}), ...(topic ? { topic } : {}),
+    };
+    received.push(message);
+    if (sub.online) show(message);
+    else {
+      const replacing = topic ? sub.held.findIndex((h) => h.topic === topic) : -1;
+      if (replacing >= 0) sub.held[replacing] = message;
+      else sub.held.push(message);
+    }
     end(201, { location: `${url}/messages/${randomUUID()}` });
   }
 
@@ -121,10 +149,16 @@ export async function startPushStandIn(options: { port?: number; host?: string }
   const port = (server.address() as { port: number }).port;
   url = `https://${host}:${port}`;
   return {
-    url, port, ca: cert, received, refused, subscribe,
+    url, port, ca: cert, received, shown, refused, subscribe,
     expire: (id) => { const s = subscriptions.get(id); if (s) s.gone = true; },
     failNext: (status, count = 1) => { for (let i = 0; i < count; i++) failing.push(status); },
-    reset: () => { received.length = 0; refused.length = 0; failing.length = 0; },
+    setOnline: (id, online) => {
+      const s = subscriptions.get(id);
+      if (!s) return;
+      s.online = online;
+      if (online) for (const m of s.held.splice(0)) show(m);
+    },
+    reset: () => { received.length = 0; shown.length = 0; refused.length = 0; failing.length = 0; for (const s of subscriptions.values()) { s.online = true; s.held.length = 0; } },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

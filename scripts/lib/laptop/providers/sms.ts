@@ -10,6 +10,8 @@ import { twilioSignature, SIGNATURE_HEADER } from '../../../../functions/notific
 
 export interface CaughtSms {
   at: string; sid: string; to: string; from: string; body: string; deliveryId?: string; statusCallback?: string;
+  /** The I-Twilio-Idempotency-Token it came with: a second request with it is answered again and sends nothing. */
+  idempotencyKey?: string;
   /** Each callback made: the status, and what the callback URL answered. */
   callbacks: Array<{ status: string; errorCode?: string; answered: number }>;
 }
@@ -87,7 +89,7 @@ export async function startSmsStandIn(options: { port?: number; host?: string; a
     const statusCallback = form.get('StatusCallback') ?? undefined;
     let deliveryId: string | undefined;
     try { deliveryId = statusCallback ? new URL(statusCallback).searchParams.get('deliveryId') ?? undefined : undefined; } catch { /* kept without */ }
-    const message: CaughtSms = { at: new Date().toISOString(), sid, to, from: form.get('From') ?? '', body: form.get('Body') ?? '', deliveryId, statusCallback, callbacks: [] };
+    const message: CaughtSms = { at: new Date().toISOString(), sid, to, from: form.get('From') ?? '', body: form.get('Body') ?? '', deliveryId, statusCallback, callbacks: [], ...(typeof key === 'string' ? { idempotencyKey: key } : {}) };
     messages.push(message);
     const now = new Date().toUTCString();
     const body = {

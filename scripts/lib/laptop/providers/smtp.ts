@@ -1,6 +1,8 @@
 // A real SMTP server (smtp-server) that keeps every message it is given: the tests' mail provider and the
 // laptop catcher's. It can be told to refuse the next messages with a code (451: try later; 550: no such
-// mailbox) or to refuse one recipient for good, as a real server would.
+// mailbox) or to refuse one recipient for good, as a real server would. `emails` is what was sent; `mailbox`
+// is what the patient sees: one message per recipient and Message-ID, as RFC 5322 §3.6.4 makes the same
+// Message-ID the same message and receiving mailboxes keep it once (Gmail drops the copy; clients hide it).
 import { SMTPServer } from 'smtp-server';
 import { readMessage } from './mime';
 
@@ -9,7 +11,10 @@ export interface CaughtEmail { at: string; from: string; to: string[]; subject: 
 export interface SmtpStandIn {
   url: string;
   port: number;
+  /** Every message the server accepted, in order. */
   emails: CaughtEmail[];
+  /** The recipients' mailboxes: the accepted messages, once per recipient and Message-ID. */
+  mailbox(): Array<CaughtEmail & { recipient: string }>;
   /** The next `count` messages are refused with `code` (4xx passing, 5xx permanent). */
   refuseNext(code: number, count?: number): void;
   /** Every message to this address is refused with 550 (mailbox unknown). */
@@ -53,6 +58,14 @@ export async function startSmtpStandIn(options: { port?: number; host?: string }
   const port = (server.server.address() as { port: number }).port;
   return {
     url: `smtp://${host}:${port}`, port, emails,
+    mailbox: () => {
+      const kept = new Map<string, CaughtEmail & { recipient: string }>();
+      for (const e of emails) for (const recipient of e.to) {
+        const key = `${recipient.toLowerCase()}\n${e.messageId || `no-id-${kept.size}`}`;
+        if (!kept.has(key)) kept.set(key, { ...e, recipient });
+      }
+      return [...kept.values()];
+    },
     refuseNext: (code, count = 1) => { for (let i = 0; i < count; i++) refusing.push(code); },
     refuseRecipient: (address) => void unknown.add(address.toLowerCase()),
     reset: () => { emails.length = 0; refusing.length = 0; unknown.clear(); },

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "notification"."delivery" ADD COLUMN     "send_key" UUID;
