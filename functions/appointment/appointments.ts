@@ -4,7 +4,7 @@
 // the check before the insert only picks which free resources to try.
 import { Prisma, isExclusionViolation, tableOf, type Db, type Tx } from '../shared/db';
 import type { Appointment, AppointmentStatus, PaymentStatus, Resource, ScheduleException, VisitType } from '../shared/generated/prisma/client';
-import { conflict, forbidden, invalid, notFound } from '../shared/domain-errors';
+import { conflict, invalid, notFound } from '../shared/domain-errors';
 import { mayView } from '../shared/access';
 import type { Caller } from '../shared/auth';
 import { DEFAULT_ZONE } from '../shared/calendar';
@@ -245,16 +245,6 @@ export async function lockAppointment(tx: Tx, appointmentId: string): Promise<Ap
 export const sameDay = (a: Appointment, now = new Date()) => a.startsAt.getTime() - now.getTime() < 24 * 3600_000;
 
 // ---------- who asks, and for whom ----------
-
-/** Whose visit: a patient's own; staff and services name the patient. */
-export function patientOf(caller: Caller, patientId?: string): string {
-  if (caller.role === 'patient') {
-    if (patientId !== undefined && patientId !== caller.patientId) throw forbidden('a patient books only for themselves', 'patientId');
-    return caller.patientId;
-  }
-  if (!patientId) throw invalid('staff and services name the patient they book for', 'patientId');
-  return patientId;
-}
 
 /** Who did it, as the timeline records it (shared/access.ts). */
 export { actorOf as actor } from '../shared/access';

@@ -4,7 +4,7 @@
 import { tableOf, type Tx } from '../shared/db';
 import type { Caller } from '../shared/auth';
 import { mayView } from '../shared/access';
-import { forbidden, invalid, notFound } from '../shared/domain-errors';
+import { notFound } from '../shared/domain-errors';
 import type { PackageBooking, PackageBookingStatus } from '../shared/generated/prisma/client';
 import { DEFAULT_ZONE, localWhen } from '../shared/calendar';
 import { system, type PatientBookingEmit } from './system';
@@ -29,16 +29,6 @@ export const isTerminal = (status: PackageBookingStatus) => TERMINAL.has(status)
  */
 export function moves(from: PackageBookingStatus, to: PackageBookingStatus): boolean {
   return !TERMINAL.has(from) && RANK[to] > RANK[from];
-}
-
-/** Whose bookings: a patient's own; staff and services name the patient. */
-export function patientOf(caller: Caller, patientId?: string): string {
-  if (caller.role === 'patient') {
-    if (patientId !== undefined && patientId !== caller.patientId) throw forbidden('patients book and see their own package bookings only', 'patientId');
-    return caller.patientId;
-  }
-  if (!patientId) throw invalid('staff and services name the patient', 'patientId');
-  return patientId;
 }
 
 /**

@@ -6,10 +6,10 @@
 // audited.
 import type { Caller } from '../shared/auth';
 import { actorOf, holds } from '../shared/access';
-import { forbidden, invalid, notFound } from '../shared/domain-errors';
+import { forbidden, notFound } from '../shared/domain-errors';
 import { tableOf, type Tx } from '../shared/db';
 import type { DiagnosticReport } from '../shared/generated/prisma/client';
-import { audit } from './release';
+import { auditAll } from './release';
 import { system } from './system';
 
 /** How the audit trail names the caller (shared/access.ts). */
@@ -18,16 +18,6 @@ export { actorOf };
 /** Staff read results only holding phi (their reads are audited); patients and services need no grant. */
 export function assertMayRead(caller: Caller): void {
   if (caller.role === 'staff' && !holds(caller, 'phi')) throw forbidden('reading lab results needs the phi grant');
-}
-
-/** Whose results: a patient's own; staff and services name the patient. */
-export function patientOf(caller: Caller, patientId: string | undefined): string {
-  if (caller.role === 'patient') {
-    if (patientId !== undefined && patientId !== caller.patientId) throw forbidden('a patient reads only their own results', 'patientId');
-    return caller.patientId;
-  }
-  if (!patientId) throw invalid('staff and services name the patient whose results they read', 'patientId');
-  return patientId;
 }
 
 type Visibility = Pick<DiagnosticReport, 'version' | 'releasedVersion' | 'releaseState' | 'detachedAt'>;
@@ -63,7 +53,7 @@ export async function releasesOf(tx: Tx, reportId: string): Promise<Map<number, 
 /** Reads of reports, one audit line each: who, why (what they opened), which version. */
 export async function auditReads(tx: Tx, caller: Caller, reads: Array<{ reportId: string; patientId: string; version: number }>, reason: string): Promise<void> {
   const at = new Date();
-  for (const r of reads) await audit(tx, { ...r, action: 'viewed', actor: actorOf(caller), reason, at });
+  if (reads.length) await auditAll(tx, reads.map((r) => ({ ...r, action: 'viewed' as const, actor: actorOf(caller), reason, at })));
 }
 
 /**

@@ -2,7 +2,7 @@
 // every branch); services act for other systems. A record the caller may not see answers exactly as one that
 // does not exist: handlers ask mayView() and throw the same notFound either way.
 import type { Caller, Grant } from './auth';
-import { forbidden } from './domain-errors';
+import { forbidden, invalid } from './domain-errors';
 
 /** May the caller see (and act on) a patient's record kept at a branch? */
 export function mayView(caller: Caller, record: { patientId?: string | null; branchId: string }): boolean {
@@ -25,3 +25,16 @@ export function holds(caller: Caller | undefined, grant: Grant): boolean {
 
 /** Who acted, as audit trails and timelines write it: 'patient:<patientId>', 'staff:<subject>', 'service:<subject>'. */
 export const actorOf = (caller: Caller): string => `${caller.role}:${caller.role === 'patient' ? caller.patientId : caller.subject}`;
+
+/**
+ * Whose records a request is about: a patient's own (naming another patient is 403); staff and services
+ * name the patient (400 without one). `what` names the records in the refusals ("results", "appointments").
+ */
+export function patientOf(caller: Caller, patientId: string | undefined, what: string): string {
+  if (caller.role === 'patient') {
+    if (patientId !== undefined && patientId !== caller.patientId) throw forbidden(`a patient sees and books only their own ${what}`, 'patientId');
+    return caller.patientId;
+  }
+  if (!patientId) throw invalid(`staff and services name the patient whose ${what} they mean`, 'patientId');
+  return patientId;
+}

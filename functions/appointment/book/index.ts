@@ -5,7 +5,8 @@
 import { route, created } from '../../shared/http';
 import { assertBranch } from '../../shared/access';
 import { invalid } from '../../shared/domain-errors';
-import { appointmentFor, appointmentView, actor, futureStart, heldResources, knownZone, patientOf, visitTypeOf } from '../appointments';
+import { appointmentFor, appointmentView, actor, futureStart, heldResources, knownZone, visitTypeOf } from '../appointments';
+import { patientOf } from '../../shared/access';
 import { confirmHold, openVisit } from '../booking';
 import { system } from '../system';
 import { appointment, body } from './schema';
@@ -31,7 +32,7 @@ export const handle = route(
       });
     }
     for (const field of ['visitTypeId', 'branchId', 'start'] as const) if (!body[field]) throw invalid('give appointmentId (a hold) or visitTypeId, branchId and start', field);
-    const patientId = patientOf(caller, body.patientId);
+    const patientId = patientOf(caller, body.patientId, 'appointments');
     if (caller.role === 'staff') assertBranch(caller, body.branchId!);
     const start = futureStart(body.start!);
     knownZone(body.patientTimezone);

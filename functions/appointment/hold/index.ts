@@ -2,7 +2,8 @@
 // (APPOINTMENT_HOLD_MINUTES, default 5), so nobody else can book it meanwhile; the cron frees it if it lapses.
 import { route, created } from '../../shared/http';
 import { assertBranch } from '../../shared/access';
-import { appointmentView, actor, futureStart, knownZone, patientOf, visitTypeOf } from '../appointments';
+import { appointmentView, actor, futureStart, knownZone, visitTypeOf } from '../appointments';
+import { patientOf } from '../../shared/access';
 import { openVisit } from '../booking';
 import { system } from '../system';
 import { appointment, body } from './schema';
@@ -19,7 +20,7 @@ export const handle = route(
     },
   },
   async ({ body, caller, transaction }) => {
-    const patientId = patientOf(caller, body.patientId);
+    const patientId = patientOf(caller, body.patientId, 'appointments');
     if (caller.role === 'staff') assertBranch(caller, body.branchId);
     const start = futureStart(body.start);
     knownZone(body.patientTimezone);

@@ -2,7 +2,8 @@
 // any. Lapsed holds and cancellations only when asked for.
 import { route, ok } from '../../shared/http';
 import { invalid } from '../../shared/domain-errors';
-import { appointmentView, patientOf } from '../appointments';
+import { appointmentView } from '../appointments';
+import { patientOf } from '../../shared/access';
 import { system } from '../system';
 import { query, view } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -17,7 +18,7 @@ export const handle = route(
     refuses: { forbidden: 'a patient asking for another patient', invalid: 'staff must name the patient; to before from' },
   },
   async ({ query, caller, db }) => {
-    const patientId = patientOf(caller, query.patientId);
+    const patientId = patientOf(caller, query.patientId, 'appointments');
     const from = query.from ? new Date(query.from) : new Date(new Date().toISOString().slice(0, 10));
     const to = query.to ? new Date(query.to) : new Date(from.getTime() + YEAR_MS);
     if (to <= from) throw invalid('must be after from', 'to');

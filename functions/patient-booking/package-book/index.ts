@@ -4,7 +4,8 @@
 // the Location until the booking is confirmed or rejected. A retry with the same Idempotency-Key books once.
 import { route } from '../../shared/http';
 import { conflict, notFound } from '../../shared/domain-errors';
-import { bookingView, locationOf, patientOf } from '../bookings';
+import { bookingView, locationOf } from '../bookings';
+import { patientOf } from '../../shared/access';
 import { system } from '../system';
 import { body, packageBooking } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -22,7 +23,7 @@ export const handle = route(
     },
   },
   async ({ body, caller, transaction }) => {
-    const patientId = patientOf(caller, body.patientId);
+    const patientId = patientOf(caller, body.patientId, 'package bookings');
     return transaction(async (tx, emit) => {
       const offered = await tx.cataloguePackage.findUnique({ where: { code: body.packageCode } });
       if (!offered) throw notFound('packageCode', 'no such package');

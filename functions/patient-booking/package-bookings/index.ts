@@ -1,7 +1,8 @@
 // A patient's package bookings, newest first: their own; staff look up a patient in front of them (at their
 // branch, and those not placed yet), services any patient's.
 import { route, ok } from '../../shared/http';
-import { bookingView, patientOf } from '../bookings';
+import { bookingView } from '../bookings';
+import { patientOf } from '../../shared/access';
 import { system } from '../system';
 import { query, view } from './schema';
 export { init, shutdown } from '../../shared/lifecycle';
@@ -14,7 +15,7 @@ export const handle = route(
     refuses: { forbidden: 'a patient asking for another patient\'s bookings', invalid: 'staff and services must name the patient' },
   },
   async ({ query, caller, db }) => {
-    const patientId = patientOf(caller, query.patientId);
+    const patientId = patientOf(caller, query.patientId, 'package bookings');
     const bookings = await db.packageBooking.findMany({
       where: {
         patientId, status: query.status,

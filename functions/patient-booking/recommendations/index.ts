@@ -4,7 +4,8 @@
 // are recomputed. A package withdrawn since is never shown. Patients see their own; staff and services name
 // the patient (one the CRM told this system of).
 import { route, ok } from '../../shared/http';
-import { DomainError, forbidden, invalid } from '../../shared/domain-errors';
+import { DomainError } from '../../shared/domain-errors';
+import { patientOf } from '../../shared/access';
 import { bookablePackages } from '../catalogue';
 import { current } from '../recommending';
 import { assertRecommendationRules } from '../recommendation-rules';
@@ -26,9 +27,7 @@ export const handle = route(
     },
   },
   async ({ query, caller, transaction }) => {
-    if (caller.role === 'patient' && query.patientId && query.patientId !== caller.patientId) throw forbidden('patients see their own recommendations only', 'patientId');
-    const patientId = caller.role === 'patient' ? caller.patientId : query.patientId;
-    if (!patientId) throw invalid('give the patientId whose recommendations to show', 'patientId');
+    const patientId = patientOf(caller, query.patientId, 'recommendations');
 
     // A patient asked for their own: no field of the request was at fault.
     const noSuchPatient = () => new DomainError('not-found', 'no such patient', caller.role === 'patient' ? undefined : 'patientId');

@@ -2,7 +2,8 @@
 // report it comes from, in the version the reader sees (a patient's: released ones only). A change of unit
 // between points is shown as the lab reported it and said so, never converted. Audited per report read.
 import { route, ok } from '../../shared/http';
-import { assertMayRead, auditReads, patientOf, shownVersion, visibleTo } from '../result-access';
+import { assertMayRead, auditReads, shownVersion, visibleTo } from '../result-access';
+import { patientOf } from '../../shared/access';
 import { trendOf } from '../result-views';
 import { system } from '../system';
 import { query, view } from './schema';
@@ -20,7 +21,7 @@ export const handle = route(
   },
   async ({ query, caller, transaction }) => {
     assertMayRead(caller);
-    const patientId = patientOf(caller, query.patientId);
+    const patientId = patientOf(caller, query.patientId, 'results');
     return transaction(async (tx) => {
       const rows = await tx.observation.findMany({
         where: { patientId, loinc: query.loinc, report: { patientId, ...visibleTo(caller) } },

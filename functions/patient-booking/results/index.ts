@@ -4,7 +4,8 @@
 // service is audited per report listed; an erased patient's detached reports are never listed.
 import { route, ok } from '../../shared/http';
 import { after, pageOf, positionOf } from '../../shared/paging';
-import { assertMayRead, auditReads, patientOf, shownVersion, visibleTo } from '../result-access';
+import { assertMayRead, auditReads, shownVersion, visibleTo } from '../result-access';
+import { patientOf } from '../../shared/access';
 import { codeOf, isAbnormal, statusOf } from '../result-views';
 import { system } from '../system';
 import { query, view } from './schema';
@@ -22,7 +23,7 @@ export const handle = route(
   },
   async ({ query, caller, transaction }) => {
     assertMayRead(caller);
-    const patientId = patientOf(caller, query.patientId);
+    const patientId = patientOf(caller, query.patientId, 'results');
     return transaction(async (tx) => {
       const rows = await tx.diagnosticReport.findMany({
         where: { patientId, ...visibleTo(caller), ...(query.cursor ? after(positionOf(query.cursor)) : {}) },
