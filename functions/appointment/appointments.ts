@@ -8,17 +8,13 @@ import { conflict, invalid, notFound } from '../shared/domain-errors';
 import { mayView } from '../shared/access';
 import type { Caller } from '../shared/auth';
 import { DEFAULT_ZONE } from '../shared/calendar';
+import { wholeSetting } from '../shared/config';
 import { contains, findSlots, matches, workingIntervals, type Candidate, type Interval, type Requirement, type ResourceCalendar, type WeeklyHours } from './schedule';
 import { system } from './system';
 
 const holdingTable = tableOf(system, 'resource_booking');
 
-const minutesSetting = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of minutes, not "${raw}"`);
-  return n;
-};
+const minutesSetting = (name: string, fallback: number) => wholeSetting(name, fallback, 'minutes');
 /** How long a hold keeps its resources while the patient confirms (Cal.com users ask for ~5 minutes). */
 export const holdMinutes = () => minutesSetting('APPOINTMENT_HOLD_MINUTES', 5);
 /** How long a booked visit that must be paid first waits for the POS before its resources go back. */

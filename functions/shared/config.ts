@@ -30,3 +30,14 @@ export function assertRouteConfig(): void {
   assertProductionConfig();
   if (process.env.NODE_ENV === 'production') refuse(assertAuthConfig);
 }
+
+/**
+ * A setting that is a whole number of `unit` (minutes, days …), at least 1, from the environment: unset or
+ * blank is the fallback; anything else stops the caller with a message naming the variable.
+ */
+export function wholeSetting(name: string, fallback: number, unit: string): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw.trim() === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of ${unit} (at least 1), not "${raw}"`);
+  return n;
+}

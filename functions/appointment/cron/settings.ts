@@ -1,14 +1,7 @@
 // The cron's settings, from the environment (knative/base/appointment/appointment-cron.yaml may set them;
 // the defaults are what the clinics asked for). Read once at start-up: a bad value stops the function,
 // naming the variable, rather than a job running on a guess.
-import { refuse } from '../../shared/config';
-
-function whole(name: string, fallback: number, unit: string): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw.trim() === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of ${unit} (at least 1), not "${raw}"`);
-  return n;
-}
+import { refuse, wholeSetting as whole } from '../../shared/config';
 
 export interface CronSettings {
   /** A booked visit whose start is this long past with the patient not arrived is a no-show. */

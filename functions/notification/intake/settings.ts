@@ -1,13 +1,6 @@
 // The intake's settings from the environment (knative/base/notification/*.yaml document them; the defaults
 // are what the clinics asked for). Read at start-up: a bad value stops the function, naming the variable.
-import { refuse } from '../../shared/config';
-
-function whole(name: string, fallback: number, unit: string): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw.trim() === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of ${unit} (at least 1), not "${raw}"`);
-  return n;
-}
+import { refuse, wholeSetting as whole } from '../../shared/config';
 
 export interface IntakeSettings {
   /** Reports of one accession released within this many minutes of the first make one notice. */

@@ -1,13 +1,8 @@
 // The cron's retention settings, from the environment (defaults below). Read once at start-up: a bad value
 // stops the function, naming the variable, rather than a job running on a guess.
-import { refuse } from '../../shared/config';
+import { refuse, wholeSetting } from '../../shared/config';
 
-function days(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw.trim() === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of days (at least 1), not "${raw}"`);
-  return n;
-}
+const days = (name: string, fallback: number) => wholeSetting(name, fallback, 'days');
 
 export interface CronSettings {
   /** HL7 control ids already applied, kept this long: a LIS resend within it still changes nothing. */
