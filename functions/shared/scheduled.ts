@@ -83,3 +83,19 @@ export function scheduled(spec: ScheduledSpec, work: (log: Logger, ping: Record<
   const { gauges: _gauges, ...described } = spec;
   return Object.assign(tracedHandle, { spec: { ...described, system: spec.system.name } });
 }
+
+/**
+ * A cron's work over a backlog, a batch at a time: each batch claims at most `size` rows (in one transaction,
+ * FOR UPDATE SKIP LOCKED, so overlapping runs share the work rather than repeat it) and answers how many it
+ * claimed. Batches run until one comes back short, or `max` have run: a larger backlog goes on at the next
+ * run. Answers how many rows were claimed in all.
+ */
+export async function inBatches(size: number, max: number, batch: () => Promise<number>): Promise<number> {
+  let claimed = 0;
+  for (let n = 0; n < max; n++) {
+    const got = await batch();
+    claimed += got;
+    if (got < size) break;
+  }
+  return claimed;
+}

@@ -4,6 +4,7 @@
 // a confirmation or a payment committing first wins, and two runs cancel once.
 import { db } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
+import { inBatches } from '../../shared/scheduled';
 import { facts, note, releaseResources, sameDay } from '../appointments';
 import { system } from '../system';
 
@@ -14,7 +15,7 @@ const REASON = { proposed: 'hold-expired', pending: 'payment-expired' } as const
 
 export async function releaseExpiredHolds(source: string, now: Date): Promise<{ holdExpired: number; paymentExpired: number }> {
   const released = { holdExpired: 0, paymentExpired: 0 };
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+  await inBatches(BATCH, MAX_BATCHES, async () => {
     const lapsed = await db().appointment.findMany({
       where: { status: { in: ['proposed', 'pending'] }, holdExpiresAt: { lte: now } },
       select: { id: true, status: true }, orderBy: { holdExpiresAt: 'asc' }, take: BATCH,
@@ -33,7 +34,7 @@ export async function releaseExpiredHolds(source: string, now: Date): Promise<{ 
       });
       if (done) released[reason === 'hold-expired' ? 'holdExpired' : 'paymentExpired']++;
     }
-    if (lapsed.length < BATCH) break;
-  }
+    return lapsed.length;
+  });
   return released;
 }

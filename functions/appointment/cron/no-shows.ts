@@ -3,6 +3,7 @@
 // (still booked, still past grace), so a run overlapping another, or a check-in at the last second, wins once.
 import { db } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
+import { inBatches } from '../../shared/scheduled';
 import { facts, note, releaseResources } from '../appointments';
 import { system } from '../system';
 
@@ -12,7 +13,7 @@ const MAX_BATCHES = 10;
 export async function markNoShows(source: string, now: Date, graceMinutes: number): Promise<number> {
   const cutoff = new Date(now.getTime() - graceMinutes * 60_000);
   let marked = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+  await inBatches(BATCH, MAX_BATCHES, async () => {
     const late = await db().appointment.findMany({ where: { status: 'booked', startsAt: { lte: cutoff } }, select: { id: true }, orderBy: { startsAt: 'asc' }, take: BATCH });
     for (const { id } of late) {
       marked += await transaction(system, source, async (tx, emit) => {
@@ -25,7 +26,7 @@ export async function markNoShows(source: string, now: Date, graceMinutes: numbe
         return 1;
       });
     }
-    if (late.length < BATCH) break;
-  }
+    return late.length;
+  });
   return marked;
 }

@@ -3,6 +3,7 @@
 // another run holds) and their reminder-due events commit with it: two overlapping runs never both remind.
 import { Prisma, tableOf } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
+import { inBatches } from '../../shared/scheduled';
 import { facts } from '../appointments';
 import { zoneOf } from '../../shared/calendar';
 import { REMINDER_LEAD, languageOf, reminderDue, type Reminder } from '../reminders';
@@ -42,23 +43,19 @@ function claim(reminder: Reminder, now: Date): Prisma.Sql {
 export async function sendDueReminders(source: string, now: Date): Promise<Record<Reminder, number>> {
   const sent: Record<Reminder, number> = { '24h': 0, '2h': 0 };
   for (const reminder of ['2h', '24h'] as const) {
-    for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const n = await transaction(system, source, async (tx, emit) => {
-        const claimed = await tx.$queryRaw<Array<{ id: string }>>(claim(reminder, now));
-        if (!claimed.length) return 0;
-        const visits = await tx.appointment.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { startsAt: 'asc' } });
-        for (const a of visits) {
-          // The SQL above is reminderDue() for many rows at once; should they ever disagree, the batch rolls
-          // back (the run answers 500) rather than remind anyone at the wrong time.
-          const unclaimed = { ...a, ...(reminder === '24h' ? { reminded24hAt: null } : { reminded2hAt: null }) };
-          if (reminderDue(unclaimed, now) !== reminder) throw new Error(`reminder rule and its SQL disagree on appointment ${a.id} (${reminder} at ${now.toISOString()})`);
-          await emit('com.medlab.appointment.reminder-due', { ...facts(a), reminder, patientTimezone: zoneOf(a.patientTimezone), language: languageOf(a.language) });
-        }
-        return claimed.length;
-      });
-      sent[reminder] += n;
-      if (n < BATCH) break;
-    }
+    sent[reminder] += await inBatches(BATCH, MAX_BATCHES, () => transaction(system, source, async (tx, emit) => {
+      const claimed = await tx.$queryRaw<Array<{ id: string }>>(claim(reminder, now));
+      if (!claimed.length) return 0;
+      const visits = await tx.appointment.findMany({ where: { id: { in: claimed.map((c) => c.id) } }, orderBy: { startsAt: 'asc' } });
+      for (const a of visits) {
+        // The SQL above is reminderDue() for many rows at once; should they ever disagree, the batch rolls
+        // back (the run answers 500) rather than remind anyone at the wrong time.
+        const unclaimed = { ...a, ...(reminder === '24h' ? { reminded24hAt: null } : { reminded2hAt: null }) };
+        if (reminderDue(unclaimed, now) !== reminder) throw new Error(`reminder rule and its SQL disagree on appointment ${a.id} (${reminder} at ${now.toISOString()})`);
+        await emit('com.medlab.appointment.reminder-due', { ...facts(a), reminder, patientTimezone: zoneOf(a.patientTimezone), language: languageOf(a.language) });
+      }
+      return claimed.length;
+    }));
   }
   return sent;
 }

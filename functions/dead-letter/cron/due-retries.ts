@@ -3,6 +3,7 @@
 // letters another run (or a retry in flight) holds. A letter left retrying for long (its retry-due was itself
 // dead-lettered, or the consumer was down) is queued again: a duplicate retry-due does nothing.
 import { transaction } from '../../shared/outbox';
+import { inBatches } from '../../shared/scheduled';
 import { letters } from '../letters';
 import { system } from '../system';
 
@@ -17,24 +18,20 @@ export const REQUEUE_AFTER_MINUTES = 15;
 
 export async function queueDueRetries(source: string, by: string): Promise<{ queued: number }> {
   let queued = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const n = await transaction(system, source, async (tx, emit) => {
-      const due = await tx.$queryRaw<Array<{ id: string; retries: number }>>`
-        WITH due AS (
-          SELECT id FROM ${letters}
-          WHERE next_retry_at <= now()
-            AND (status = 'open' OR (status = 'retrying' AND status_at <= now() - make_interval(mins => ${REQUEUE_AFTER_MINUTES})))
-          ORDER BY next_retry_at
-          LIMIT ${BATCH}
-          FOR UPDATE SKIP LOCKED)
-        UPDATE ${letters} l SET status = 'retrying', status_at = now(), status_by = ${by}
-        FROM due WHERE l.id = due.id
-        RETURNING l.id::text AS id, l.retries`;
-      for (const letter of due) await emit('com.medlab.dead-letter.retry-due', { letterId: letter.id, retry: letter.retries + 1 });
-      return due.length;
-    });
-    queued += n;
-    if (n < BATCH) break;
-  }
+  queued += await inBatches(BATCH, MAX_BATCHES, () => transaction(system, source, async (tx, emit) => {
+    const due = await tx.$queryRaw<Array<{ id: string; retries: number }>>`
+      WITH due AS (
+        SELECT id FROM ${letters}
+        WHERE next_retry_at <= now()
+          AND (status = 'open' OR (status = 'retrying' AND status_at <= now() - make_interval(mins => ${REQUEUE_AFTER_MINUTES})))
+        ORDER BY next_retry_at
+        LIMIT ${BATCH}
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ${letters} l SET status = 'retrying', status_at = now(), status_by = ${by}
+      FROM due WHERE l.id = due.id
+      RETURNING l.id::text AS id, l.retries`;
+    for (const letter of due) await emit('com.medlab.dead-letter.retry-due', { letterId: letter.id, retry: letter.retries + 1 });
+    return due.length;
+  }));
   return { queued };
 }

@@ -5,6 +5,7 @@
 // overlapping runs never dispatch or re-emit the same row.
 import { Prisma, tableOf } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
+import { inBatches } from '../../shared/scheduled';
 import { system } from '../system';
 import { dispatch, type Dispatched } from '../intake/dispatch';
 
@@ -16,46 +17,39 @@ const MAX_BATCHES = 20;
 
 export async function dispatchDue(source: string, now: Date): Promise<Record<Dispatched['status'], number>> {
   const counted: Record<Dispatched['status'], number> = { dispatched: 0, unreachable: 0, pending: 0, cancelled: 0 };
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const n = await transaction(system, source, async (tx, emit) => {
-      const due = await tx.$queryRaw<Array<{ id: string }>>`
-        SELECT id::text AS id FROM ${notifications}
-        WHERE status = 'pending' AND send_at <= ${now}::timestamptz
-        ORDER BY send_at LIMIT ${BATCH}
-        FOR UPDATE SKIP LOCKED`;
-      if (!due.length) return 0;
-      const rows = await tx.notification.findMany({ where: { id: { in: due.map((d) => d.id) } }, orderBy: { sendAt: 'asc' } });
-      for (const row of rows) counted[(await dispatch(tx, emit, row, now)).status]++;
-      return due.length;
-    });
-    if (n < BATCH) break;
-  }
+  await inBatches(BATCH, MAX_BATCHES, () => transaction(system, source, async (tx, emit) => {
+    const due = await tx.$queryRaw<Array<{ id: string }>>`
+      SELECT id::text AS id FROM ${notifications}
+      WHERE status = 'pending' AND send_at <= ${now}::timestamptz
+      ORDER BY send_at LIMIT ${BATCH}
+      FOR UPDATE SKIP LOCKED`;
+    if (!due.length) return 0;
+    const rows = await tx.notification.findMany({ where: { id: { in: due.map((d) => d.id) } }, orderBy: { sendAt: 'asc' } });
+    for (const row of rows) counted[(await dispatch(tx, emit, row, now)).status]++;
+    return due.length;
+  }));
   return counted;
 }
 
 /** Deliveries queued for a retry that is due, with no live sender claim on them: delivery-due again, once. */
 export async function emitDueRetries(source: string, now: Date, claimStaleSeconds: number): Promise<number> {
   let emitted = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const n = await transaction(system, source, async (tx, emit) => {
-      const stale = new Date(now.getTime() - claimStaleSeconds * 1000);
-      const due = await tx.$queryRaw<Array<{ id: string; notification_id: string; channel: string; attempts: number }>>(Prisma.sql`
-        WITH due AS (
-          SELECT id FROM ${deliveries}
-          WHERE status = 'queued' AND next_attempt_at <= ${now}::timestamptz
-            AND (claimed_at IS NULL OR claimed_at < ${stale}::timestamptz)
-          ORDER BY next_attempt_at LIMIT ${BATCH}
-          FOR UPDATE SKIP LOCKED)
-        UPDATE ${deliveries} d SET next_attempt_at = NULL
-        FROM due WHERE d.id = due.id
-        RETURNING d.id::text AS id, d.notification_id::text AS notification_id, d.channel, d.attempts`);
-      for (const d of due) {
-        await emit('com.medlab.notification.delivery-due', { deliveryId: d.id, notificationId: d.notification_id, channel: d.channel as 'sms', attempt: d.attempts + 1 });
-      }
-      return due.length;
-    });
-    emitted += n;
-    if (n < BATCH) break;
-  }
+  emitted += await inBatches(BATCH, MAX_BATCHES, () => transaction(system, source, async (tx, emit) => {
+    const stale = new Date(now.getTime() - claimStaleSeconds * 1000);
+    const due = await tx.$queryRaw<Array<{ id: string; notification_id: string; channel: string; attempts: number }>>(Prisma.sql`
+      WITH due AS (
+        SELECT id FROM ${deliveries}
+        WHERE status = 'queued' AND next_attempt_at <= ${now}::timestamptz
+          AND (claimed_at IS NULL OR claimed_at < ${stale}::timestamptz)
+        ORDER BY next_attempt_at LIMIT ${BATCH}
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ${deliveries} d SET next_attempt_at = NULL
+      FROM due WHERE d.id = due.id
+      RETURNING d.id::text AS id, d.notification_id::text AS notification_id, d.channel, d.attempts`);
+    for (const d of due) {
+      await emit('com.medlab.notification.delivery-due', { deliveryId: d.id, notificationId: d.notification_id, channel: d.channel as 'sms', attempt: d.attempts + 1 });
+    }
+    return due.length;
+  }));
   return emitted;
 }

@@ -3,6 +3,7 @@
 // never released here. Each batch claims its reports FOR UPDATE SKIP LOCKED and its releases commit with
 // it: two overlapping runs never release one report twice.
 import { transaction } from '../../shared/outbox';
+import { inBatches } from '../../shared/scheduled';
 import { releaseReport } from '../release';
 import { dueHeldReports } from '../results';
 import { system } from '../system';
@@ -13,15 +14,12 @@ const MAX_BATCHES = 20;
 
 export async function releaseDue(source: string, actor: string, now: Date): Promise<number> {
   let released = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const n = await transaction(system, source, async (tx, emit) => {
-      const due = await dueHeldReports(tx, now, BATCH);
-      for (const id of due) {
-        if (await releaseReport(tx, emit, id, { actor, reason: 'automatic release time reached: no clinician decided before', at: now, action: 'auto-released' })) released++;
-      }
-      return due.length;
-    });
-    if (n < BATCH) break;
-  }
+  await inBatches(BATCH, MAX_BATCHES, () => transaction(system, source, async (tx, emit) => {
+    const due = await dueHeldReports(tx, now, BATCH);
+    for (const id of due) {
+      if (await releaseReport(tx, emit, id, { actor, reason: 'automatic release time reached: no clinician decided before', at: now, action: 'auto-released' })) released++;
+    }
+    return due.length;
+  }));
   return released;
 }
