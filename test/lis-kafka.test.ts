@@ -6,7 +6,7 @@ import type { Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { db } from '../functions/shared/db';
 import { startBundleOnKafka, type BundleOnKafka } from './support/kafka';
-import { resetDatabase, seedCatalogue, call, staffToken, eventually } from './support/fixtures';
+import { resetDatabase, seedCatalogue, call, staffToken } from './support/fixtures';
 import { seedClinic, createAppointment, at } from './support/clinic';
 
 const TOPIC = 'lis-sample-status';
@@ -30,9 +30,7 @@ describe('LIS sample status through Kafka (mock broker)', function () {
 
   after(async () => running?.stop());
 
-  /** Waits for the KafkaSource to deliver (its ScaledObject is asked to poll now, rather than in 15 s). */
-  const until = <T>(check: () => Promise<T | null | undefined | false>, what: string) =>
-    eventually(async () => { await bundle.pollScalers(); return check(); }, what);
+  const until: BundleOnKafka['until'] = (check, what, timeoutMs) => running.until(check, what, timeoutMs);
   const kinds = async (appointmentId: string) => (await db().timelineEntry.findMany({ where: { appointmentId }, orderBy: { id: 'asc' } })).map((e) => e.kind);
 
   it('SSU^U03 and ORL^O22 records, linked by the sampling desk, move the visit from booked to arrived to fulfilled', async () => {

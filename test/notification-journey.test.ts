@@ -9,10 +9,9 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
-import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
 import { startBundleOnKafka, type BundleOnKafka } from './support/kafka';
-import { resetDatabase, eventually, call, patientToken } from './support/fixtures';
+import { resetDatabase, call, patientToken } from './support/fixtures';
 import { startStandIns, type StandIns } from './support/notifications';
 
 const PATIENT = 'patient-journey';
@@ -48,9 +47,7 @@ describe('notification journey through Kafka: result.released → inbox, SMS del
     await providers?.close();
   });
 
-  /** Waits for the KafkaSources to deliver (their ScaledObjects are asked to poll now rather than at their interval). */
-  const until = <T>(check: () => Promise<T | null | undefined | false>, what: string) =>
-    eventually(async () => { await settleOutbox(); await bundle.pollScalers(); return check(); }, what, 90_000, 200);
+  const until: BundleOnKafka['until'] = (check, what, timeoutMs) => running.until(check, what, timeoutMs);
   /** The minute job of the cron, at an instant of the test's choosing (the results window closing). */
   const cronAt = async (at: Date) => {
     const res = await fetch(bundle.fn('notification-cron').url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job: 'minute', now: at.toISOString() }) });

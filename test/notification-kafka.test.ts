@@ -9,7 +9,7 @@ import type { Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { db } from '../functions/shared/db';
 import { startBundleOnKafka, type BundleOnKafka } from './support/kafka';
-import { resetDatabase, eventually } from './support/fixtures';
+import { resetDatabase } from './support/fixtures';
 import { startStandIns, seedNotification, type StandIns } from './support/notifications';
 
 
@@ -34,9 +34,7 @@ describe('notification sending through Kafka (mock broker)', function () {
     await providers?.close();
   });
 
-  /** Waits for the KafkaSources to deliver (their ScaledObjects are asked to poll now, rather than in 10 s). */
-  const until = <T>(check: () => Promise<T | null | undefined | false>, what: string) =>
-    eventually(async () => { await bundle.pollScalers(); return check(); }, what, 60_000, 200);
+  const until: BundleOnKafka['until'] = (check, what, timeoutMs) => running.until(check, what, timeoutMs);
 
   it('a delivery-due becomes one SMS, and its delivered callback comes back through notification-updates to the delivery', async () => {
     const s = await seedNotification({ plan: ['in-app', 'sms', 'email'] });

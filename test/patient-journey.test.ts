@@ -12,11 +12,10 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { Bundle } from '../scripts/lib/runtime/bundle';
 import { demoCatalogue } from '../scripts/lib/seed';
-import { settleOutbox } from '../functions/shared/publisher';
 import { db } from '../functions/shared/db';
 import { dayBounds, branchDay } from '../functions/shared/calendar';
 import { startBundleOnKafka, type BundleOnKafka } from './support/kafka';
-import { resetDatabase, seedCatalogue, createSlot, eventually, call, patientToken, staffToken, BRANCH } from './support/fixtures';
+import { resetDatabase, seedCatalogue, createSlot, call, patientToken, staffToken, BRANCH } from './support/fixtures';
 import { seedClinic, at, ZONE } from './support/clinic';
 import { startStandIns, type StandIns } from './support/notifications';
 import { operatorToken } from './support/dead-letters';
@@ -61,9 +60,7 @@ describe('the patient journey across the five systems, through Kafka', function 
     await providers?.close();
   });
 
-  /** Waits for the KafkaSources to deliver (their ScaledObjects are asked to poll now rather than at their interval). */
-  const until = <T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 90_000) =>
-    eventually(async () => { await settleOutbox(); await bundle.pollScalers(); return check(); }, what, timeoutMs, 200);
+  const until: BundleOnKafka['until'] = (check, what, timeoutMs) => running.until(check, what, timeoutMs);
   const url = (fn: string) => bundle.fn(fn).url;
 
   it('recommendation → package booked → slot confirmed → ticket → POS paid → sample status → results (a dead letter redriven) → released → told and read', async () => {

@@ -6,6 +6,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Bundle } from '../../scripts/lib/runtime/bundle';
 import { closeBus } from '../../functions/shared/bus';
 import { settleOutbox } from '../../functions/shared/publisher';
+import { eventually } from './fixtures';
 
 export interface Seen { key: string | null; headers: Record<string, string>; value: any }
 
@@ -79,7 +80,15 @@ export async function readTopic(brokers: string, topic: string): Promise<Array<{
   }
 }
 
-export interface BundleOnKafka { bundle: Bundle; kafka: Kafka; producer: Producer; stop(): Promise<void> }
+export interface BundleOnKafka {
+  bundle: Bundle; kafka: Kafka; producer: Producer;
+  /**
+   * Waits until `check` answers, while the KafkaSources deliver: the outbox is published and the
+   * ScaledObjects are asked to poll now rather than at their interval.
+   */
+  until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
 
 /**
  * Every function of the bundle wired as knative/ and keda/ declare it, its events on this worker's Kafka mock
@@ -97,6 +106,7 @@ export async function startBundleOnKafka(clientId: string, topics: string[] = []
   const bundle = await new Bundle({ port: 0, schedules: false }).start();
   return {
     bundle, kafka, producer,
+    until: (check, what, timeoutMs = 90_000) => eventually(async () => { await settleOutbox(); await bundle.pollScalers(); return check(); }, what, timeoutMs, 200),
     stop: async () => {
       await bundle.stop();
       await producer.disconnect();
