@@ -200,10 +200,3 @@ export const events = {
   'com.medlab.checkup.scheduled': appointment['com.medlab.checkup.scheduled'],
   'com.medlab.notification.requested': notificationRequested,
 } as const;
-
-/** The lane (topic and CloudEvent type) a patient's tier routes their results to. */
-export const laneOf = {
-  standard: { topic: topics.lanes.standard, type: 'com.medlab.result.received' },
-  svip1: { topic: topics.lanes.svip1, type: 'com.medlab.result.received-svip1' },
-  svip2: { topic: topics.lanes.svip2, type: 'com.medlab.result.received-svip2' },
-} as const satisfies Record<Tier, { topic: string; type: keyof typeof events }>;

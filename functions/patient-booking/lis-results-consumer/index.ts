@@ -32,7 +32,7 @@ async function route(message: Hl7Message, { tx, emit, header }: Context) {
       report: { ...r.report, observations },
       receivedAt,
     };
-    // The tier picks the lane: its own type, and with it its own topic (events.ts laneOf).
+    // The tier picks the lane: its own type, and with it its own topic (events.ts).
     if (tier === 'svip2') await emit('com.medlab.result.received-svip2', data);
     else if (tier === 'svip1') await emit('com.medlab.result.received-svip1', data);
     else await emit('com.medlab.result.received', data);
