@@ -29,8 +29,6 @@ export const fhirStatus = (s: AppointmentStatus) => s.replace(/_/g, '-') as Fhir
 export const dbStatus = (s: FhirStatus) => s.replace(/-/g, '_') as AppointmentStatus;
 export const fhirPayment = (s: PaymentStatus) => s.replace(/_/g, '-') as FhirPayment;
 
-/** Statuses in which an appointment holds its resources. */
-export const HOLDING: AppointmentStatus[] = ['proposed', 'pending', 'booked', 'arrived', 'checked_in'];
 /** Statuses a visit may still be moved or cancelled in (it has not begun). */
 export const MOVABLE: AppointmentStatus[] = ['proposed', 'pending', 'booked'];
 
