@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hl7Message } from '@medplum/core';
 import { db } from '../../functions/shared/db';
+import { placeBooking } from './package-bookings';
 import { resultReports } from '../../functions/patient-booking/oru';
 import type { ResultReceived } from '../../functions/patient-booking/results';
 
@@ -127,12 +128,8 @@ export async function seedResultOrder(accession: string, patientId: string, over
   return db().resultOrder.create({ data: { accession, patientId, ...over } });
 }
 
-/** A package booking of the patient (its id is the placer order number the clinic sends the LIS). */
-export async function seedPackageBooking(patientId: string) {
-  return db().packageBooking.create({
-    data: { patientId, packageCode: 'BASIC', packageVersion: 1n, priceVnd: 500_000n, slotId: randomUUID(), serviceId: 'blood-draw', status: 'checked_in' },
-  });
-}
+/** A package booking of the patient, checked in (its id is the placer order number the clinic sends the LIS). */
+export const seedPackageBooking = (patientId: string) => placeBooking({ patientId, status: 'checked_in' });
 
 /** A clinical visit of the patient (its appointment id is the placer order number). */
 export async function seedVisit(patientId: string) {
