@@ -15,11 +15,15 @@ describe('releaseReport', () => {
     const release = (actor: string) => transaction(system, '/test', (tx, emit) => releaseReport(tx, emit, report.id, { actor, reason: 'reviewed', at }));
     // Both read the held report, then queue on its row (held by a third transaction) before either writes.
     let open!: () => void;
+    let taken!: () => void;
     const gate = new Promise<void>((resolve) => { open = resolve; });
+    const rowTaken = new Promise<void>((resolve) => { taken = resolve; });
     const holder = db().$transaction(async (tx) => {
       await tx.$executeRaw`UPDATE patient_booking.diagnostic_report SET updated_at = now() WHERE id = ${report.id}::uuid`;
+      taken();
       await gate;
     });
+    await rowTaken;
     const both = Promise.all([release('system:patient-booking-cron'), release('staff:dr-lan')]);
     await eventually(async () => (await db().$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0].n >= 2, 'both releases waiting on the report');
     open();
