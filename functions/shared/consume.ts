@@ -12,7 +12,7 @@ import type { Context } from 'faas-js-runtime';
 import type { CloudEvent } from 'cloudevents';
 import { Problem, type FunctionResponse } from './errors';
 import { DomainError } from './domain-errors';
-import { asUnavailable, tableOf, type Tx } from './db';
+import { asUnavailable, tableOf, Prisma, type Tx } from './db';
 import { precompile, problemsOf, type JsonSchema } from './validate';
 import { warmBeforeReady } from './lifecycle';
 import { functionLogger, type Logger } from './log';
@@ -32,7 +32,19 @@ export interface ConsumeContext<E extends EventCatalogue> {
   log: Logger;
 }
 
-export type EventHandlers<E extends EventCatalogue> = { [T in EventType<E>]?: (data: EventData<E, T>, ctx: ConsumeContext<E>) => Promise<unknown> };
+type InTransaction<E extends EventCatalogue, D> = (data: D, ctx: ConsumeContext<E>) => Promise<unknown>;
+
+/**
+ * A handler whose usual effect is one statement: `atOnce` makes it with the event's inbox row (kit.inbox) and
+ * no interactive transaction, or writes nothing and returns undefined when the event needs more (then
+ * `inTransaction` handles it as a plain handler would). DUPLICATE from either: handled before.
+ */
+export interface AtOnce<E extends EventCatalogue, D> {
+  atOnce(data: D, ctx: { inbox: (onlyIf?: Prisma.Sql) => Prisma.Sql; event: CloudEvent<unknown>; log: Logger }): Promise<unknown>;
+  inTransaction: InTransaction<E, D>;
+}
+
+export type EventHandlers<E extends EventCatalogue> = { [T in EventType<E>]?: InTransaction<E, EventData<E, T>> | AtOnce<E, EventData<E, T>> };
 
 export interface ConsumerSpec<E extends EventCatalogue = EventCatalogue> {
   name: string;
@@ -58,10 +70,46 @@ export interface ConsumerKit<E extends EventCatalogue> {
    * `field` names a refused field as the event carried it (consume(): data/<field>).
    */
   once(event: CloudEvent<unknown>, work: (ctx: ConsumeContext<E>) => Promise<unknown>, field?: (name: string) => string): Promise<FunctionResponse>;
+  /**
+   * The event's inbox row as a WITH clause, `inbox AS (INSERT ... RETURNING 1)`, for an effect that is one
+   * statement rather than a transaction: the clause has a row when this is the event's first delivery, and
+   * the statement makes its effect only then (EXISTS (SELECT 1 FROM inbox)). With `onlyIf`, the row is written
+   * only when that condition holds (an event refused for what it names leaves no row: a redrive is handled).
+   */
+  inbox(event: CloudEvent<unknown>, onlyIf?: Prisma.Sql): Prisma.Sql;
 }
 
 /** A handler's answer meaning "already done" (say, a message re-sent under a new event id): no second effect. */
 export const DUPLICATE = Symbol('duplicate');
+
+/** The answer for an event handled (its result) or found handled before (DUPLICATE). */
+export function handled(result: unknown): FunctionResponse {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: result === DUPLICATE ? { status: 'duplicate' } : { status: 'processed', result: result ?? null },
+  };
+}
+
+/**
+ * What a consumer answers for an error of its effect: a refusal of the domain will not change with retries
+ * (Knative retries 404 and 409), so 422 sends the event to the dead-letter sink at once with the field at
+ * fault; the database down is 503 (redelivered with backoff); anything else is logged and 500.
+ */
+export function failureAnswer(err: unknown, log: Logger, meta: Record<string, unknown>, field = (name: string) => `data/${name}`): FunctionResponse {
+  if (err instanceof DomainError) {
+    log.warn({ event: meta, refusal: err.refusal, field: err.field }, 'event refused');
+    return new Problem(422, 'Unprocessable Event', err.message, err.field ? [{ name: field(err.field), reason: err.message }] : undefined).response();
+  }
+  if (err instanceof Problem) return err.response();
+  const down = asUnavailable(err);
+  if (down) {
+    log.warn({ event: meta, err: String(err) }, 'database unavailable; the event will be redelivered');
+    return down.response();
+  }
+  log.error({ event: meta, err }, 'event handler failed');
+  return new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged').response();
+}
 
 /**
  * The shell of a consumer: production config, its logger and metrics, the 400 for a request that is no
@@ -75,44 +123,29 @@ export function consumer<const E extends EventCatalogue>(spec: ConsumerSpec<E>, 
   const inbox = tableOf(spec.system, 'inbox_event');
   const metrics = consumerMetrics(spec.name, types);
 
+  const insertInbox = (event: CloudEvent<unknown>, onlyIf = Prisma.sql`true`) => Prisma.sql`
+    INSERT INTO ${inbox} (consumer, source, id, type) SELECT ${spec.name}, ${event.source}, ${event.id}, ${event.type} WHERE ${onlyIf}
+    ON CONFLICT DO NOTHING`;
+
   const once: ConsumerKit<E>['once'] = async (event, work, field = (name) => `data/${name}`) => {
     const meta = { id: event.id, source: event.source, type: event.type };
     try {
       const transacting = performance.now();
       const outcome = await transaction(spec.system, source, async (tx, emit) => {
         // Inbox: the first delivery inserts the row; a redelivery finds it and has no effect.
-        const fresh = await tx.$executeRaw`
-          INSERT INTO ${inbox} (consumer, source, id, type) VALUES (${spec.name}, ${event.source}, ${event.id}, ${event.type})
-          ON CONFLICT DO NOTHING`;
+        const fresh = await tx.$executeRaw(insertInbox(event));
         if (fresh === 0) return { duplicate: true as const };
         const result = await work({ tx, emit, event, log });
         return result === DUPLICATE ? { duplicate: true as const } : { duplicate: false as const, result };
       });
       metrics.transaction.observe(since(transacting));
       log.info({ event: meta, duplicate: outcome.duplicate }, outcome.duplicate ? 'duplicate event ignored' : 'event handled');
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: outcome.duplicate ? { status: 'duplicate' } : { status: 'processed', result: outcome.result ?? null },
-      };
+      return handled(outcome.duplicate ? DUPLICATE : outcome.result);
     } catch (err) {
-      // A refusal of the domain will not change with retries (Knative retries 404 and 409): 422 sends the
-      // event to the dead-letter sink at once, with the field at fault.
-      if (err instanceof DomainError) {
-        log.warn({ event: meta, refusal: err.refusal, field: err.field }, 'event refused');
-        return new Problem(422, 'Unprocessable Event', err.message, err.field ? [{ name: field(err.field), reason: err.message }] : undefined).response();
-      }
-      if (err instanceof Problem) return err.response();
-      const down = asUnavailable(err);
-      if (down) {
-        log.warn({ event: meta, err: String(err) }, 'database unavailable; the event will be redelivered');
-        return down.response();
-      }
-      log.error({ event: meta, err }, 'event handler failed');
-      return new Problem(500, 'Internal Server Error', 'the consumer failed; the error is logged').response();
+      return failureAnswer(err, log, meta, field);
     }
   };
-  const kit: ConsumerKit<E> = { log, metrics, once };
+  const kit: ConsumerKit<E> = { log, metrics, once, inbox: (event, onlyIf) => Prisma.sql`inbox AS (${insertInbox(event, onlyIf)} RETURNING 1)` };
 
   const answer = async (_context: Context, event?: CloudEvent<unknown>) => {
     if (!event) {
@@ -143,9 +176,9 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
     for (const type of Object.keys(handlers)) if (spec.system.events[type]) precompile(spec.system.events[type].schema as JsonSchema);
   });
 
-  return consumer(spec, types, async (event, { log, metrics, once }) => {
+  return consumer(spec, types, async (event, { log, metrics, once, inbox }) => {
     const meta = { id: event.id, source: event.source, type: event.type };
-    const handler = (handlers as Record<string, ((data: unknown, ctx: ConsumeContext<E>) => Promise<unknown>) | undefined>)[event.type];
+    const handler = (handlers as Record<string, InTransaction<E, unknown> | AtOnce<E, unknown> | undefined>)[event.type];
     const contract = spec.system.events[event.type];
     if (!handler || !contract) {
       log.warn({ event: meta }, 'event type not handled here; dead-lettering');
@@ -164,6 +197,15 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       log.warn({ event: meta, problems }, 'event data does not match its contract; dead-lettering');
       return new Problem(400, 'Invalid Event Data', problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems).response();
     }
-    return once(event, (ctx) => handler(data, ctx));
+    if (typeof handler === 'function') return once(event, (ctx) => handler(data, ctx));
+    let done: unknown;
+    try {
+      done = await handler.atOnce(data, { inbox: (onlyIf) => inbox(event, onlyIf), event, log });
+    } catch (err) {
+      return failureAnswer(err, log, meta);
+    }
+    if (done === undefined) return once(event, (ctx) => handler.inTransaction(data, ctx));
+    log.info({ event: meta, duplicate: done === DUPLICATE }, done === DUPLICATE ? 'duplicate event ignored' : 'event handled');
+    return handled(done);
   });
 }

@@ -13,7 +13,7 @@ import { asUnavailable, db, type Db, type Tx } from './db';
 import { functionLogger, type Logger } from './log';
 import { allowedOrigins, MAX_BODY_BYTES } from './http-config';
 import { installRuntimeHooks } from './runtime-hooks';
-import { transaction, withUnit } from './outbox';
+import { emitOnly, transaction, withUnit } from './outbox';
 import { claim, fingerprintOf, keyFrom, remember, KeyAnsweredMeanwhile, IDEMPOTENCY_HEADER } from './idempotency';
 import { assertRouteConfig } from './config';
 import { traced } from './telemetry';
@@ -70,6 +70,8 @@ export interface RouteRequest<E extends EventCatalogue, B, Q, C> {
   db: Db;
   /** The function's transaction: state change + events, committed together. */
   transaction<R>(work: (tx: Tx, emit: Emit<E>) => Promise<R>): Promise<R>;
+  /** Events that change nothing of the function's own (a report passed on): one statement, no transaction. */
+  emitOnly(emitting: (emit: Emit<E>) => Promise<void>): Promise<void>;
 }
 
 export interface Reply {
@@ -226,6 +228,7 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
         log,
         db: lazyDb,
         transaction: <R>(work: (tx: Tx, emit: Emit<E>) => Promise<R>) => transaction(spec.system, source, work),
+        emitOnly: (emitting: (emit: Emit<E>) => Promise<void>) => emitOnly(spec.system, source, emitting),
       };
 
       const key = spec.idempotent ? keyFrom(single(headers[IDEMPOTENCY_HEADER])) : undefined;
@@ -234,7 +237,7 @@ export function route<const E extends EventCatalogue, const B extends JsonSchema
         const earlier = await claim(unit.tx, scope);
         if (earlier) return earlier;
         // The handler's transaction is this one, so the effect and the kept answer commit together.
-        const answer = await handler({ ...request, transaction: (work) => work(unit.tx, unit.emit) });
+        const answer = await handler({ ...request, transaction: (work) => work(unit.tx, unit.emit), emitOnly: (emitting) => emitting(unit.emit) });
         if (answer.status < 300) remember(unit, scope, { status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? {} });
         return answer;
       });

@@ -14,7 +14,6 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 export interface Unit<E extends EventCatalogue> {
   tx: Tx;
   emit: Emit<E>;
-  emitted: number;
   /**
    * A data-modifying statement (with WITH clauses of its own, `name AS (...)`) to run with the outbox write
    * at the end of the unit: one round trip for both.
@@ -28,13 +27,11 @@ interface Pending {
 }
 
 /**
- * emit() bound to an open transaction: each event is checked against its schema at once and kept; all of a
- * unit's events are written in one INSERT just before it commits (in emit order), so a change that emits
- * two events pays one round trip for them, not two.
+ * emit() that checks each event against its schema at once and keeps its outbox row in `rows` (in emit
+ * order), for the caller to write in one INSERT with the change.
  */
-function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx: Tx, pending: Pending): Unit<E> {
-  const unit = { tx, emitted: 0 } as Unit<E>;
-  unit.emit = (async (type: string, data: unknown, options?: { subject?: string }) => {
+function emitterInto<E extends EventCatalogue>(system: System<E>, source: string, rows: Prisma.Sql[]): Emit<E> {
+  return (async (type: string, data: unknown, options?: { subject?: string }) => {
     const contract = system.events[type];
     if (!contract) throw new Error(`${system.name} does not declare event type ${type}`);
     const problems = problemsOf(contract.schema as JsonSchema, data, 'data');
@@ -43,10 +40,19 @@ function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx:
     const key = String((data as Record<string, unknown>)[contract.key]);
     // The trace this change belongs to travels with its event (the publisher may be another process, later).
     const traced = activeTraceCarrier();
-    pending.events.push(Prisma.sql`(${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb,
+    rows.push(Prisma.sql`(${randomUUID()}::uuid, ${contract.topic}, ${key}, ${type}, ${source}, ${options?.subject ?? null}, ${JSON.stringify(data)}::jsonb,
       ${traced?.traceparent ?? null}, ${traced?.tracestate ?? null})`);
-    unit.emitted++;
   }) as Emit<E>;
+}
+
+const OUTBOX_COLUMNS = Prisma.sql`(id, topic, key, type, source, subject, data, traceparent, tracestate)`;
+
+/**
+ * emit() bound to an open transaction: all of a unit's events are written in one INSERT just before it
+ * commits (in emit order), so a change that emits two events pays one round trip for them, not two.
+ */
+function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx: Tx, pending: Pending): Unit<E> {
+  const unit = { tx, emit: emitterInto(system, source, pending.events) } as Unit<E>;
   unit.writeAtEnd = (statement, withClauses = [], check) => {
     if (pending.atEnd) throw new Error('a unit writes one statement at its end');
     pending.atEnd = { statement, withClauses, check };
@@ -54,10 +60,32 @@ function unitOf<E extends EventCatalogue>(system: System<E>, source: string, tx:
   return unit;
 }
 
+/**
+ * The events of a change made by one statement, outside any interactive transaction (one round trip where a
+ * transaction takes four or more): `emitting` emits them as a unit's handler would (each checked against its
+ * schema), and what comes back is the WITH clause `outbox AS (INSERT ...)` for the statement, which writes them
+ * only when `condition` holds (say, that the change's UPDATE matched: EXISTS (SELECT 1 FROM moved)). After the
+ * statement commits with them, the caller publishes them as transaction() does: publishSoon(system, source).
+ */
+export async function outboxClause<E extends EventCatalogue>(system: System<E>, source: string, condition: Prisma.Sql, emitting: (emit: Emit<E>) => Promise<void>): Promise<Prisma.Sql> {
+  const rows: Prisma.Sql[] = [];
+  await emitting(emitterInto(system, source, rows));
+  if (!rows.length) return Prisma.sql`outbox AS (SELECT 1 WHERE false)`;
+  return Prisma.sql`outbox AS (
+    INSERT INTO ${tableOf(system, 'outbox_event')} ${OUTBOX_COLUMNS} SELECT * FROM (VALUES ${Prisma.join(rows)}) AS e WHERE ${condition})`;
+}
+
+/** Events that change no state of their own (a provider's report passed on): one INSERT, no transaction, published right after. */
+export async function emitOnly<E extends EventCatalogue>(system: System<E>, source: string, emitting: (emit: Emit<E>) => Promise<void>): Promise<void> {
+  const clause = await outboxClause(system, source, Prisma.sql`true`, emitting);
+  await db().$executeRaw`WITH ${clause} SELECT 1`;
+  publishSoon(system, source);
+}
+
 /** The unit's events (and its closing statement) in one statement, inside the transaction. */
 async function writePending(system: System, tx: Tx, pending: Pending): Promise<void> {
   const insert = pending.events.length
-    ? Prisma.sql`INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data, traceparent, tracestate) VALUES ${Prisma.join(pending.events)}`
+    ? Prisma.sql`INSERT INTO ${tableOf(system, 'outbox_event')} ${OUTBOX_COLUMNS} VALUES ${Prisma.join(pending.events)}`
     : undefined;
   if (!pending.atEnd) {
     if (insert) await tx.$executeRaw(insert);
@@ -75,14 +103,14 @@ export function transaction<E extends EventCatalogue, R>(system: System<E>, sour
 
 /** The same, for a wrapper that works in the transaction before and after the handler (idempotent routes). */
 export async function withUnit<E extends EventCatalogue, R>(system: System<E>, source: string, work: (unit: Unit<E>) => Promise<R>): Promise<R> {
-  let unit: Unit<E> | undefined;
+  let emitted = 0;
   const result = await db().$transaction(async (tx) => {
     const pending: Pending = { events: [] };
-    unit = unitOf(system, source, tx, pending);
-    const result = await work(unit);
+    const result = await work(unitOf(system, source, tx, pending));
     await writePending(system, tx, pending);
+    emitted = pending.events.length;
     return result;
   }, TX_OPTIONS);
-  if (unit?.emitted) publishSoon(system, source);
+  if (emitted) publishSoon(system, source);
   return result;
 }

@@ -7,7 +7,9 @@ import { db } from '../../shared/db';
 import { startFunction, deliver, resetDatabase, published, type RunningFunction } from '../../../test/support/fixtures';
 import { startStandIns, seedNotification, deliveryDue, type StandIns } from '../../../test/support/notifications';
 import { MAX_ATTEMPTS } from '../delivery-rules';
-import { CLAIM_STALE_SECONDS } from '../deliveries';
+import { CLAIM_STALE_SECONDS, applyReport } from '../deliveries';
+import { transaction } from '../../shared/outbox';
+import { system } from '../system';
 
 describe('notification-sender (KafkaSource on notification-deliveries)', function () {
   this.timeout(60_000);
@@ -124,6 +126,39 @@ describe('notification-sender (KafkaSource on notification-deliveries)', functio
     assert.equal(providers.push.shown.length, 0);
     providers.push.setOnline(browser.id, true);
     assert.deepEqual(providers.push.shown.map((n) => [n.tag, n.replaced]), [[s.notificationId, 0]], 'one message reached the browser');
+  });
+
+  it('a provider\'s delivered report that lands before the sender records its send: the delivery stays delivered, with both in its history', async () => {
+    const s = await seedNotification();
+    providers.sms.beforeAnswer(async (m) => {
+      await transaction(system, '/test/updates', (tx, emit) => applyReport(tx, emit, { deliveryId: m.deliveryId!, status: 'delivered', at: new Date(), source: `provider:${m.sid}` }));
+    });
+    const res = await deliver(sender.url, deliveryDue(s, 'sms'));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const [sms] = providers.sms.messages;
+    const d = await deliveryOf(s.deliveries.sms);
+    assert.equal(d.status, 'delivered');
+    assert.equal(d.attempts, 1);
+    assert.equal(d.claimedAt, null);
+    assert.equal(d.providerMessageId, sms.sid);
+    assert.deepEqual(await history(s.deliveries.sms), [`provider:${sms.sid}:delivered`, 'sender:sent']);
+    // One delivery-changed, the report's: the sender's "sent" came second and changes nothing.
+    assert.deepEqual((await events('com.medlab.notification.delivery-changed')).filter((e) => e.data.deliveryId === s.deliveries.sms).map((e) => e.data.status), ['delivered']);
+  });
+
+  it('a delivery-due naming no delivery is refused and leaves no inbox row: redelivered once the delivery exists, it is sent', async () => {
+    const s = await seedNotification();
+    // The same CloudEvent both times: a kept inbox row would make the second a duplicate with nothing sent.
+    const due = { ...deliveryDue(s, 'sms'), id: randomUUID() };
+    const saved = await db().delivery.findUniqueOrThrow({ where: { id: s.deliveries.sms } });
+    await db().delivery.delete({ where: { id: saved.id } });
+    const refused = await deliver(sender.url, due);
+    assert.equal(refused.status, 422);
+    assert.deepEqual(refused.body['invalid-params'], [{ name: 'data/deliveryId', reason: 'no such delivery' }]);
+    await db().delivery.create({ data: saved });
+    const again = await deliver(sender.url, due);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(providers.sms.messages.length, 1);
   });
 
   it('a provider outage is retried with backoff: attempts+1, the next attempt 15 s on, and nothing sent before it is due', async () => {

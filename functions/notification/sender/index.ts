@@ -1,10 +1,10 @@
 // The sender (notification-deliveries, key deliveryId): each delivery-due is sent once on its channel. The
-// delivery is claimed in the inbox transaction (a redelivered or concurrent event finds it claimed or already
-// sent, and sends nothing), sent outside any transaction, and recorded after: sent or delivered; failed →
+// delivery is claimed with the event's inbox row in one statement (a redelivered or concurrent event finds it
+// claimed or already sent, and sends nothing), sent outside any transaction, and recorded after: sent or delivered; failed →
 // the next channel of the plan; a provider outage → attempts+1 and a backoff the cron picks up, and after the
 // last retry failed, failover and a 422 so the event reaches the dead-letter system with the reason.
-import { consumer } from '../../shared/consume';
-import { Problem, type FunctionResponse } from '../../shared/errors';
+import { consumer, failureAnswer, handled, DUPLICATE } from '../../shared/consume';
+import { Problem } from '../../shared/errors';
 import { asUnavailable } from '../../shared/db';
 import { transaction } from '../../shared/outbox';
 import { warmBeforeReady } from '../../shared/lifecycle';
@@ -14,7 +14,8 @@ import { events, topics } from '../events';
 import { system } from '../system';
 import { channelSettings } from '../channels/settings';
 import { assertNotificationPolicy } from '../intake/policy';
-import { claim, recordSend, type Claimed, type Recorded } from '../deliveries';
+import { claim, recordSend, recordSent, type Claim, type Recorded } from '../deliveries';
+import type { SendResult } from '../channels/channel';
 import { prepare, sendInApp, sendOnce } from './send';
 export { init, shutdown } from '../../shared/lifecycle';
 
@@ -30,12 +31,10 @@ warmBeforeReady(() => {
   precompile(contract.schema as JsonSchema);
 });
 
-const ok = (result: unknown): FunctionResponse => ({ statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { status: 'processed', result } });
-
 export const handle = consumer(
   { name: NAME, system, topics: [topics.deliveries], summary: 'Send each due delivery once on its channel (SMTP, SMS provider, Web Push, inbox); retry outages with backoff; fail over to the next channel' },
   [DUE],
-  async (event, { log, once }) => {
+  async (event, { log, inbox }) => {
     if (event.type !== DUE) {
       return new Problem(400, 'Unknown Event Type', `${NAME} handles ${DUE}`, [{ name: 'cloudevent/type', reason: `${event.type} is not handled` }]).response();
     }
@@ -47,21 +46,24 @@ export const handle = consumer(
     if (problems.length) return new Problem(400, 'Invalid Event Data', problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems).response();
     const due = data as { deliveryId: string; notificationId: string; channel: string };
 
-    // 1. The claim, with this event's inbox row: only one sender ever holds a delivery.
-    let claimed: Claimed | undefined;
-    const claiming = await once(event, async ({ tx }) => {
-      const taken = await claim(tx, due.deliveryId);
-      if ('skipped' in taken) return taken;
-      claimed = taken;
-      return { claimed: true };
-    });
-    if (!claimed) return claiming;
-    const mine = claimed;
+    // 1. The claim, with this event's inbox row and what to send, in one statement: only one sender ever holds a delivery.
+    let claiming: Claim;
+    try {
+      claiming = await claim((onlyIf) => inbox(event, onlyIf), due.deliveryId);
+    } catch (err) {
+      return failureAnswer(err, log, { id: event.id, source: event.source, type: event.type });
+    }
+    if ('duplicate' in claiming) {
+      log.info({ event: { id: event.id, source: event.source, type: event.type }, duplicate: true }, 'duplicate event ignored');
+      return handled(DUPLICATE);
+    }
+    if ('skipped' in claiming) return handled(claiming);
+    const { claimed: mine, notice } = claiming;
     const meta = { deliveryId: mine.id, notificationId: mine.notificationId, channel: mine.channel, attempt: mine.attempts + 1 };
 
     try {
       // 2. What to send, and the one send (outside any transaction: a provider may take seconds).
-      const prepared = await prepare(mine);
+      const prepared = prepare(mine, notice);
       if ('refused' in prepared) {
         const recorded = await transaction(system, source, (tx, emit) => recordSend(tx, emit, mine, { kind: 'refused', errorCode: 'template', reason: prepared.refused }));
         // Every channel renders the same template: no failover, the dead-letter system keeps the reason.
@@ -69,15 +71,17 @@ export const handle = consumer(
         return new Problem(422, 'Unprocessable Event', prepared.refused, [{ name: 'data/deliveryId', reason: prepared.refused }], {}, { recorded }).response();
       }
       const outcome = mine.channel === 'in-app' ? undefined : await sendOnce(prepared.send, mine.channel, log);
-      // 3. What it did, recorded with its events.
-      const recorded: Recorded = await transaction(system, source, async (tx, emit) =>
-        recordSend(tx, emit, mine, outcome ?? (await sendInApp(prepared.send, tx))));
+      // 3. What it did, recorded with its events: a send the provider took, in one statement while the delivery
+      // is as this sender claimed it; anything else (a failure, an outage, a callback that came first) in a transaction.
+      const took = outcome?.kind === 'result' && outcome.result.status !== 'failed' ? outcome.result as SendResult & { status: 'sent' | 'delivered' } : undefined;
+      const recorded: Recorded = (took && await recordSent(mine, notice, took, source))
+        ?? await transaction(system, source, async (tx, emit) => recordSend(tx, emit, mine, outcome ?? (await sendInApp(prepared.send, tx))));
       if (recorded.exhausted) {
         log.warn({ ...meta, reason: recorded.exhausted, failover: recorded.failover }, 'the provider stayed unavailable through every retry; dead-lettering');
         return new Problem(422, 'Unprocessable Event', `provider unavailable: ${recorded.exhausted}`, [{ name: 'data/channel', reason: recorded.exhausted }], {}, { recorded }).response();
       }
       log.info({ ...meta, status: recorded.status, retryAt: recorded.retryAt, failover: recorded.failover, unreachable: recorded.unreachable }, recorded.retryAt ? 'provider unavailable; retry planned' : 'delivery sent');
-      return ok(recorded);
+      return handled(recorded);
     } catch (err) {
       // The claim stays: it goes stale, and the cron's next delivery-due sends again with the same key.
       const down = asUnavailable(err);

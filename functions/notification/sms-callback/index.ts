@@ -52,10 +52,10 @@ export const handle = route(
     },
     responses: { 204: { description: 'The report is taken; the delivery\'s status follows shortly' } },
   },
-  async ({ body, query, transaction }) => {
+  async ({ body, query, emitOnly }) => {
     const report = smsProvider().readCallback(body as Record<string, unknown>);
     if ('invalid' in report) throw invalid([{ name: `body/${report.invalid}`, reason: report.reason }]);
-    await transaction((_tx, emit) => emit('com.medlab.notification.delivery-reported', {
+    await emitOnly((emit) => emit('com.medlab.notification.delivery-reported', {
       deliveryId: query.deliveryId, channel: 'sms', provider: smsProvider().name, providerMessageId: report.providerMessageId,
       status: report.status, at: new Date().toISOString(), ...(report.errorCode ? { errorCode: report.errorCode } : {}),
     }));

@@ -35,6 +35,20 @@ describe('notification-updates-consumer (KafkaSource on notification-updates)', 
     assert.equal(await db().delivery.count({ where: { notificationId: s.notificationId, channel: 'email' } }), 0);
   });
 
+  it('the same report event delivered twice is applied once: the second is answered as a duplicate', async () => {
+    const s = await seedNotification();
+    await sent(s);
+    const event = {
+      type: 'com.medlab.notification.delivery-reported', source: '/notification/notification-sms-callback', id: randomUUID(),
+      data: { deliveryId: s.deliveries.sms, channel: 'sms', provider: 'twilio', providerMessageId: SID, status: 'delivered', at: new Date().toISOString() },
+    };
+    const first = await deliver(consumer.url, event);
+    assert.deepEqual(first.body, { status: 'processed', result: { changed: true, status: 'delivered' } });
+    assert.deepEqual((await deliver(consumer.url, event)).body, { status: 'duplicate' });
+    assert.deepEqual(await history(s.deliveries.sms), ['delivered']);
+    assert.deepEqual(await changes(), ['sms:delivered']);
+  });
+
   it('undelivered from the provider fails over to the next channel of the plan, as the sender does', async () => {
     const s = await seedNotification();
     await sent(s);

@@ -30,6 +30,8 @@ export interface SmsStandIn {
   failNext(status: number, count?: number): void;
   /** Every callback made so far has been answered. */
   settled(): Promise<void>;
+  /** Runs `hook` for each message taken, before the API answers (a test's way to have a status report land before the sender hears back). */
+  beforeAnswer(hook: ((message: CaughtSms) => Promise<void>) | undefined): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function startSmsStandIn(options: { port?: number; host?: string; a
   const failing: number[] = [];
   const answered = new Map<string, { status: number; body: unknown }>();
   const inFlight = new Set<Promise<void>>();
+  let hook: ((message: CaughtSms) => Promise<void>) | undefined;
   const { accountSid, authToken } = options;
   const path = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
 
@@ -98,6 +101,7 @@ export async function startSmsStandIn(options: { port?: number; host?: string; a
       uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
     };
     if (typeof key === 'string') answered.set(key, { status: 201, body });
+    await hook?.(message);
     json(res, 201, body);
     // Like Twilio: the status callbacks come after the answer, one after another.
     const p = new Promise<void>((r) => setImmediate(r)).then(() => callBack(message, scripts.get(to) ?? { statuses: ['sent', 'delivered'] }));
@@ -117,7 +121,8 @@ export async function startSmsStandIn(options: { port?: number; host?: string; a
     script: (to, script) => void scripts.set(to, script),
     failNext: (status, count = 1) => { for (let i = 0; i < count; i++) failing.push(status); },
     settled: async () => { while (inFlight.size) await Promise.all([...inFlight]); },
-    reset: () => { messages.length = 0; scripts.clear(); failing.length = 0; answered.clear(); },
+    beforeAnswer: (h) => { hook = h; },
+    reset: () => { hook = undefined; messages.length = 0; scripts.clear(); failing.length = 0; answered.clear(); },
     close: async () => {
       await Promise.all([...inFlight]);
       server.closeAllConnections();
