@@ -38,7 +38,7 @@ import { startSmsStandIn, type SmsStandIn, type CaughtSms } from '../scripts/lib
 import { startPushStandIn, type PushStandIn, type CaughtPush } from '../scripts/lib/laptop/providers/push';
 import { LAPTOP_VAPID } from '../functions/notification/channels/settings';
 import type { BenchContext, Row } from './lib/context';
-import { startFunctionProcess, ROOT, sleep, cpuMs, type FunctionProcess } from './lib/procs';
+import { startFunctionProcess, ROOT, sleep, cpuMs, cpuMsOfCommand, type FunctionProcess } from './lib/procs';
 import { freePort } from '../scripts/lib/runtime/host';
 import { shortFetchWait, FETCH_WAIT_MS } from './lib/kafka-fetch-wait';
 import { median, percentile, fmt, ms, ratio, runs } from './lib/stats';
@@ -291,6 +291,8 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
     const cpuNow = (): Record<string, number> => ({
       ...Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p!.child.pid ? cpuMs(p!.child.pid) : 0])),
       bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      postgres: cpuMsOfCommand('postgres'),
+      'kafka mock': cpuMsOfCommand('kcat'),
     });
 
     // ---------- the measured runs ----------
@@ -461,7 +463,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       notes: [
         `release → first channel accepting (the stand-in's receive time) at half the peak (${fmt(rate)} events/s): p50 ${ms(median(lat.map((l) => l.p50)))}, p99 ${ms(median(lat.map((l) => l.p99)))}`,
         `where the time goes (burst of ${N}, medians): the results consumer had handled all ${N} after ${ms(median(pipe.map((p) => p.resultsDoneMs)))} (its own time per event ${ms(median(pipe.map((p) => p.execMs.results)))}, ${bindings.results.source.ordering}, ${Math.max(1, bindings.results.source.consumers)} member(s) over ${resultsPartitions} partitions); the sender had handled all ${N} delivery-due (the external channel's; the inbox item is written by the results consumer) after ${ms(median(pipe.map((p) => p.senderDoneMs)))} (its own time per event ${ms(median(pipe.map((p) => p.execMs.sender)))}); the bare sender took ${ms(median(ref.map((p) => p.ms)))} for the ${N} messages`,
-        `CPU used during a burst of ${N} (median ms per process; 2 cores shared with PostgreSQL and the Kafka mock): ${Object.keys(pipe[0].cpu).map((k) => `${k} ${fmt(median(pipe.map((p) => p.cpu[k])))}`).join(', ')}`,
+        `CPU used during a burst of ${N} (median ms per process, PostgreSQL's backends together; 2 cores): ${Object.keys(pipe[0].cpu).map((k) => `${k} ${fmt(median(pipe.map((p) => p.cpu[k])))}`).join(', ')}`,
         `burst of ${N} (first produce → each release's message accepted): p50 ${ms(median(pipe.map((p) => p.p50)))}, p99 ${ms(median(pipe.map((p) => p.p99)))}`,
         `killed sender: SIGKILL with ${atKill} of ${N} messages accepted, restarted on its port; ${held.n} deliveries held by the dead sender's claims${cronRuns ? ', re-emitted by the cron once stale (120 s)' : ''}; what the patients see: duplicates ${duplicates}, losses ${losses} (releases seen exactly once: ${[...seenPer.values()].filter((n) => n === 1).length} of ${N}); what the providers accepted: ${kc.length} messages, ${sentNote}`,
         `channels per run: ${pipe.map((p) => Object.entries(p.byChannel).map(([c, n]) => `${c} ${n}`).join(', ')).join(' / ')}; SMS status callbacks made ${callbacks}, answered 2xx ${callbacksOk} (answers: ${[...callbackCodes].map(([c, n]) => `${c || 'none'} ×${n}`).join(', ')})`,

@@ -2,7 +2,7 @@
 // Ctrl-C (by its own pid, never by name). Functions run as their containers run them: the faas-js-runtime CLI
 // serving the compiled function, with the function's folder (func.yaml) as working directory.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../scripts/lib/runtime/host';
 
@@ -54,6 +54,19 @@ export function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time (ms) used so far by every live process of this command name (postgres: the server and its backends; kcat: the Kafka mock). */
+export function cpuMsOfCommand(command: string): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command) total += cpuMs(Number(pid));
+    } catch { /* gone meanwhile */ }
+  }
+  return total;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -17,6 +17,7 @@ import { assertNotificationPolicy, notificationPolicy } from '../intake/policy';
 import { assertIntakeSettings, intakeSettings } from '../intake/settings';
 import { intakeNow } from '../intake/clock';
 import { writeNotice } from '../intake/notice';
+import { REACH, type Reach } from '../intake/dispatch';
 export { init, shutdown } from '../../shared/lifecycle';
 
 const NAME = 'notification-results-consumer';
@@ -38,14 +39,14 @@ export const handle = consume(
   {
     'com.medlab.result.released': async (report, { tx, emit }) => {
       const now = intakeNow();
-      // The patient, and the visit's lock with it (one round trip): the statements after it see what the
-      // lock's last holder committed.
+      // The patient as the system can reach them, and the visit's lock with it (one round trip): the
+      // statements after it see what the lock's last holder committed.
       const groupKey = `results:${report.patientId}:${report.accession}`;
-      const [contact] = await tx.$queryRaw<Array<{ erased: boolean }>>`
+      const [reach] = await tx.$queryRaw<Reach[]>`
         WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('notification-results'), hashtext(${groupKey})))
-        SELECT c.erased FROM locked, ${contacts} c WHERE c.patient_id = ${report.patientId}`;
-      if (!contact) throw notFound('patientId', 'no such patient (the CRM has not sent them yet)');
-      if (contact.erased) return { ignored: 'the patient was erased' };
+        SELECT ${REACH} FROM locked, ${contacts} c WHERE c.patient_id = ${report.patientId}`;
+      if (!reach) throw notFound('patientId', 'no such patient (the CRM has not sent them yet)');
+      if (reach.erased) return { ignored: 'the patient was erased' };
 
       // The same release seen before (a redelivery under another event id, a redrive) counts once, wherever it went.
       const release = releaseKey(report);
@@ -60,7 +61,7 @@ export const handle = consume(
           id, requestId: `result:${report.reportId}:${report.status}:${report.releasedAt}`,
           recipientKind: 'patient', patientId: report.patientId, template, category: 'results', critical,
           variables: { accession: report.accession, reports: 1, releases: release, link }, groupKey, sendAt,
-        }, now);
+        }, now, reach);
       };
 
       if (report.critical) {
