@@ -1,6 +1,7 @@
 // Row 12 — notifications. N com.medlab.result.released CloudEvents (Kafka binary mode, key = patientId, one
 // accession each, critical: see below) are produced to result-events; the KafkaSource-equivalent dispatchers
-// (scripts/lib/runtime/dispatcher.ts, configured from knative/'s KafkaSources) deliver them to the built
+// (scripts/lib/runtime/dispatcher.ts, configured from knative/'s KafkaSources, in one process of their own as
+// Knative's kafka-source-dispatcher: bench/lib/dispatcher-process.ts) deliver them to the built
 // notification-results-consumer, which writes the notice and plans it (intake/dispatch.ts: the patient's
 // preference, contacts, push subscriptions) in its transaction, writes the in-app inbox item there, and
 // publishes the one external channel's delivery-due on notification-deliveries; notification-sender takes it, claims it, sends it to the
@@ -31,7 +32,8 @@ import nodemailer from 'nodemailer';
 import webpush from 'web-push';
 import type { Producer, Message } from 'kafkajs';
 import { kafkaClient } from '../functions/shared/kafka';
-import { KafkaDispatcher, type SourceBinding } from '../scripts/lib/runtime/dispatcher';
+import type { SourceBinding } from '../scripts/lib/runtime/dispatcher';
+import { startDispatcherProcess, type DispatcherProcess, type RemoteDispatcher } from './lib/dispatcher-process';
 import { loadManifests, type KafkaSourceManifest } from '../scripts/lib/manifests';
 import { startSmtpStandIn, type SmtpStandIn, type CaughtEmail } from '../scripts/lib/laptop/providers/smtp';
 import { startSmsStandIn, type SmsStandIn, type CaughtSms } from '../scripts/lib/laptop/providers/sms';
@@ -95,7 +97,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
   const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2 });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-notify-'));
   const procs: Partial<Record<keyof typeof FUNCTIONS, FunctionProcess>> = {};
-  const dispatchers: KafkaDispatcher[] = [];
+  let dispatcherProcess: DispatcherProcess | undefined;
   let producer: Producer | undefined;
   let smtp: SmtpStandIn | undefined;
   let sms: SmsStandIn | undefined;
@@ -198,15 +200,11 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
     const resultsPartitions = await partitionsOf(bindings.results.source.topics[0]);
     const senderMembers = Math.max(1, bindings.sender.source.consumers);
     const inFlight = (bindings.sender.source.ordering === 'ordered' ? 1 : 50) * senderPartitions;
-    const disp: Record<string, KafkaDispatcher> = {};
-    for (const [k, b] of Object.entries(bindings)) {
-      const d = new KafkaDispatcher(b, brokers);
-      dispatchers.push(d);
-      disp[k] = d;
-      const t = Date.now();
-      await d.setReplicas(Math.max(1, b.source.consumers));
-      ctx.log(`  group ${b.source.consumerGroup}: joined in ${Date.now() - t} ms`);
-    }
+    // The KafkaSources' dispatcher runs in a process of its own, as Knative's does (dispatcher-process.ts).
+    dispatcherProcess = await startDispatcherProcess(bindings, brokers);
+    const disp = dispatcherProcess.dispatchers;
+    const dispatchers = Object.values(disp);
+    for (const [k, b] of Object.entries(bindings)) ctx.log(`  group ${b.source.consumerGroup}: joined in ${dispatcherProcess.joinedMs[k]} ms`);
     await admin.disconnect();
 
     // Deliveries back to their accession (after a run: the rows exist by then).
@@ -287,9 +285,10 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       return { perSec: jobs.length / (tookMs / 1000), ms: tookMs };
     };
 
-    // CPU used by each process (ms): the functions, and this one (dispatchers, stand-ins, the reference).
+    // CPU used by each process (ms): the functions, the dispatcher, and this one (stand-ins, gateway, the reference).
     const cpuNow = (): Record<string, number> => ({
       ...Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p!.child.pid ? cpuMs(p!.child.pid) : 0])),
+      dispatcher: cpuMs(dispatcherProcess!.pid),
       bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       postgres: cpuMsOfCommand('postgres'),
       'kafka mock': cpuMsOfCommand('kcat'),
@@ -297,7 +296,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
 
     // ---------- the measured runs ----------
     const pipe: Array<{ perSec: number; p50: number; p99: number; byChannel: Record<string, number>; resultsDoneMs: number; senderDoneMs: number; execMs: Record<string, number>; cpu: Record<string, number> }> = [];
-    const handled = (d: KafkaDispatcher) => d.counts.delivered + d.counts['dead-lettered'] + d.counts.dropped;
+    const handled = (d: RemoteDispatcher) => d.counts.delivered + d.counts['dead-lettered'] + d.counts.dropped;
     const ref: Array<{ perSec: number; ms: number }> = [];
     const problems: string[] = [];
     const firstAt = (caught: Caught[]) => {
@@ -473,7 +472,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
         `${N} com.medlab.result.released per run (binary CloudEvents, key = patientId, one accession each, critical: true, so each is planned and dispatched in the results consumer's transaction rather than after the results window and the cron), produced in one send (acks all); events/s = N / (first produce → last message accepted by a stand-in)`,
         `${patients} patients: contact_point with one address each and a results preference [in-app, sms|email|push] (a third each; push with one stand-in subscription), quiet hours 00:00–00:00; languages vi and en alternately`,
         `functions (built, faas-js-runtime CLI, 1 process each): results-consumer and updates-consumer with NODE_ENV=production, the policy ConfigMap as NOTIFICATION_POLICY_FILE and a link secret; sender, sms-callback and cron with NODE_ENV=development (production refuses the stand-ins' http SMS API and http public URL), LOG_LEVEL=info, DATABASE_POOL_SIZE=10`,
-        `dispatchers: KafkaDispatcher per KafkaSource of knative/ (results-consumer, sender, updates-consumer; ordering and consumers as declared: sender ${bindings.sender.source.ordering}, ${senderMembers} member(s) over ${senderPartitions} partitions); Kafka mock broker, maxWaitTimeInMs=${FETCH_WAIT_MS}`,
+        `dispatchers: KafkaDispatcher per KafkaSource of knative/, all in one process of their own as Knative's kafka-source-dispatcher (results-consumer, sender, updates-consumer; ordering and consumers as declared: sender ${bindings.sender.source.ordering}, ${senderMembers} member(s) over ${senderPartitions} partitions); Kafka mock broker, maxWaitTimeInMs=${FETCH_WAIT_MS}`,
         `reference: the messages the stand-ins accepted in each pipeline run (same channels, addresses, subjects, texts, push payloads) sent again by one process with ${inFlight} workers (= the sender's partitions × consumers, ordered), nodemailer (no pool, same timeouts), fetch to the Messages API (Basic auth, idempotency token, a StatusCallback to a no-op receiver), web-push (same VAPID pair, TTL, urgency, keep-alive agent trusting the stand-in's CA)`,
         `latency: ${config.repeats} runs of ${count} releases produced one by one at 50% of the median peak (${config.pacedSecs} s each); BENCH_NOTIFY_EVENTS=${N}`,
       ],
@@ -487,7 +486,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       problems,
     };
   } finally {
-    await Promise.all(dispatchers.map((d) => d.stop().catch(() => undefined)));
+    await dispatcherProcess?.stop().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await Promise.all(Object.values(procs).map((p) => p?.stop()));
     await sms?.close().catch(() => undefined);
