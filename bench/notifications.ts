@@ -51,6 +51,8 @@ type External = (typeof CHANNELS)[number];
 const PATIENT = (i: number) => `bench-np-${i}`;
 const channelOf = (i: number): External => CHANNELS[i % 3];
 const SECRET = 'bench-notification-link-secret-0123456789abcdef';
+/** Releases through the whole path before the measured runs. */
+const WARM_UP = 120;
 
 /** The functions of the path, their built entries, and the KafkaSource that feeds each (none: an HTTP route or the cron). */
 const FUNCTIONS = {
@@ -239,13 +241,15 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
       return { accessions, messages: accessions.map((a, k) => release(seq - n + k, a, patients)) };
     };
 
-    // Warm-up: a few releases through every group and function (and every partition of result-events).
+    // Warm-up: WARM_UP releases through every group and function (and every partition of result-events), so
+    // the runs measure functions that have been serving: their pools' connections open with their statements
+    // prepared, their code compiled by the JIT.
     {
       const m0 = marks(standIns);
-      const w = batchOf(12);
+      const w = batchOf(WARM_UP);
       const parts = await (async () => { const a = kafkaClient('bench-notify-admin2', brokers).admin(); await a.connect(); const p = (await a.fetchTopicMetadata({ topics: ['result-events'] })).topics[0].partitions.length; await a.disconnect(); return p; })();
       await producer.send({ topic: 'result-events', messages: w.messages.map((x, i) => ({ ...x, partition: i % parts })), acks: -1 });
-      await until(() => total(marks(standIns)) - total(m0), 12, 120_000, 'warm-up messages at the stand-ins');
+      await until(() => total(marks(standIns)) - total(m0), WARM_UP, 120_000, 'warm-up messages at the stand-ins');
     }
 
     // ---------- the reference: a bare sender of given messages ----------
@@ -469,7 +473,7 @@ export async function notifications(ctx: BenchContext): Promise<Row> {
         `dispatchers: ${counts}`,
       ],
       inputs: [
-        `${N} com.medlab.result.released per run (binary CloudEvents, key = patientId, one accession each, critical: true, so each is planned and dispatched in the results consumer's transaction rather than after the results window and the cron), produced in one send (acks all); events/s = N / (first produce → last message accepted by a stand-in)`,
+        `${N} com.medlab.result.released per run (binary CloudEvents, key = patientId, one accession each, critical: true, so each is planned and dispatched in the results consumer's transaction rather than after the results window and the cron), produced in one send (acks all); events/s = N / (first produce → last message accepted by a stand-in); before the runs, ${WARM_UP} releases through the whole path (warm-up)`,
         `${patients} patients: contact_point with one address each and a results preference [in-app, sms|email|push] (a third each; push with one stand-in subscription), quiet hours 00:00–00:00; languages vi and en alternately`,
         `functions (built, faas-js-runtime CLI, 1 process each): results-consumer and updates-consumer with NODE_ENV=production, the policy ConfigMap as NOTIFICATION_POLICY_FILE and a link secret; sender, sms-callback and cron with NODE_ENV=development (production refuses the stand-ins' http SMS API and http public URL), LOG_LEVEL=info, DATABASE_POOL_SIZE=10`,
         `dispatchers: KafkaDispatcher per KafkaSource of knative/, all in one process of their own as Knative's kafka-source-dispatcher (results-consumer, sender, updates-consumer; ordering and consumers as declared: sender ${bindings.sender.source.ordering}, ${senderMembers} member(s) over ${senderPartitions} partitions); Kafka mock broker, maxWaitTimeInMs=${FETCH_WAIT_MS}`,
