@@ -3,8 +3,6 @@
 // dead-letter sink with the knativeerror* extensions, tried under the same spec. A 4xx other than
 // 404/408/409/429 is final at once. When the dead-letter sink refuses too, the event is lost: the data plane
 // logs it and moves on. A delivery cut short by a stop is "interrupted": not finished, so not committed.
-import http from 'node:http';
-import https from 'node:https';
 import { CloudEvent } from 'cloudevents';
 import type { Delivery } from '../manifests';
 import { fromCloudEvent, wireHttpMessage, type WireEvent } from './cloudevents';
@@ -50,36 +48,19 @@ function sleeper(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-interface Answer { code?: number; body: Buffer; headers?: http.IncomingHttpHeaders; error?: string }
+interface Answer { code?: number; body: Buffer; headers?: Headers; error?: string }
 
-// One keep-alive pool per process for every sink, as the data plane's HTTP client keeps its connections. Node's
-// http client rather than fetch: a dispatcher posts thousands of events a second, and fetch's web streams cost
-// several times the CPU per request.
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
-
-function post(url: string, event: WireEvent, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
+async function post(url: string, event: WireEvent, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
   const { headers, body } = wireHttpMessage(event);
   // The delivery's own span (dispatcher.ts) as the request's traceparent, as Knative's dispatcher sends it.
   injectTraceHeaders(headers);
-  const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : http;
-  return new Promise<Answer>((resolve) => {
-    const failed = (err: Error) => resolve({ body: Buffer.alloc(0), error: err.message });
-    if (signal?.aborted) return failed(new Error('This operation was aborted'));
-    const req = client.request(target, {
-      method: 'POST', agent: agents[target.protocol as 'http:' | 'https:'], signal,
-      headers: { ...headers, 'content-length': String(body?.length ?? 0) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => { clearTimeout(timer); resolve({ code: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }); });
-      res.on('error', (err) => { clearTimeout(timer); failed(err); });
-    });
-    // The delivery's timeout covers the whole exchange, as fetch's signal did.
-    const timer = setTimeout(() => req.destroy(new Error(`The operation was aborted due to timeout (${timeoutMs} ms)`)), timeoutMs);
-    req.on('error', (err) => { clearTimeout(timer); failed(err); });
-    req.end(body);
-  });
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await fetch(url, { method: 'POST', headers, body: body && new Uint8Array(body), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
+    return { code: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+  } catch (err) {
+    return { body: Buffer.alloc(0), error: (err as Error).message };
+  }
 }
 
 const ok = (a: Answer) => a.code !== undefined && a.code >= 200 && a.code < 300;
@@ -105,9 +86,7 @@ function deadLetter(event: WireEvent, sinkUrl: string, failed: Answer): WireEven
   if (failed.code !== undefined) {
     attributes.knativeerrorcode = String(failed.code);
     // The sink may name more extensions of its own with kne- headers.
-    for (const [name, value] of Object.entries(failed.headers ?? {})) {
-      if (name.startsWith('kne-') && value !== undefined) attributes[name.slice(4)] = Array.isArray(value) ? value.join(', ') : value;
-    }
+    failed.headers?.forEach((value, name) => { if (name.toLowerCase().startsWith('kne-')) attributes[name.slice(4).toLowerCase()] = value; });
   }
   if (failed.body.length) attributes.knativeerrordata = failed.body.subarray(0, 1024).toString('base64');
   return { attributes, data: event.data };
