@@ -1,7 +1,7 @@
 // A delivery's life in the database, shared by the sender and the updates consumer: the sender's claim, what
 // a send or a report does to the status (forward only, delivery-rules.ts), the history row per report, the
 // delivery-changed event, and the failover to the next channel of the plan (or unreachable when none is left).
-import { db, tableOf, Prisma, type Tx } from '../shared/db';
+import { db, tableOf, typeOf, Prisma, type Tx } from '../shared/db';
 import { notFound } from '../shared/domain-errors';
 import type { NotificationEmit } from './system';
 import { outboxClause } from '../shared/outbox';
@@ -27,7 +27,7 @@ const notification = tableOf(system, 'notification');
 const contact = tableOf(system, 'contact_point');
 const pushSubscription = tableOf(system, 'push_subscription');
 const history = tableOf(system, 'delivery_event');
-const deliveryStatus = Prisma.raw(`"${system.schema}"."delivery_status"`);
+const deliveryStatus = typeOf(system, 'delivery_status');
 
 /** A dispatched notification with nothing left queued is done: every delivery handed to its provider or finished. */
 async function settle(tx: Tx, notificationId: string): Promise<void> {

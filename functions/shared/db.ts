@@ -12,6 +12,8 @@ export { Prisma };
 
 /** "<schema>"."<table>" of a system, for raw SQL (defineSystem checks the schema is a plain identifier). */
 export const tableOf = (system: { schema: string }, table: string) => Prisma.raw(`"${system.schema}"."${table}"`);
+/** "<schema>"."<type>" of a system's enum, for a cast in raw SQL. */
+export const typeOf = tableOf;
 
 type AdapterFactory = ConstructorParameters<typeof PrismaClient>[0] extends { adapter?: infer A } ? NonNullable<A> : never;
 

@@ -8,7 +8,7 @@
 // that waited is updated to it (dispatch()). The caller holds the notification (a fresh row, or one claimed
 // FOR UPDATE SKIP LOCKED), so it is dispatched once.
 import { randomUUID } from 'node:crypto';
-import { Prisma, tableOf, type Tx } from '../../shared/db';
+import { Prisma, tableOf, typeOf, type Tx } from '../../shared/db';
 import { DomainError } from '../../shared/domain-errors';
 import type { Notification } from '../../shared/generated/prisma/client';
 import { system, type NotificationEmit } from '../system';
@@ -29,6 +29,7 @@ const pushTable = tableOf(system, 'push_subscription');
 const inboxTable = tableOf(system, 'inbox_item');
 const historyTable = tableOf(system, 'delivery_event');
 const deliveryTable = tableOf(system, 'delivery');
+const notificationTable = tableOf(system, 'notification');
 
 export type Row = Pick<Notification, 'id' | 'requestId' | 'recipientKind' | 'patientId' | 'team' | 'template' | 'category' | 'critical' | 'variables'>;
 
@@ -100,7 +101,7 @@ export function deliveriesOf(n: Row, decision: Extract<Decision, { channels: Cha
     clauses: (written) => [
       Prisma.sql`deliveries AS (
         INSERT INTO ${deliveryTable} (id, notification_id, channel, status, status_at, attempts, provider, provider_message_id)
-        SELECT v.id::uuid, ${n.id}::uuid, v.channel, v.status::${Prisma.raw(`"${system.schema}"."delivery_status"`)}, ${now}, v.attempts::int, v.provider, v.provider_message_id
+        SELECT v.id::uuid, ${n.id}::uuid, v.channel, v.status::${typeOf(system, 'delivery_status')}, ${now}, v.attempts::int, v.provider, v.provider_message_id
         FROM (VALUES ${Prisma.join(deliveries.map((d) => (d === delivered
           ? Prisma.sql`(${d.id}, ${d.channel}, 'delivered', 1, 'inbox', ${n.id})`
           : Prisma.sql`(${d.id}, ${d.channel}, 'queued', 0, NULL, NULL)`)))}) AS v(id, channel, status, attempts, provider, provider_message_id)
@@ -141,7 +142,7 @@ export async function dispatch(tx: Tx, emit: NotificationEmit, n: Row, now: Date
     const deliveries = deliveriesOf(n, decision, now);
     await tx.$executeRaw`
       WITH ${Prisma.join(deliveries.clauses(Prisma.sql`true`), ', ')}
-      UPDATE ${tableOf(system, 'notification')} SET channels = ${decision.channels}, status = ${decision.status}::${Prisma.raw(`"${system.schema}"."notification_status"`)}, updated_at = now()
+      UPDATE ${notificationTable} SET channels = ${decision.channels}, status = ${decision.status}::${typeOf(system, 'notification_status')}, updated_at = now()
       WHERE id = ${n.id}::uuid`;
     await deliveries.announce(emit);
   }

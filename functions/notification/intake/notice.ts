@@ -3,7 +3,7 @@
 // waits, pending, for the cron. Due now, it is decided (dispatch.ts) and written as decided, with its
 // deliveries and inbox item, in one statement.
 import { randomUUID } from 'node:crypto';
-import { Prisma, tableOf, type Tx } from '../../shared/db';
+import { Prisma, tableOf, typeOf, type Tx } from '../../shared/db';
 import type { NotificationEmit } from '../system';
 import { system } from '../system';
 import type { Variables } from '../templates';
@@ -26,7 +26,7 @@ export interface NewNotice {
 export type Written = { duplicate: true } | ({ duplicate: false; notificationId: string } & (Dispatched | { status: 'pending'; sendAt: string; reason: 'scheduled' }));
 
 const notifications = tableOf(system, 'notification');
-const notificationStatus = Prisma.raw(`"${system.schema}"."notification_status"`);
+const notificationStatus = typeOf(system, 'notification_status');
 
 /** `reach`: the patient as the caller has just read them (REACH), so they are not read again. */
 export async function writeNotice(tx: Tx, emit: NotificationEmit, notice: NewNotice, now: Date, reach?: Reach): Promise<Written> {
