@@ -77,6 +77,8 @@ export interface ConsumerKit<E extends EventCatalogue> {
    * only when that condition holds (an event refused for what it names leaves no row: a redrive is handled).
    */
   inbox(event: CloudEvent<unknown>, onlyIf?: Prisma.Sql): Prisma.Sql;
+  /** The answer for an event handled (its result) or found handled before (DUPLICATE), with its log line. */
+  answered(event: CloudEvent<unknown>, result: unknown): FunctionResponse;
 }
 
 /** A handler's answer meaning "already done" (say, a message re-sent under a new event id): no second effect. */
@@ -127,6 +129,11 @@ export function consumer<const E extends EventCatalogue>(spec: ConsumerSpec<E>, 
     INSERT INTO ${inbox} (consumer, source, id, type) SELECT ${spec.name}, ${event.source}, ${event.id}, ${event.type} WHERE ${onlyIf}
     ON CONFLICT DO NOTHING`;
 
+  const answered: ConsumerKit<E>['answered'] = (event, result) => {
+    log.info({ event: { id: event.id, source: event.source, type: event.type }, duplicate: result === DUPLICATE }, result === DUPLICATE ? 'duplicate event ignored' : 'event handled');
+    return handled(result);
+  };
+
   const once: ConsumerKit<E>['once'] = async (event, work, field = (name) => `data/${name}`) => {
     const meta = { id: event.id, source: event.source, type: event.type };
     try {
@@ -139,13 +146,12 @@ export function consumer<const E extends EventCatalogue>(spec: ConsumerSpec<E>, 
         return result === DUPLICATE ? { duplicate: true as const } : { duplicate: false as const, result };
       });
       metrics.transaction.observe(since(transacting));
-      log.info({ event: meta, duplicate: outcome.duplicate }, outcome.duplicate ? 'duplicate event ignored' : 'event handled');
-      return handled(outcome.duplicate ? DUPLICATE : outcome.result);
+      return answered(event, outcome.duplicate ? DUPLICATE : outcome.result);
     } catch (err) {
       return failureAnswer(err, log, meta, field);
     }
   };
-  const kit: ConsumerKit<E> = { log, metrics, once, inbox: (event, onlyIf) => Prisma.sql`inbox AS (${insertInbox(event, onlyIf)} RETURNING 1)` };
+  const kit: ConsumerKit<E> = { log, metrics, once, answered, inbox: (event, onlyIf) => Prisma.sql`inbox AS (${insertInbox(event, onlyIf)} RETURNING 1)` };
 
   const answer = async (_context: Context, event?: CloudEvent<unknown>) => {
     if (!event) {
@@ -176,7 +182,7 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
     for (const type of Object.keys(handlers)) if (spec.system.events[type]) precompile(spec.system.events[type].schema as JsonSchema);
   });
 
-  return consumer(spec, types, async (event, { log, metrics, once, inbox }) => {
+  return consumer(spec, types, async (event, { log, metrics, once, inbox, answered }) => {
     const meta = { id: event.id, source: event.source, type: event.type };
     const handler = (handlers as Record<string, InTransaction<E, unknown> | AtOnce<E, unknown> | undefined>)[event.type];
     const contract = spec.system.events[event.type];
@@ -205,7 +211,6 @@ export function consume<const E extends EventCatalogue>(spec: ConsumerSpec<E>, h
       return failureAnswer(err, log, meta);
     }
     if (done === undefined) return once(event, (ctx) => handler.inTransaction(data, ctx));
-    log.info({ event: meta, duplicate: done === DUPLICATE }, done === DUPLICATE ? 'duplicate event ignored' : 'event handled');
-    return handled(done);
+    return answered(event, done);
   });
 }

@@ -34,7 +34,7 @@ warmBeforeReady(() => {
 export const handle = consumer(
   { name: NAME, system, topics: [topics.deliveries], summary: 'Send each due delivery once on its channel (SMTP, SMS provider, Web Push, inbox); retry outages with backoff; fail over to the next channel' },
   [DUE],
-  async (event, { log, inbox }) => {
+  async (event, { log, inbox, answered }) => {
     if (event.type !== DUE) {
       return new Problem(400, 'Unknown Event Type', `${NAME} handles ${DUE}`, [{ name: 'cloudevent/type', reason: `${event.type} is not handled` }]).response();
     }
@@ -53,11 +53,8 @@ export const handle = consumer(
     } catch (err) {
       return failureAnswer(err, log, { id: event.id, source: event.source, type: event.type });
     }
-    if ('duplicate' in claiming) {
-      log.info({ event: { id: event.id, source: event.source, type: event.type }, duplicate: true }, 'duplicate event ignored');
-      return handled(DUPLICATE);
-    }
-    if ('skipped' in claiming) return handled(claiming);
+    if ('duplicate' in claiming) return answered(event, DUPLICATE);
+    if ('skipped' in claiming) return answered(event, claiming);
     const { claimed: mine, notice } = claiming;
     const meta = { deliveryId: mine.id, notificationId: mine.notificationId, channel: mine.channel, attempt: mine.attempts + 1 };
 
