@@ -45,7 +45,13 @@ function emitterInto<E extends EventCatalogue>(system: System<E>, source: string
   }) as Emit<E>;
 }
 
-const OUTBOX_COLUMNS = Prisma.sql`(id, topic, key, type, source, subject, data, traceparent, tracestate)`;
+/** The INSERT of events' outbox rows (emitterInto's), all of them or, with `condition`, only when it holds. */
+function insertOf(system: System, rows: Prisma.Sql[], condition?: Prisma.Sql): Prisma.Sql {
+  const into = Prisma.sql`INSERT INTO ${tableOf(system, 'outbox_event')} (id, topic, key, type, source, subject, data, traceparent, tracestate)`;
+  return condition
+    ? Prisma.sql`${into} SELECT * FROM (VALUES ${Prisma.join(rows)}) AS e WHERE ${condition}`
+    : Prisma.sql`${into} VALUES ${Prisma.join(rows)}`;
+}
 
 /**
  * emit() bound to an open transaction: all of a unit's events are written in one INSERT just before it
@@ -71,8 +77,7 @@ export async function outboxClause<E extends EventCatalogue>(system: System<E>, 
   const rows: Prisma.Sql[] = [];
   await emitting(emitterInto(system, source, rows));
   if (!rows.length) return Prisma.sql`outbox AS (SELECT 1 WHERE false)`;
-  return Prisma.sql`outbox AS (
-    INSERT INTO ${tableOf(system, 'outbox_event')} ${OUTBOX_COLUMNS} SELECT * FROM (VALUES ${Prisma.join(rows)}) AS e WHERE ${condition})`;
+  return Prisma.sql`outbox AS (${insertOf(system, rows, condition)})`;
 }
 
 /** Events that change no state of their own (a provider's report passed on): one INSERT, no transaction, published right after. */
@@ -85,7 +90,7 @@ export async function emitOnly<E extends EventCatalogue>(system: System<E>, sour
 /** The unit's events (and its closing statement) in one statement, inside the transaction. */
 async function writePending(system: System, tx: Tx, pending: Pending): Promise<void> {
   const insert = pending.events.length
-    ? Prisma.sql`INSERT INTO ${tableOf(system, 'outbox_event')} ${OUTBOX_COLUMNS} VALUES ${Prisma.join(pending.events)}`
+    ? insertOf(system, pending.events)
     : undefined;
   if (!pending.atEnd) {
     if (insert) await tx.$executeRaw(insert);
